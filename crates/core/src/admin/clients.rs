@@ -1,0 +1,259 @@
+//! Client registration (RFC 6749 §2) with the refusals that keep it safe.
+
+use std::time::Duration;
+
+use crate::clock::{UnixTime, seconds};
+use crate::model::{Client, GrantType};
+use crate::redirect_uri::RedirectUri;
+use crate::scope::ScopeSet;
+use crate::secret::{Secret, SecretKind, random_string};
+use crate::store::Store;
+
+use super::AdminError;
+
+/// What an operator asks for when registering or updating a client. On update, `None`
+/// leaves a setting as it was.
+#[derive(Debug, Clone, Default)]
+pub struct ClientSpec {
+    /// `client_id`; generated when absent.
+    pub id: Option<String>,
+    /// A name shown to people.
+    pub name: Option<String>,
+    /// Redirect URIs.
+    pub redirect_uris: Option<Vec<String>>,
+    /// A public client (no secret).
+    pub public: Option<bool>,
+    /// Grant types; default `authorization_code, refresh_token`.
+    pub grant_types: Option<Vec<GrantType>>,
+    /// Scopes the client may ask for.
+    pub scopes: Option<String>,
+    /// Scopes granted when a request names none.
+    pub default_scopes: Option<String>,
+    /// Browser origins allowed to call the token endpoint.
+    pub allowed_origins: Option<Vec<String>>,
+    /// Access token lifetime override.
+    pub access_token_lifetime: Option<Duration>,
+    /// Refresh token lifetime override.
+    pub refresh_token_lifetime: Option<Duration>,
+}
+
+/// A registered client and, for a confidential one, its secret — shown this once.
+#[derive(Debug)]
+pub struct RegisteredClient {
+    /// The client as stored.
+    pub client: Client,
+    /// The new secret, in the clear.
+    pub secret: Option<Secret>,
+}
+
+/// Registers a new client.
+pub async fn register_client(
+    store: &dyn Store,
+    spec: ClientSpec,
+    now: UnixTime,
+) -> Result<RegisteredClient, AdminError> {
+    let id = match &spec.id {
+        Some(id) => check_client_id(id)?,
+        None => random_string(16)?,
+    };
+    let blank = Client {
+        id,
+        name: String::new(),
+        public: false,
+        secret_hash: None,
+        previous_secret: None,
+        redirect_uris: Vec::new(),
+        grant_types: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
+        scopes: ScopeSet::empty(),
+        default_scopes: None,
+        allowed_origins: Vec::new(),
+        access_token_lifetime: None,
+        refresh_token_lifetime: None,
+        created_at: now,
+    };
+    let mut client = apply(blank, spec)?;
+    if client.name.is_empty() {
+        return Err(AdminError::Invalid("a client needs a --name".into()));
+    }
+    let secret = (!client.public)
+        .then(|| Secret::generate(SecretKind::ClientSecret))
+        .transpose()?;
+    client.secret_hash = secret.as_ref().map(Secret::hash);
+    store.insert_client(&client).await?;
+    Ok(RegisteredClient { client, secret })
+}
+
+/// Changes a client's registration. Making a confidential client public drops its secrets;
+/// making a public client confidential gives it a new secret.
+pub async fn update_client(
+    store: &dyn Store,
+    id: &str,
+    spec: ClientSpec,
+) -> Result<RegisteredClient, AdminError> {
+    let current = find(store, id).await?;
+    let was_public = current.public;
+    let mut client = apply(current, ClientSpec { id: None, ..spec })?;
+    let mut secret = None;
+    if client.public {
+        client.secret_hash = None;
+        client.previous_secret = None;
+    } else if was_public {
+        let new = Secret::generate(SecretKind::ClientSecret)?;
+        client.secret_hash = Some(new.hash());
+        secret = Some(new);
+    }
+    if !store.update_client(&client).await? {
+        return Err(not_found(id));
+    }
+    Ok(RegisteredClient { client, secret })
+}
+
+/// Issues a new secret. The old one keeps working for `overlap`, then stops.
+pub async fn rotate_client_secret(
+    store: &dyn Store,
+    id: &str,
+    overlap: Duration,
+    now: UnixTime,
+) -> Result<RegisteredClient, AdminError> {
+    let mut client = find(store, id).await?;
+    if client.public {
+        return Err(AdminError::Invalid(format!(
+            "client {id} is public and has no secret"
+        )));
+    }
+    let secret = Secret::generate(SecretKind::ClientSecret)?;
+    client.previous_secret = match (client.secret_hash, overlap.is_zero()) {
+        (Some(old), false) => Some((old, now + seconds(overlap))),
+        _ => None,
+    };
+    client.secret_hash = Some(secret.hash());
+    if !store.update_client(&client).await? {
+        return Err(not_found(id));
+    }
+    Ok(RegisteredClient {
+        client,
+        secret: Some(secret),
+    })
+}
+
+/// Removes a client and revokes every token it holds.
+pub async fn remove_client(store: &dyn Store, id: &str, now: UnixTime) -> Result<(), AdminError> {
+    if store.remove_client(id, now).await? {
+        Ok(())
+    } else {
+        Err(not_found(id))
+    }
+}
+
+async fn find(store: &dyn Store, id: &str) -> Result<Client, AdminError> {
+    store.client(id).await?.ok_or_else(|| not_found(id))
+}
+
+fn not_found(id: &str) -> AdminError {
+    AdminError::NotFound(format!("no client with id {id}"))
+}
+
+/// Applies a spec to a client and checks the result as a whole.
+fn apply(mut client: Client, spec: ClientSpec) -> Result<Client, AdminError> {
+    let invalid = |message: String| AdminError::Invalid(message);
+    if let Some(name) = spec.name {
+        client.name = name.trim().to_owned();
+    }
+    if let Some(public) = spec.public {
+        client.public = public;
+    }
+    if let Some(uris) = spec.redirect_uris {
+        client.redirect_uris = uris
+            .iter()
+            .map(|uri| RedirectUri::parse(uri).map_err(|error| invalid(error.to_string())))
+            .collect::<Result<_, _>>()?;
+    }
+    if let Some(mut grants) = spec.grant_types {
+        grants.sort();
+        grants.dedup();
+        client.grant_types = grants;
+    }
+    if let Some(scopes) = spec.scopes {
+        client.scopes = parse_scopes(&scopes)?;
+    }
+    if let Some(defaults) = spec.default_scopes {
+        client.default_scopes = Some(parse_scopes(&defaults)?);
+    }
+    if let Some(origins) = spec.allowed_origins {
+        client.allowed_origins = origins
+            .iter()
+            .map(|origin| check_origin(origin))
+            .collect::<Result<_, _>>()?;
+    }
+    if spec.access_token_lifetime.is_some() {
+        client.access_token_lifetime = spec.access_token_lifetime;
+    }
+    if spec.refresh_token_lifetime.is_some() {
+        client.refresh_token_lifetime = spec.refresh_token_lifetime;
+    }
+    check(&client)?;
+    Ok(client)
+}
+
+fn check(client: &Client) -> Result<(), AdminError> {
+    let invalid = |message: String| Err(AdminError::Invalid(message));
+    if client.public {
+        // RFC 6749 §4.4 and §4.3: these grants need a client that can keep a secret.
+        if let Some(grant) = client
+            .grant_types
+            .iter()
+            .find(|grant| grant.needs_confidential_client())
+        {
+            return invalid(format!(
+                "the {grant} grant is only for confidential clients; drop --public or the grant"
+            ));
+        }
+    }
+    let redirecting = client.allows(GrantType::AuthorizationCode) || client.allows(GrantType::Implicit);
+    if redirecting && client.redirect_uris.is_empty() {
+        return invalid("authorization_code and implicit need at least one --redirect-uri".into());
+    }
+    if let Some(defaults) = &client.default_scopes
+        && !defaults.is_subset(&client.scopes)
+    {
+        return invalid("--default-scopes must be within --scopes".into());
+    }
+    Ok(())
+}
+
+fn parse_scopes(text: &str) -> Result<ScopeSet, AdminError> {
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if text.is_empty() {
+        return Ok(ScopeSet::empty());
+    }
+    ScopeSet::parse(&text).map_err(|_| AdminError::Invalid(format!("malformed scope list `{text}`")))
+}
+
+/// RFC 6749 §2.2: client_id is printable ASCII (VSCHAR); we also keep out spaces and ':'
+/// so that it survives Basic authentication unencoded.
+fn check_client_id(id: &str) -> Result<String, AdminError> {
+    let ok = !id.is_empty() && id.len() <= 255 && id.bytes().all(|b| b.is_ascii_graphic() && b != b':');
+    if ok {
+        Ok(id.to_owned())
+    } else {
+        Err(AdminError::Invalid(format!(
+            "client id `{id}` must be 1 to 255 printable ASCII characters, without ':'"
+        )))
+    }
+}
+
+/// A browser origin: `scheme://host[:port]`, nothing more (RFC 6454).
+fn check_origin(origin: &str) -> Result<String, AdminError> {
+    let parsed = url::Url::parse(origin).ok().filter(|url| {
+        matches!(url.scheme(), "http" | "https")
+            && url.host().is_some()
+            && url.path() == "/"
+            && !origin.ends_with('/')
+    });
+    match parsed {
+        Some(url) if url.origin().ascii_serialization() == origin => Ok(origin.to_owned()),
+        _ => Err(AdminError::Invalid(format!(
+            "allowed origin `{origin}` must be scheme://host[:port], like https://app.example.com"
+        ))),
+    }
+}

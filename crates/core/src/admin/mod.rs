@@ -1,0 +1,48 @@
+//! Administration: registering clients and users. The command line and embedding
+//! programs call these; the rules that make a registration safe live here.
+
+mod clients;
+mod users;
+
+pub use clients::{
+    ClientSpec, RegisteredClient, register_client, remove_client, rotate_client_secret, update_client,
+};
+pub use users::{add_user, disable_user, remove_user, set_user_password};
+
+use crate::error::OAuthError;
+use crate::store::StoreError;
+
+/// Why an administrative change was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    /// The request cannot be made safe (a bad redirect URI, a grant a public client may not use, …).
+    #[error("{0}")]
+    Invalid(String),
+    /// No client or user by that name.
+    #[error("{0}")]
+    NotFound(String),
+    /// The id or username is taken.
+    #[error("{0}")]
+    Conflict(String),
+    /// The store failed.
+    #[error(transparent)]
+    Store(StoreError),
+    /// A fault (the random source, the password hasher).
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl From<StoreError> for AdminError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Conflict(what) => Self::Conflict(what),
+            other => Self::Store(other),
+        }
+    }
+}
+
+impl From<OAuthError> for AdminError {
+    fn from(error: OAuthError) -> Self {
+        Self::Internal(error.description.into_owned())
+    }
+}

@@ -1,0 +1,93 @@
+//! Users (resource owners): Argon2id passwords and stable, opaque subject identifiers.
+
+use crate::clock::UnixTime;
+use crate::model::User;
+use crate::password::hash_password;
+use crate::secret::random_string;
+use crate::store::Store;
+
+use super::AdminError;
+
+/// Adds a user with a new random subject identifier.
+pub async fn add_user(
+    store: &dyn Store,
+    username: &str,
+    password: &str,
+    now: UnixTime,
+) -> Result<User, AdminError> {
+    let username = check_username(username)?;
+    check_password(password)?;
+    let user = User {
+        subject: random_string(16)?,
+        username,
+        password_hash: hash(password).await?,
+        disabled: false,
+        created_at: now,
+    };
+    store.insert_user(&user).await?;
+    Ok(user)
+}
+
+/// Sets a new password.
+pub async fn set_user_password(store: &dyn Store, username: &str, password: &str) -> Result<(), AdminError> {
+    check_password(password)?;
+    let hashed = hash(password).await?;
+    if store.set_password(username, &hashed).await? {
+        Ok(())
+    } else {
+        Err(not_found(username))
+    }
+}
+
+/// Disables a user and revokes their tokens.
+pub async fn disable_user(store: &dyn Store, username: &str, now: UnixTime) -> Result<(), AdminError> {
+    if store.disable_user(username, now).await? {
+        Ok(())
+    } else {
+        Err(not_found(username))
+    }
+}
+
+/// Removes a user and revokes their tokens.
+pub async fn remove_user(store: &dyn Store, username: &str, now: UnixTime) -> Result<(), AdminError> {
+    if store.remove_user(username, now).await? {
+        Ok(())
+    } else {
+        Err(not_found(username))
+    }
+}
+
+async fn hash(password: &str) -> Result<String, AdminError> {
+    let password = password.to_owned();
+    let hashed = tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(|error| AdminError::Internal(error.to_string()))??;
+    Ok(hashed)
+}
+
+fn check_username(username: &str) -> Result<String, AdminError> {
+    let ok = !username.is_empty()
+        && username.len() <= 255
+        && !username.chars().any(char::is_control)
+        && username.trim() == username;
+    if ok {
+        Ok(username.to_owned())
+    } else {
+        Err(AdminError::Invalid(
+            "a username is 1 to 255 characters, without control characters or surrounding spaces".into(),
+        ))
+    }
+}
+
+fn check_password(password: &str) -> Result<(), AdminError> {
+    if password.chars().count() < 8 {
+        return Err(AdminError::Invalid(
+            "a password needs at least 8 characters".into(),
+        ));
+    }
+    Ok(())
+}
+
+fn not_found(username: &str) -> AdminError {
+    AdminError::NotFound(format!("no user named {username}"))
+}

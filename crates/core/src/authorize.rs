@@ -1,0 +1,273 @@
+//! RFC 6749 §3.1, §4.1.1–§4.1.2 and §4.2.1–§4.2.2 — the authorization endpoint.
+//!
+//! Validation happens in two stages (§4.1.2.1): until the client and its redirect URI are
+//! established, errors are shown to the user and never redirected; after that, errors go
+//! back to the client with `error`, `error_description`, `state` and `iss` (RFC 9207).
+
+use url::Url;
+
+use crate::clock::seconds;
+use crate::error::OAuthError;
+use crate::grants::issue_implicit;
+use crate::model::{AuthorizationCode, Client, GrantType};
+use crate::params::Params;
+use crate::pkce::CodeChallenge;
+use crate::provider::Provider;
+use crate::scope::ScopeSet;
+use crate::secret::{Secret, SecretKind, random_string};
+
+/// `response_type` (§3.1.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResponseType {
+    /// §4.1: authorization code, returned in the query.
+    Code,
+    /// §4.2: implicit, the access token returned in the fragment.
+    Token,
+}
+
+impl ResponseType {
+    fn grant(self) -> GrantType {
+        match self {
+            Self::Code => GrantType::AuthorizationCode,
+            Self::Token => GrantType::Implicit,
+        }
+    }
+}
+
+/// A validated authorization request, waiting for the resource owner's decision.
+#[derive(Debug, Clone)]
+pub struct AuthorizationRequest {
+    /// The client.
+    pub client: Client,
+    /// Where to send the response.
+    pub redirect_uri: String,
+    /// Whether `redirect_uri` was in the request (then the token request must repeat it).
+    pub redirect_uri_sent: bool,
+    /// What the client asked for.
+    pub response_type: ResponseType,
+    /// The scope to grant.
+    pub scope: ScopeSet,
+    /// `state`, exactly as sent.
+    pub state: Option<String>,
+    /// The PKCE challenge.
+    pub challenge: Option<CodeChallenge>,
+}
+
+/// How an authorization request fails.
+#[derive(Debug)]
+pub enum AuthorizeError {
+    /// §4.1.2.1: the client or the redirect URI is missing, unknown or invalid: tell the
+    /// resource owner, "MUST NOT automatically redirect".
+    Page(OAuthError),
+    /// Every other error: a redirect to the client's URI, carrying the error.
+    Redirect(String),
+}
+
+/// Where the response parameters go (§4.1.2: query; §4.2.2: fragment).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ResponseMode {
+    Query,
+    Fragment,
+}
+
+impl Provider {
+    /// Validates an authorization request (§4.1.1, §4.2.1, RFC 7636 §4.3).
+    pub async fn validate_authorization(
+        &self,
+        params: &Params,
+    ) -> Result<AuthorizationRequest, AuthorizeError> {
+        let page = AuthorizeError::Page;
+        let client_id = params
+            .get("client_id")
+            .map_err(page)?
+            .ok_or_else(|| page(OAuthError::invalid_request("missing parameter `client_id`")))?;
+        let client = self
+            .store
+            .client(client_id)
+            .await
+            .map_err(|error| page(error.into()))?
+            .ok_or_else(|| page(OAuthError::invalid_request("unknown client")))?;
+        let sent_uri = params.get("redirect_uri").map_err(page)?;
+        let redirect_uri = match (sent_uri, client.redirect_uris.as_slice()) {
+            (Some(uri), registered) if registered.iter().any(|r| r.matches(uri)) => uri.to_owned(),
+            (Some(_), _) => {
+                return Err(page(OAuthError::invalid_request(
+                    "redirect_uri is not registered for this client",
+                )));
+            }
+            // §3.1.2.3: with one registered URI, the request may omit it.
+            (None, [only]) => only.as_str().to_owned(),
+            (None, _) => {
+                return Err(page(OAuthError::invalid_request(
+                    "missing parameter `redirect_uri`",
+                )));
+            }
+        };
+
+        // From here on the redirect URI is trusted: errors go back to the client.
+        let mode = match params.get("response_type") {
+            Ok(Some("token")) => ResponseMode::Fragment,
+            _ => ResponseMode::Query,
+        };
+        let state = params.get("state").ok().flatten();
+        let fail = |error: OAuthError| {
+            AuthorizeError::Redirect(self.error_redirect(&redirect_uri, mode, &error, state))
+        };
+        params.reject_repeated().map_err(fail)?;
+        let response_type = self
+            .response_type(&client, params.require("response_type").map_err(fail)?)
+            .map_err(fail)?;
+        let scope = self
+            .requested_scope(&client, params.get("scope").map_err(fail)?)
+            .map_err(fail)?;
+        let challenge = match response_type {
+            ResponseType::Code => self.challenge(&client, params).map_err(fail)?,
+            ResponseType::Token => None,
+        };
+        Ok(AuthorizationRequest {
+            state: state.map(str::to_owned),
+            client,
+            redirect_uri,
+            redirect_uri_sent: sent_uri.is_some(),
+            response_type,
+            scope,
+            challenge,
+        })
+    }
+
+    /// The resource owner `subject` approved: issue the code (§4.1.2) or token (§4.2.2)
+    /// and return the redirect URL that carries it.
+    pub async fn approve(
+        &self,
+        request: &AuthorizationRequest,
+        subject: &str,
+    ) -> Result<String, AuthorizeError> {
+        let result = match request.response_type {
+            ResponseType::Code => self.issue_code(request, subject).await,
+            ResponseType::Token => self.issue_token_in_fragment(request, subject).await,
+        };
+        result.map_err(|error| AuthorizeError::Redirect(self.refuse(request, &error)))
+    }
+
+    /// The redirect URL that reports `error` (e.g. `access_denied`) to the client.
+    pub fn refuse(&self, request: &AuthorizationRequest, error: &OAuthError) -> String {
+        let mode = match request.response_type {
+            ResponseType::Code => ResponseMode::Query,
+            ResponseType::Token => ResponseMode::Fragment,
+        };
+        self.error_redirect(&request.redirect_uri, mode, error, request.state.as_deref())
+    }
+
+    fn response_type(&self, client: &Client, name: &str) -> Result<ResponseType, OAuthError> {
+        let response_type = match name {
+            "code" => ResponseType::Code,
+            "token" => ResponseType::Token,
+            _ => return Err(OAuthError::unsupported_response_type("unsupported response_type")),
+        };
+        let grant = response_type.grant();
+        if !self.config.grants.enabled(grant) {
+            return Err(OAuthError::unsupported_response_type(format!(
+                "response_type {name} is not enabled"
+            )));
+        }
+        // §4.1.2.1: "The client is not authorized to request an authorization code using this method."
+        if !client.allows(grant) {
+            return Err(OAuthError::unauthorized_client(format!(
+                "this client may not use response_type {name}"
+            )));
+        }
+        Ok(response_type)
+    }
+
+    /// RFC 7636 §4.4.1: required for public clients (RFC 9700 §2.1.1) and, when configured, for all.
+    fn challenge(&self, client: &Client, params: &Params) -> Result<Option<CodeChallenge>, OAuthError> {
+        let method = params.get("code_challenge_method")?;
+        match params.get("code_challenge")? {
+            Some(value) => CodeChallenge::parse(value, method, self.config.pkce_plain_allowed).map(Some),
+            None if client.public || self.config.pkce_required => Err(OAuthError::invalid_request(
+                "code_challenge is required (PKCE, RFC 7636)",
+            )),
+            None if method.is_some() => Err(OAuthError::invalid_request(
+                "code_challenge_method without code_challenge",
+            )),
+            None => Ok(None),
+        }
+    }
+
+    async fn issue_code(&self, request: &AuthorizationRequest, subject: &str) -> Result<String, OAuthError> {
+        let now = self.now();
+        let code = Secret::generate(SecretKind::AuthorizationCode)?;
+        self.store
+            .insert_code(&AuthorizationCode {
+                hash: code.hash(),
+                grant_id: random_string(16)?,
+                client_id: request.client.id.clone(),
+                subject: subject.to_owned(),
+                redirect_uri: request.redirect_uri_sent.then(|| request.redirect_uri.clone()),
+                scope: request.scope.clone(),
+                challenge: request.challenge.clone(),
+                issued_at: now,
+                expires_at: now + seconds(self.config.lifetimes.authorization_code),
+                consumed_at: None,
+            })
+            .await?;
+        let mut fields = vec![("code", code.expose().to_owned())];
+        fields.extend(request.state.clone().map(|state| ("state", state)));
+        Ok(self.redirect(&request.redirect_uri, ResponseMode::Query, fields))
+    }
+
+    async fn issue_token_in_fragment(
+        &self,
+        request: &AuthorizationRequest,
+        subject: &str,
+    ) -> Result<String, OAuthError> {
+        let response = issue_implicit(self, &request.client, subject, &request.scope).await?;
+        let mut fields = vec![
+            ("access_token", response.access_token.expose().to_owned()),
+            ("token_type", "Bearer".to_owned()),
+            ("expires_in", response.expires_in.to_string()),
+        ];
+        if !response.scope.is_empty() {
+            fields.push(("scope", response.scope.to_string()));
+        }
+        fields.extend(request.state.clone().map(|state| ("state", state)));
+        Ok(self.redirect(&request.redirect_uri, ResponseMode::Fragment, fields))
+    }
+
+    fn error_redirect(
+        &self,
+        redirect_uri: &str,
+        mode: ResponseMode,
+        error: &OAuthError,
+        state: Option<&str>,
+    ) -> String {
+        let mut fields = vec![
+            ("error", error.code.as_str().to_owned()),
+            ("error_description", error.description.to_string()),
+        ];
+        fields.extend(state.map(|state| ("state", state.to_owned())));
+        self.redirect(redirect_uri, mode, fields)
+    }
+
+    /// The redirect URI with the response parameters and `iss` (RFC 9207 §2) added, keeping
+    /// any query it already has (§3.1.2).
+    fn redirect(&self, redirect_uri: &str, mode: ResponseMode, mut fields: Vec<(&str, String)>) -> String {
+        fields.push(("iss", self.config.issuer.clone()));
+        let Ok(mut url) = Url::parse(redirect_uri) else {
+            // Unreachable: registered URIs are absolute, and matching ones parse too.
+            return redirect_uri.to_owned();
+        };
+        match mode {
+            ResponseMode::Query => {
+                url.query_pairs_mut().extend_pairs(fields);
+            }
+            ResponseMode::Fragment => {
+                let encoded = url::form_urlencoded::Serializer::new(String::new())
+                    .extend_pairs(fields)
+                    .finish();
+                url.set_fragment(Some(&encoded));
+            }
+        }
+        url.into()
+    }
+}

@@ -1,0 +1,113 @@
+//! The protocol's settings: which grants are on, lifetimes, PKCE policy.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::model::GrantType;
+
+/// The protocol settings of one server.
+#[derive(Debug, Clone)]
+pub struct ProtocolConfig {
+    /// The issuer identifier (RFC 8414 §2, RFC 9207): an https URL in production.
+    pub issuer: String,
+    /// Which grants are switched on server-wide.
+    pub grants: GrantSwitches,
+    /// Token and code lifetimes.
+    pub lifetimes: Lifetimes,
+    /// Require PKCE from every client, not only public ones (RFC 9700 §2.1.1).
+    pub pkce_required: bool,
+    /// Accept `code_challenge_method=plain` (RFC 7636 §4.2); S256 is always accepted.
+    pub pkce_plain_allowed: bool,
+}
+
+impl ProtocolConfig {
+    /// Defaults for an issuer.
+    pub fn new(issuer: impl Into<String>) -> Self {
+        Self {
+            issuer: issuer.into(),
+            grants: GrantSwitches::default(),
+            lifetimes: Lifetimes::default(),
+            pkce_required: false,
+            pkce_plain_allowed: true,
+        }
+    }
+}
+
+/// Grants switched on server-wide (`[grants]` in the config). A client can use a grant
+/// only when it is on here *and* registered for the client.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GrantSwitches {
+    /// RFC 6749 §4.1 (on by default).
+    pub authorization_code: bool,
+    /// RFC 6749 §6 (on by default).
+    pub refresh_token: bool,
+    /// RFC 6749 §4.4 (on by default).
+    pub client_credentials: bool,
+    /// RFC 6749 §4.3 (off by default: RFC 9700 §2.4).
+    pub password: bool,
+    /// RFC 6749 §4.2 (off by default: RFC 9700 §2.1.2).
+    pub implicit: bool,
+}
+
+impl Default for GrantSwitches {
+    fn default() -> Self {
+        Self {
+            authorization_code: true,
+            refresh_token: true,
+            client_credentials: true,
+            password: false,
+            implicit: false,
+        }
+    }
+}
+
+impl GrantSwitches {
+    /// Whether a grant type is switched on.
+    pub fn enabled(&self, grant: GrantType) -> bool {
+        match grant {
+            GrantType::AuthorizationCode => self.authorization_code,
+            GrantType::RefreshToken => self.refresh_token,
+            GrantType::ClientCredentials => self.client_credentials,
+            GrantType::Password => self.password,
+            GrantType::Implicit => self.implicit,
+        }
+    }
+}
+
+/// Lifetimes (`[lifetimes]` in the config; durations like "60s", "1h", "30d").
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Lifetimes {
+    /// Access tokens (default 1 hour).
+    #[serde(with = "humantime_serde")]
+    pub access_token: Duration,
+    /// Each refresh token (default 30 days).
+    #[serde(with = "humantime_serde")]
+    pub refresh_token: Duration,
+    /// Authorization codes (default 60 seconds; RFC 6749 §4.1.2 recommends at most 10 minutes).
+    #[serde(with = "humantime_serde")]
+    pub authorization_code: Duration,
+    /// A refresh token family's absolute lifetime, however often it rotates (default 90 days).
+    #[serde(with = "humantime_serde")]
+    pub refresh_family: Duration,
+    /// How long a just-rotated refresh token may be presented once more, for network
+    /// retries (default 0: off).
+    #[serde(with = "humantime_serde")]
+    pub refresh_grace_period: Duration,
+}
+
+const DAY: u64 = 24 * 60 * 60;
+
+impl Default for Lifetimes {
+    fn default() -> Self {
+        Self {
+            access_token: Duration::from_secs(60 * 60),
+            refresh_token: Duration::from_secs(30 * DAY),
+            authorization_code: Duration::from_secs(60),
+            refresh_family: Duration::from_secs(90 * DAY),
+            refresh_grace_period: Duration::ZERO,
+        }
+    }
+}

@@ -1,0 +1,120 @@
+//! RFC 6749 §5.2 and §4.1.2.1 — the error codes, and the HTTP status each one carries.
+
+use std::borrow::Cow;
+use std::fmt;
+
+/// The error codes of RFC 6749 (§4.1.2.1, §4.2.2.1, §5.2), by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    /// Missing, repeated or malformed parameter.
+    InvalidRequest,
+    /// Client authentication failed (§5.2): always 401.
+    InvalidClient,
+    /// The grant (code, refresh token, credentials) is invalid, expired, revoked or not this client's.
+    InvalidGrant,
+    /// The client may not use this grant or response type.
+    UnauthorizedClient,
+    /// The server does not support (or has switched off) this grant type.
+    UnsupportedGrantType,
+    /// The server does not support (or has switched off) this response type.
+    UnsupportedResponseType,
+    /// The requested scope is invalid, unknown or exceeds what the client may ask for.
+    InvalidScope,
+    /// The resource owner or the server denied the request.
+    AccessDenied,
+    /// The request body is larger than the configured limit: `invalid_request` with 413.
+    RequestTooLarge,
+    /// An unexpected fault; its cause is logged, never shown.
+    ServerError,
+    /// The server cannot handle the request now (e.g. the database is unreachable).
+    TemporarilyUnavailable,
+}
+
+impl ErrorCode {
+    /// The code as it appears on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InvalidRequest | Self::RequestTooLarge => "invalid_request",
+            Self::InvalidClient => "invalid_client",
+            Self::InvalidGrant => "invalid_grant",
+            Self::UnauthorizedClient => "unauthorized_client",
+            Self::UnsupportedGrantType => "unsupported_grant_type",
+            Self::UnsupportedResponseType => "unsupported_response_type",
+            Self::InvalidScope => "invalid_scope",
+            Self::AccessDenied => "access_denied",
+            Self::ServerError => "server_error",
+            Self::TemporarilyUnavailable => "temporarily_unavailable",
+        }
+    }
+
+    /// The HTTP status of a JSON error response with this code (RFC 6749 §5.2).
+    pub fn status(self) -> u16 {
+        match self {
+            Self::InvalidClient => 401,
+            Self::AccessDenied => 403,
+            Self::RequestTooLarge => 413,
+            Self::ServerError => 500,
+            Self::TemporarilyUnavailable => 503,
+            _ => 400,
+        }
+    }
+}
+
+/// An OAuth error: a code and a human-readable description for the client developer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OAuthError {
+    /// The RFC error code.
+    pub code: ErrorCode,
+    /// `error_description`; for server faults a fixed text, the cause having been logged.
+    pub description: Cow<'static, str>,
+}
+
+macro_rules! constructors {
+    ($($name:ident => $code:ident),* $(,)?) => {
+        impl OAuthError {
+            $(
+                #[doc = concat!("An `", stringify!($name), "` error with this description.")]
+                pub fn $name(description: impl Into<Cow<'static, str>>) -> Self {
+                    Self { code: ErrorCode::$code, description: description.into() }
+                }
+            )*
+        }
+    };
+}
+
+constructors! {
+    invalid_request => InvalidRequest,
+    invalid_client => InvalidClient,
+    invalid_grant => InvalidGrant,
+    unauthorized_client => UnauthorizedClient,
+    unsupported_grant_type => UnsupportedGrantType,
+    unsupported_response_type => UnsupportedResponseType,
+    invalid_scope => InvalidScope,
+    access_denied => AccessDenied,
+    request_too_large => RequestTooLarge,
+    temporarily_unavailable => TemporarilyUnavailable,
+}
+
+impl OAuthError {
+    /// A server fault. The cause is logged here and never sent to the client.
+    pub fn server_error(cause: impl fmt::Display) -> Self {
+        tracing::error!(%cause, "server error");
+        Self {
+            code: ErrorCode::ServerError,
+            description: "internal server error".into(),
+        }
+    }
+
+    /// The JSON body of RFC 6749 §5.2.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({ "error": self.code.as_str(), "error_description": self.description })
+    }
+}
+
+impl fmt::Display for OAuthError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code.as_str(), self.description)
+    }
+}
+
+impl std::error::Error for OAuthError {}

@@ -1,0 +1,103 @@
+//! RFC 6749 §4.1.3 — Access Token Request with an authorization code, and RFC 7636 §4.6.
+//!
+//! A code is single-use and bound to its client and redirect URI. Every check runs
+//! before the code is consumed; consuming it and storing the tokens is one atomic step,
+//! so of many concurrent requests exactly one succeeds.
+
+use crate::error::OAuthError;
+use crate::model::{Client, GrantType};
+use crate::params::Params;
+use crate::provider::Provider;
+use crate::scope::ScopeSet;
+use crate::secret::Secret;
+use crate::store::Redemption;
+
+use super::TokenResponse;
+use super::issue::Mint;
+
+impl Provider {
+    pub(super) async fn exchange_code(
+        &self,
+        client: &Client,
+        params: &Params,
+        code: &str,
+        redirect_uri: Option<&str>,
+        code_verifier: Option<&str>,
+    ) -> Result<(TokenResponse, Option<String>, ScopeSet), OAuthError> {
+        let hash = Secret::from_client(code).hash();
+        let Some(stored) = self.store.code(&hash).await? else {
+            return Err(invalid_code());
+        };
+        if stored.consumed_at.is_some() {
+            // §4.1.2: "If an authorization code is used more than once, the authorization
+            // server MUST deny the request and SHOULD revoke all tokens previously issued".
+            self.revoke_replayed(&stored.grant_id).await?;
+            return Err(invalid_code());
+        }
+        // §4.1.3: the code must have been issued to the authenticated client.
+        if stored.client_id != client.id || stored.expires_at <= self.now() {
+            return Err(invalid_code());
+        }
+        // §4.1.3: redirect_uri is required if it was sent to the authorization endpoint,
+        // "and their values MUST be identical".
+        if stored.redirect_uri.as_deref() != redirect_uri {
+            return Err(OAuthError::invalid_grant(
+                "redirect_uri does not match the authorization request",
+            ));
+        }
+        match (&stored.challenge, code_verifier) {
+            // RFC 7636 §4.6.
+            (Some(challenge), Some(verifier)) if challenge.verify(verifier) => {}
+            (Some(_), _) => return Err(OAuthError::invalid_grant("code_verifier does not match")),
+            // RFC 9700 §4.8.2: a verifier for a code issued without a challenge is a PKCE downgrade.
+            (None, Some(_)) => {
+                return Err(OAuthError::invalid_grant(
+                    "code_verifier sent for a code issued without PKCE",
+                ));
+            }
+            (None, None) => {}
+        }
+        self.validate_with_hooks(
+            client,
+            GrantType::AuthorizationCode,
+            Some(&stored.subject),
+            &stored.scope,
+            params,
+        )
+        .await?;
+
+        let refresh = self
+            .issues_refresh_token(client)
+            .then(|| (stored.scope.clone(), self.new_family_end()));
+        let minted = self.mint(Mint {
+            client,
+            subject: Some(&stored.subject),
+            grant_id: stored.grant_id.clone(),
+            scope: stored.scope.clone(),
+            refresh,
+        })?;
+        match self
+            .store
+            .redeem_code(&hash, self.now(), &minted.issuance)
+            .await?
+        {
+            Redemption::Fresh => Ok((minted.response, Some(stored.subject), stored.scope)),
+            Redemption::Replayed { grant_id } => {
+                // Another request consumed it first: this one is a replay.
+                self.revoke_replayed(&grant_id).await?;
+                Err(invalid_code())
+            }
+            Redemption::Unknown => Err(invalid_code()),
+        }
+    }
+
+    async fn revoke_replayed(&self, grant_id: &str) -> Result<(), OAuthError> {
+        let revoked = self.store.revoke_grant(grant_id, self.now()).await?;
+        tracing::warn!(revoked, "authorization code replayed; its grant is revoked");
+        Ok(())
+    }
+}
+
+fn invalid_code() -> OAuthError {
+    OAuthError::invalid_grant("the authorization code is invalid, expired or already used")
+}

@@ -1,0 +1,33 @@
+//! RFC 6749 §4.4 — Client Credentials Grant. The client acts on its own behalf:
+//! no resource owner, and "A refresh token SHOULD NOT be included" (§4.4.3) — we never do.
+
+use crate::error::OAuthError;
+use crate::model::{Client, GrantType};
+use crate::params::Params;
+use crate::provider::Provider;
+use crate::scope::ScopeSet;
+
+use super::TokenResponse;
+use super::issue::{Mint, new_grant_id};
+
+impl Provider {
+    pub(super) async fn client_credentials(
+        &self,
+        client: &Client,
+        params: &Params,
+        scope: Option<&str>,
+    ) -> Result<(TokenResponse, Option<String>, ScopeSet), OAuthError> {
+        let scope = self.requested_scope(client, scope)?;
+        self.validate_with_hooks(client, GrantType::ClientCredentials, None, &scope, params)
+            .await?;
+        let minted = self.mint(Mint {
+            client,
+            subject: None,
+            grant_id: new_grant_id()?,
+            scope: scope.clone(),
+            refresh: None,
+        })?;
+        self.store.insert_tokens(&minted.issuance).await?;
+        Ok((minted.response, None, scope))
+    }
+}

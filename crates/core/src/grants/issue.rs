@@ -1,0 +1,137 @@
+//! Minting tokens and the RFC 6749 §5.1 response.
+
+use serde_json::{Map, Value, json};
+
+use crate::clock::{UnixTime, seconds};
+use crate::error::OAuthError;
+use crate::model::{Client, GrantType, Issuance, NewToken};
+use crate::provider::Provider;
+use crate::scope::ScopeSet;
+use crate::secret::{Secret, SecretKind, random_string};
+
+/// A successful token response (§5.1). The tokens are in the clear: send once, never log.
+#[derive(Debug)]
+pub struct TokenResponse {
+    /// The access token.
+    pub access_token: Secret,
+    /// Seconds until the access token expires.
+    pub expires_in: i64,
+    /// The refresh token, when one was issued.
+    pub refresh_token: Option<Secret>,
+    /// The granted scope.
+    pub scope: ScopeSet,
+    /// Fields added by hooks.
+    pub extra: Map<String, Value>,
+}
+
+impl TokenResponse {
+    pub(super) fn with_extra(mut self, extra: Map<String, Value>) -> Self {
+        self.extra = extra;
+        self
+    }
+
+    /// The JSON body.
+    pub fn into_json(self) -> Value {
+        let mut body = Map::new();
+        body.insert("access_token".into(), json!(self.access_token.expose()));
+        body.insert("token_type".into(), json!("Bearer"));
+        body.insert("expires_in".into(), json!(self.expires_in));
+        if let Some(refresh) = &self.refresh_token {
+            body.insert("refresh_token".into(), json!(refresh.expose()));
+        }
+        // §5.1: scope is required when it differs from the request; always sending it is simplest.
+        if !self.scope.is_empty() {
+            body.insert("scope".into(), json!(self.scope.to_string()));
+        }
+        super::merge_extra(&mut body, self.extra);
+        Value::Object(body)
+    }
+}
+
+/// Tokens minted for one response, with what must be stored for them.
+pub(crate) struct Minted {
+    pub response: TokenResponse,
+    pub issuance: Issuance,
+}
+
+/// What a grant asks to be minted.
+pub(crate) struct Mint<'a> {
+    pub client: &'a Client,
+    pub subject: Option<&'a str>,
+    /// The family; a new one for a new grant, the old one on refresh.
+    pub grant_id: String,
+    /// The access token's scope.
+    pub scope: ScopeSet,
+    /// The refresh token's scope and the family's absolute end, or `None` for no refresh token.
+    pub refresh: Option<(ScopeSet, UnixTime)>,
+}
+
+impl Provider {
+    /// Whether a grant of this client should come with a refresh token: only when the
+    /// refresh grant is on and registered for the client (§1.5, §4.4.3: never for client
+    /// credentials, §4.2.2: never for implicit).
+    pub(crate) fn issues_refresh_token(&self, client: &Client) -> bool {
+        self.config.grants.refresh_token && client.allows(GrantType::RefreshToken)
+    }
+
+    /// The end of a new family's absolute lifetime.
+    pub(crate) fn new_family_end(&self) -> UnixTime {
+        self.now() + seconds(self.config.lifetimes.refresh_family)
+    }
+
+    pub(crate) fn mint(&self, mint: Mint<'_>) -> Result<Minted, OAuthError> {
+        let now = self.now();
+        let lifetimes = &self.config.lifetimes;
+        let access_lifetime = seconds(
+            mint.client
+                .access_token_lifetime
+                .unwrap_or(lifetimes.access_token),
+        );
+        let access_token = Secret::generate(SecretKind::AccessToken)?;
+        let access = NewToken {
+            hash: access_token.hash(),
+            scope: mint.scope.clone(),
+            expires_at: now + access_lifetime,
+        };
+        let (refresh_token, refresh) = match mint.refresh {
+            Some((scope, family_end)) => {
+                let lifetime = seconds(
+                    mint.client
+                        .refresh_token_lifetime
+                        .unwrap_or(lifetimes.refresh_token),
+                );
+                let token = Secret::generate(SecretKind::RefreshToken)?;
+                let stored = NewToken {
+                    hash: token.hash(),
+                    scope,
+                    // A refresh token never outlives its family.
+                    expires_at: (now + lifetime).min(family_end),
+                };
+                (Some(token), Some((stored, family_end)))
+            }
+            None => (None, None),
+        };
+        Ok(Minted {
+            issuance: Issuance {
+                grant_id: mint.grant_id,
+                client_id: mint.client.id.clone(),
+                subject: mint.subject.map(str::to_owned),
+                issued_at: now,
+                access,
+                refresh,
+            },
+            response: TokenResponse {
+                access_token,
+                expires_in: access_lifetime,
+                refresh_token,
+                scope: mint.scope,
+                extra: Map::new(),
+            },
+        })
+    }
+}
+
+/// A new grant (token family) identifier.
+pub(crate) fn new_grant_id() -> Result<String, OAuthError> {
+    random_string(16)
+}

@@ -1,0 +1,216 @@
+//! RFC 6749 §3.2 and §5 — the token endpoint: one function whose steps read in order
+//! (STYLE.md #3), and one file per grant behind the closed [`TokenRequest`] enum.
+
+mod authorization_code;
+mod client_credentials;
+mod issue;
+mod password;
+mod refresh_token;
+
+use serde_json::{Map, Value};
+
+use crate::error::OAuthError;
+use crate::hooks::TokenContext;
+use crate::model::{Client, GrantType};
+use crate::params::Params;
+use crate::provider::Provider;
+use crate::scope::ScopeSet;
+
+pub use issue::TokenResponse;
+
+/// A token request, parsed by grant type.
+#[derive(Debug)]
+pub enum TokenRequest<'a> {
+    /// §4.1.3.
+    AuthorizationCode {
+        /// `code`.
+        code: &'a str,
+        /// `redirect_uri`, required when it was sent to the authorization endpoint.
+        redirect_uri: Option<&'a str>,
+        /// RFC 7636 `code_verifier`.
+        code_verifier: Option<&'a str>,
+    },
+    /// §6.
+    RefreshToken {
+        /// `refresh_token`.
+        refresh_token: &'a str,
+        /// A narrower scope for the new access token.
+        scope: Option<&'a str>,
+    },
+    /// §4.4.2.
+    ClientCredentials {
+        /// `scope`.
+        scope: Option<&'a str>,
+    },
+    /// §4.3.2.
+    Password {
+        /// `username`.
+        username: &'a str,
+        /// `password`.
+        password: &'a str,
+        /// `scope`.
+        scope: Option<&'a str>,
+    },
+}
+
+impl<'a> TokenRequest<'a> {
+    /// The grant's own parameters; a missing one is `invalid_request`.
+    fn parse(grant: GrantType, params: &'a Params) -> Result<Self, OAuthError> {
+        Ok(match grant {
+            GrantType::AuthorizationCode => Self::AuthorizationCode {
+                code: params.require("code")?,
+                redirect_uri: params.get("redirect_uri")?,
+                code_verifier: params.get("code_verifier")?,
+            },
+            GrantType::RefreshToken => Self::RefreshToken {
+                refresh_token: params.require("refresh_token")?,
+                scope: params.get("scope")?,
+            },
+            GrantType::ClientCredentials => Self::ClientCredentials {
+                scope: params.get("scope")?,
+            },
+            GrantType::Password => Self::Password {
+                username: params.require("username")?,
+                password: params.require("password")?,
+                scope: params.get("scope")?,
+            },
+            GrantType::Implicit => return Err(unsupported()),
+        })
+    }
+}
+
+impl Provider {
+    /// The token endpoint. Everything that can refuse runs before anything is consumed.
+    pub async fn token(
+        &self,
+        params: &Params,
+        authorization: Option<&str>,
+    ) -> Result<TokenResponse, OAuthError> {
+        // §3.1: no parameter may repeat.
+        params.reject_repeated()?;
+        // §3.2.1: authenticate the client.
+        let client = self.authenticate_client(params, authorization).await?;
+        // §5.2 unsupported_grant_type: unknown, not a token-endpoint grant, or switched off.
+        let grant = GrantType::parse(params.require("grant_type")?)
+            .filter(|grant| *grant != GrantType::Implicit && self.config.grants.enabled(*grant))
+            .ok_or_else(unsupported)?;
+        // §5.2 unauthorized_client: the client is not registered for this grant.
+        if !client.allows(grant) {
+            return Err(OAuthError::unauthorized_client(format!(
+                "this client may not use the {grant} grant"
+            )));
+        }
+        let request = TokenRequest::parse(grant, params)?;
+        // Scope, the grant's checks, the validation hooks, then the state change.
+        let (response, subject, scope) = match request {
+            TokenRequest::AuthorizationCode {
+                code,
+                redirect_uri,
+                code_verifier,
+            } => {
+                self.exchange_code(&client, params, code, redirect_uri, code_verifier)
+                    .await?
+            }
+            TokenRequest::RefreshToken { refresh_token, scope } => {
+                self.refresh(&client, params, refresh_token, scope).await?
+            }
+            TokenRequest::ClientCredentials { scope } => {
+                self.client_credentials(&client, params, scope).await?
+            }
+            TokenRequest::Password {
+                username,
+                password,
+                scope,
+            } => self.password(&client, params, username, password, scope).await?,
+        };
+        // After commit: the response hook may add fields, never change the token's own.
+        let context = TokenContext {
+            client: &client,
+            grant_type: grant,
+            subject: subject.as_deref(),
+            scope: &scope,
+            params,
+        };
+        let extra = self.hooks.access_token_response(&context).await;
+        Ok(response.with_extra(extra))
+    }
+
+    /// Runs the `access_token_validation` hook.
+    async fn validate_with_hooks(
+        &self,
+        client: &Client,
+        grant_type: GrantType,
+        subject: Option<&str>,
+        scope: &ScopeSet,
+        params: &Params,
+    ) -> Result<(), OAuthError> {
+        let context = TokenContext {
+            client,
+            grant_type,
+            subject,
+            scope,
+            params,
+        };
+        self.hooks.access_token_validation(&context).await
+    }
+
+    /// §3.3: the requested scope, which must be within what the client may ask for;
+    /// an omitted scope means the client's default scope.
+    pub(crate) fn requested_scope(
+        &self,
+        client: &Client,
+        scope: Option<&str>,
+    ) -> Result<ScopeSet, OAuthError> {
+        let Some(scope) = scope else {
+            return Ok(client.default_scope().clone());
+        };
+        let scope = ScopeSet::parse(scope)?;
+        if !scope.is_subset(&client.scopes) {
+            return Err(OAuthError::invalid_scope(
+                "the requested scope exceeds what this client may ask for",
+            ));
+        }
+        Ok(scope)
+    }
+}
+
+fn unsupported() -> OAuthError {
+    OAuthError::unsupported_grant_type("unsupported grant_type")
+}
+
+/// The fields a response hook cannot add, change or remove.
+pub const PROTECTED_FIELDS: &[&str] = &[
+    "access_token",
+    "token_type",
+    "expires_in",
+    "refresh_token",
+    "scope",
+];
+
+pub(crate) fn merge_extra(body: &mut Map<String, Value>, extra: Map<String, Value>) {
+    for (key, value) in extra {
+        if PROTECTED_FIELDS.contains(&key.as_str()) {
+            tracing::warn!(field = %key, "access_token_response hook tried to change a protected field; ignored");
+            continue;
+        }
+        body.insert(key, value);
+    }
+}
+
+/// §4.2.2: the access token of an implicit grant. Never a refresh token.
+pub(crate) async fn issue_implicit(
+    provider: &Provider,
+    client: &Client,
+    subject: &str,
+    scope: &ScopeSet,
+) -> Result<TokenResponse, OAuthError> {
+    let minted = provider.mint(issue::Mint {
+        client,
+        subject: Some(subject),
+        grant_id: issue::new_grant_id()?,
+        scope: scope.clone(),
+        refresh: None,
+    })?;
+    provider.store.insert_tokens(&minted.issuance).await?;
+    Ok(minted.response)
+}

@@ -1,0 +1,53 @@
+//! RFC 6749 §4.3 — Resource Owner Password Credentials Grant. Legacy: RFC 9700 §2.4
+//! says it MUST NOT be used, so it is off unless switched on server-wide and per client.
+
+use crate::error::OAuthError;
+use crate::model::{Client, GrantType};
+use crate::params::Params;
+use crate::password::{decoy_hash, verify_password};
+use crate::provider::Provider;
+use crate::scope::ScopeSet;
+
+use super::TokenResponse;
+use super::issue::{Mint, new_grant_id};
+
+impl Provider {
+    pub(super) async fn password(
+        &self,
+        client: &Client,
+        params: &Params,
+        username: &str,
+        password: &str,
+        scope: Option<&str>,
+    ) -> Result<(TokenResponse, Option<String>, ScopeSet), OAuthError> {
+        let scope = self.requested_scope(client, scope)?;
+        let user = self.store.user(username).await?;
+        // An unknown user costs the same hash as a known one, so timing reveals nothing.
+        let stored = user
+            .as_ref()
+            .map_or_else(|| decoy_hash().to_owned(), |u| u.password_hash.clone());
+        let password = password.to_owned();
+        let matches = tokio::task::spawn_blocking(move || verify_password(&password, &stored))
+            .await
+            .map_err(OAuthError::server_error)?;
+        // §5.2 invalid_grant: "the provided authorization grant (e.g., ... resource owner credentials) is invalid".
+        let user = user
+            .filter(|user| matches && !user.disabled)
+            .ok_or_else(|| OAuthError::invalid_grant("invalid username or password"))?;
+
+        self.validate_with_hooks(client, GrantType::Password, Some(&user.subject), &scope, params)
+            .await?;
+        let refresh = self
+            .issues_refresh_token(client)
+            .then(|| (scope.clone(), self.new_family_end()));
+        let minted = self.mint(Mint {
+            client,
+            subject: Some(&user.subject),
+            grant_id: new_grant_id()?,
+            scope: scope.clone(),
+            refresh,
+        })?;
+        self.store.insert_tokens(&minted.issuance).await?;
+        Ok((minted.response, Some(user.subject), scope))
+    }
+}

@@ -1,0 +1,32 @@
+//! The OAuth 2.0 protocol of oauth2u, free of any web framework and any database.
+//!
+//! The HTTP crate turns a request into the typed inputs here, calls one function of
+//! [`Provider`], and turns the typed result (or [`OAuthError`]) into a response.
+//! Storage is reached only through the traits in [`store`].
+#![warn(missing_docs)]
+
+pub mod admin;
+pub mod authorize;
+pub mod client_auth;
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod grants;
+pub mod hooks;
+pub mod model;
+pub mod params;
+pub mod password;
+pub mod pkce;
+pub mod provider;
+pub mod redirect_uri;
+pub mod scope;
+pub mod secret;
+pub mod store;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use config::ProtocolConfig;
+pub use error::{ErrorCode, OAuthError};
+pub use hooks::{Hooks, NoHooks};
+pub use params::Params;
+pub use provider::Provider;
+pub use store::Store;

@@ -1,0 +1,235 @@
+//! The records the protocol works with: clients, users, codes and tokens.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::clock::UnixTime;
+use crate::pkce::CodeChallenge;
+use crate::redirect_uri::RedirectUri;
+use crate::scope::ScopeSet;
+use crate::secret::SecretHash;
+
+/// The grant types a client can be registered for (RFC 7591 §2 names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum GrantType {
+    /// RFC 6749 §4.1.
+    AuthorizationCode,
+    /// RFC 6749 §6.
+    RefreshToken,
+    /// RFC 6749 §4.4.
+    ClientCredentials,
+    /// RFC 6749 §4.3 (legacy; RFC 9700 §2.4 says MUST NOT be used).
+    Password,
+    /// RFC 6749 §4.2 (legacy; RFC 9700 §2.1.2 says SHOULD NOT be used).
+    Implicit,
+}
+
+impl GrantType {
+    /// Every grant type, in the order they are listed.
+    pub const ALL: [GrantType; 5] = [
+        Self::AuthorizationCode,
+        Self::RefreshToken,
+        Self::ClientCredentials,
+        Self::Password,
+        Self::Implicit,
+    ];
+
+    /// The registered name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AuthorizationCode => "authorization_code",
+            Self::RefreshToken => "refresh_token",
+            Self::ClientCredentials => "client_credentials",
+            Self::Password => "password",
+            Self::Implicit => "implicit",
+        }
+    }
+
+    /// From the registered name.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|grant| grant.as_str() == name)
+    }
+
+    /// Whether only a confidential client may use it (RFC 6749 §4.4: client credentials;
+    /// §4.3 and RFC 9700 §2.4: the password grant exposes credentials to the client).
+    pub fn needs_confidential_client(self) -> bool {
+        matches!(self, Self::ClientCredentials | Self::Password)
+    }
+}
+
+impl fmt::Display for GrantType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A registered client (RFC 6749 §2).
+#[derive(Debug, Clone)]
+pub struct Client {
+    /// `client_id`.
+    pub id: String,
+    /// A name shown to people.
+    pub name: String,
+    /// A public client has no secret (RFC 6749 §2.1) and must use PKCE.
+    pub public: bool,
+    /// The hash of the current client secret (confidential clients).
+    pub secret_hash: Option<SecretHash>,
+    /// The previous secret, valid until the given time after a rotation with overlap.
+    pub previous_secret: Option<(SecretHash, UnixTime)>,
+    /// Registered redirect URIs.
+    pub redirect_uris: Vec<RedirectUri>,
+    /// Grant types the client may use.
+    pub grant_types: Vec<GrantType>,
+    /// Scopes the client may ask for.
+    pub scopes: ScopeSet,
+    /// Scopes granted when a request names none; `None` means all of `scopes`.
+    pub default_scopes: Option<ScopeSet>,
+    /// Browser origins allowed to call the token endpoint (CORS).
+    pub allowed_origins: Vec<String>,
+    /// Overrides the server's access token lifetime.
+    pub access_token_lifetime: Option<Duration>,
+    /// Overrides the server's refresh token lifetime.
+    pub refresh_token_lifetime: Option<Duration>,
+    /// When the client was registered.
+    pub created_at: UnixTime,
+}
+
+impl Client {
+    /// Whether the client is registered for the grant type.
+    pub fn allows(&self, grant: GrantType) -> bool {
+        self.grant_types.contains(&grant)
+    }
+
+    /// The scope granted when a request names none.
+    pub fn default_scope(&self) -> &ScopeSet {
+        self.default_scopes.as_ref().unwrap_or(&self.scopes)
+    }
+}
+
+/// A resource owner who can sign in.
+#[derive(Debug, Clone)]
+pub struct User {
+    /// The stable, opaque subject identifier (`sub`); never equal to a `client_id`.
+    pub subject: String,
+    /// The name the user signs in with.
+    pub username: String,
+    /// Argon2id PHC string.
+    pub password_hash: String,
+    /// A disabled user cannot sign in and holds no live tokens.
+    pub disabled: bool,
+    /// When the user was added.
+    pub created_at: UnixTime,
+}
+
+/// An authorization code as stored (RFC 6749 §4.1.2).
+#[derive(Debug, Clone)]
+pub struct AuthorizationCode {
+    /// The code's hash.
+    pub hash: SecretHash,
+    /// The grant (token family) every token issued from this code belongs to.
+    pub grant_id: String,
+    /// The client the code was issued to.
+    pub client_id: String,
+    /// The resource owner.
+    pub subject: String,
+    /// The `redirect_uri` sent to the authorization endpoint, if one was sent (§4.1.3).
+    pub redirect_uri: Option<String>,
+    /// The granted scope.
+    pub scope: ScopeSet,
+    /// The PKCE challenge, if one was sent.
+    pub challenge: Option<CodeChallenge>,
+    /// When it was issued.
+    pub issued_at: UnixTime,
+    /// When it expires.
+    pub expires_at: UnixTime,
+    /// When it was exchanged; a code is single-use.
+    pub consumed_at: Option<UnixTime>,
+}
+
+/// Access or refresh token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    /// An access token.
+    Access,
+    /// A refresh token.
+    Refresh,
+}
+
+impl TokenKind {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Access => "access",
+            Self::Refresh => "refresh",
+        }
+    }
+}
+
+/// A stored token.
+#[derive(Debug, Clone)]
+pub struct TokenRecord {
+    /// The token's hash.
+    pub hash: SecretHash,
+    /// Access or refresh.
+    pub kind: TokenKind,
+    /// The grant (family) it descends from.
+    pub grant_id: String,
+    /// The client it was issued to.
+    pub client_id: String,
+    /// The resource owner; `None` for client credentials.
+    pub subject: Option<String>,
+    /// The scope.
+    pub scope: ScopeSet,
+    /// When it was issued.
+    pub issued_at: UnixTime,
+    /// When it expires.
+    pub expires_at: UnixTime,
+    /// Refresh tokens: when the whole family expires, however often it is rotated.
+    pub grant_expires_at: Option<UnixTime>,
+    /// When it was revoked.
+    pub revoked_at: Option<UnixTime>,
+    /// Refresh tokens: when it was exchanged for a new one.
+    pub rotated_at: Option<UnixTime>,
+    /// Refresh tokens: the hash of the refresh token issued in its place.
+    pub successor: Option<SecretHash>,
+    /// Refresh tokens: whether the retry allowed in the grace period was used.
+    pub grace_used: bool,
+}
+
+impl TokenRecord {
+    /// Whether it can still be used at `now`: not revoked, not rotated, not expired.
+    pub fn is_active(&self, now: UnixTime) -> bool {
+        self.revoked_at.is_none()
+            && self.rotated_at.is_none()
+            && self.expires_at > now
+            && self.grant_expires_at.is_none_or(|end| end > now)
+    }
+}
+
+/// A token about to be stored.
+#[derive(Debug, Clone)]
+pub struct NewToken {
+    /// Its hash.
+    pub hash: SecretHash,
+    /// Its scope.
+    pub scope: ScopeSet,
+    /// When it expires.
+    pub expires_at: UnixTime,
+}
+
+/// What one token response issues: stored together, or not at all.
+#[derive(Debug, Clone)]
+pub struct Issuance {
+    /// The grant (family).
+    pub grant_id: String,
+    /// The client.
+    pub client_id: String,
+    /// The resource owner, if any.
+    pub subject: Option<String>,
+    /// When it is issued.
+    pub issued_at: UnixTime,
+    /// The access token.
+    pub access: NewToken,
+    /// The refresh token, if one is issued, with the family's absolute end.
+    pub refresh: Option<(NewToken, UnixTime)>,
+}

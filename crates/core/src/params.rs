@@ -1,0 +1,105 @@
+//! RFC 6749 §3.1 and §3.2 — request parameters.
+//!
+//! "Parameters sent without a value MUST be treated as if they were omitted from the
+//! request" and "Request and response parameters MUST NOT be included more than once."
+//! Parameters are kept as ordered pairs so that a repetition is seen, never silently merged.
+
+use crate::error::OAuthError;
+
+/// Parameters an RFC allows to repeat (RFC 8707 §2: `resource`).
+pub const REPEATABLE: &[&str] = &["resource"];
+
+/// The parameters of one request, from a query string or an urlencoded body.
+#[derive(Debug, Clone, Default)]
+pub struct Params {
+    pairs: Vec<(String, String)>,
+}
+
+impl Params {
+    /// Parses `application/x-www-form-urlencoded` bytes; empty values count as absent.
+    pub fn parse(input: &[u8]) -> Self {
+        let pairs = url::form_urlencoded::parse(input)
+            .filter(|(_, value)| !value.is_empty())
+            .map(|(name, value)| (name.into_owned(), value.into_owned()))
+            .collect();
+        Self { pairs }
+    }
+
+    /// The single value of `name`; a repeated parameter is `invalid_request`.
+    pub fn get(&self, name: &str) -> Result<Option<&str>, OAuthError> {
+        let mut values = self.all(name);
+        let first = values.next();
+        if values.next().is_some() {
+            return Err(repeated(name));
+        }
+        Ok(first)
+    }
+
+    /// Like [`Params::get`], but a missing parameter is `invalid_request`.
+    pub fn require(&self, name: &str) -> Result<&str, OAuthError> {
+        self.get(name)?
+            .ok_or_else(|| OAuthError::invalid_request(format!("missing parameter `{name}`")))
+    }
+
+    /// Every value of a parameter that may repeat.
+    pub fn all<'a, 'n>(&'a self, name: &'n str) -> impl Iterator<Item = &'a str> + use<'a, 'n> {
+        self.pairs
+            .iter()
+            .filter(move |(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Whether the parameter is present (with a non-empty value).
+    pub fn contains(&self, name: &str) -> bool {
+        self.all(name).next().is_some()
+    }
+
+    /// RFC 6749 §3.1: rejects the first parameter that is repeated, except [`REPEATABLE`] ones.
+    pub fn reject_repeated(&self) -> Result<(), OAuthError> {
+        for (i, (name, _)) in self.pairs.iter().enumerate() {
+            if REPEATABLE.contains(&name.as_str()) {
+                continue;
+            }
+            if self.pairs[i + 1..].iter().any(|(other, _)| other == name) {
+                return Err(repeated(name));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn repeated(name: &str) -> OAuthError {
+    OAuthError::invalid_request(format!("parameter `{name}` is repeated"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_values_count_as_absent() {
+        let params = Params::parse(b"scope=&state=xyz");
+        assert_eq!(params.get("scope"), Ok(None));
+        assert_eq!(params.get("state"), Ok(Some("xyz")));
+    }
+
+    #[test]
+    fn a_repeated_parameter_is_invalid_request() {
+        let params = Params::parse(b"code=a&code=b");
+        assert_eq!(
+            params.get("code").unwrap_err().description,
+            "parameter `code` is repeated"
+        );
+        assert!(params.reject_repeated().is_err());
+    }
+
+    #[test]
+    fn resource_may_repeat() {
+        let params = Params::parse(b"resource=https%3A%2F%2Fa&resource=https%3A%2F%2Fb");
+        assert!(params.reject_repeated().is_ok());
+        assert_eq!(
+            params.all("resource").collect::<Vec<_>>(),
+            ["https://a", "https://b"]
+        );
+    }
+}

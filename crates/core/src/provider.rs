@@ -1,0 +1,50 @@
+//! The authorization server's protocol state: store, clock, hooks and settings.
+
+use std::sync::Arc;
+
+use crate::clock::{Clock, UnixTime};
+use crate::config::ProtocolConfig;
+use crate::hooks::Hooks;
+use crate::store::Store;
+
+/// One authorization server. The endpoint functions are methods on it, each in the
+/// module of its RFC section: [`crate::authorize`], [`crate::grants`].
+#[derive(Clone)]
+pub struct Provider {
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) hooks: Arc<dyn Hooks>,
+    pub(crate) config: Arc<ProtocolConfig>,
+}
+
+impl Provider {
+    /// A provider over a store, a clock, hooks and settings.
+    pub fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        hooks: Arc<dyn Hooks>,
+        config: ProtocolConfig,
+    ) -> Self {
+        Self {
+            store,
+            clock,
+            hooks,
+            config: Arc::new(config),
+        }
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &ProtocolConfig {
+        &self.config
+    }
+
+    /// The current time by the provider's clock.
+    pub fn now(&self) -> UnixTime {
+        self.clock.now()
+    }
+}

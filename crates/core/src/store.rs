@@ -1,0 +1,141 @@
+//! The storage contract, split by concern. Every method is atomic: transactions stay
+//! inside the backend, and conditional updates decide races (STYLE.md #6).
+
+use async_trait::async_trait;
+
+use crate::clock::UnixTime;
+use crate::error::OAuthError;
+use crate::model::{AuthorizationCode, Client, Issuance, TokenRecord, User};
+use crate::secret::SecretHash;
+
+/// A storage failure.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database cannot be reached now; the request may be retried.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// A row with this key already exists.
+    #[error("already exists: {0}")]
+    Conflict(String),
+    /// Anything else.
+    #[error("database error: {0}")]
+    Other(String),
+}
+
+impl From<StoreError> for OAuthError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Unavailable(cause) => {
+                tracing::error!(%cause, "database unavailable");
+                OAuthError::temporarily_unavailable("the server cannot reach its database; retry later")
+            }
+            other => OAuthError::server_error(other),
+        }
+    }
+}
+
+/// The outcome of exchanging an authorization code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Redemption {
+    /// The code was unused: it is now consumed and the issuance stored.
+    Fresh,
+    /// The code had been used already; nothing was stored.
+    Replayed {
+        /// The grant whose tokens must be revoked (RFC 6749 §4.1.2).
+        grant_id: String,
+    },
+    /// No such code.
+    Unknown,
+}
+
+/// The outcome of rotating a refresh token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rotation {
+    /// The old token is now rotated and the new tokens stored.
+    Rotated,
+    /// The token was not live any more (another request rotated it first); nothing was stored.
+    Stale,
+}
+
+/// Clients.
+#[async_trait]
+pub trait ClientStore: Send + Sync {
+    /// The client with this id.
+    async fn client(&self, id: &str) -> Result<Option<Client>, StoreError>;
+    /// Every client, by id.
+    async fn clients(&self) -> Result<Vec<Client>, StoreError>;
+    /// Registers a client; `Conflict` if the id is taken by a client or a user's subject.
+    async fn insert_client(&self, client: &Client) -> Result<(), StoreError>;
+    /// Replaces a client's registration; false if there is none.
+    async fn update_client(&self, client: &Client) -> Result<bool, StoreError>;
+    /// Removes a client and revokes all its tokens; false if there is none.
+    async fn remove_client(&self, id: &str, now: UnixTime) -> Result<bool, StoreError>;
+    /// Whether any client registered this browser origin.
+    async fn origin_allowed(&self, origin: &str) -> Result<bool, StoreError>;
+}
+
+/// Users (resource owners).
+#[async_trait]
+pub trait UserStore: Send + Sync {
+    /// The user with this username.
+    async fn user(&self, username: &str) -> Result<Option<User>, StoreError>;
+    /// Adds a user; `Conflict` if the username is taken or the subject is a client's id.
+    async fn insert_user(&self, user: &User) -> Result<(), StoreError>;
+    /// Sets a user's password hash; false if there is no such user.
+    async fn set_password(&self, username: &str, password_hash: &str) -> Result<bool, StoreError>;
+    /// Disables a user and revokes their tokens; false if there is no such user.
+    async fn disable_user(&self, username: &str, now: UnixTime) -> Result<bool, StoreError>;
+    /// Removes a user and revokes their tokens; false if there is no such user.
+    async fn remove_user(&self, username: &str, now: UnixTime) -> Result<bool, StoreError>;
+}
+
+/// Authorization codes.
+#[async_trait]
+pub trait CodeStore: Send + Sync {
+    /// Stores a new code.
+    async fn insert_code(&self, code: &AuthorizationCode) -> Result<(), StoreError>;
+    /// The code with this hash, used or not.
+    async fn code(&self, hash: &SecretHash) -> Result<Option<AuthorizationCode>, StoreError>;
+    /// Consumes the code and stores the issuance in one transaction. Never returns
+    /// `Fresh` twice for one code, however many requests race.
+    async fn redeem_code(
+        &self,
+        hash: &SecretHash,
+        now: UnixTime,
+        issuance: &Issuance,
+    ) -> Result<Redemption, StoreError>;
+}
+
+/// Access and refresh tokens.
+#[async_trait]
+pub trait TokenStore: Send + Sync {
+    /// Stores the tokens of one response.
+    async fn insert_tokens(&self, issuance: &Issuance) -> Result<(), StoreError>;
+    /// The token with this hash, live or not.
+    async fn token(&self, hash: &SecretHash) -> Result<Option<TokenRecord>, StoreError>;
+    /// Marks a live, unrotated refresh token as rotated (pointing to the new refresh
+    /// token) and stores the issuance, in one transaction.
+    async fn rotate_refresh_token(
+        &self,
+        old: &SecretHash,
+        now: UnixTime,
+        issuance: &Issuance,
+    ) -> Result<Rotation, StoreError>;
+    /// The grace-period retry: revokes `successor` (the token issued for `old`, and the
+    /// access token issued with it) if it is still unrotated, records the retry on `old`,
+    /// and stores the issuance, in one transaction. `Stale` if any of that no longer holds.
+    async fn retry_rotation(
+        &self,
+        old: &SecretHash,
+        successor: &SecretHash,
+        now: UnixTime,
+        issuance: &Issuance,
+    ) -> Result<Rotation, StoreError>;
+    /// Revokes every token of a grant (family); returns how many were live.
+    async fn revoke_grant(&self, grant_id: &str, now: UnixTime) -> Result<u64, StoreError>;
+}
+
+/// Everything the server stores.
+pub trait Store: ClientStore + UserStore + CodeStore + TokenStore {}
+
+impl<T: ClientStore + UserStore + CodeStore + TokenStore> Store for T {}

@@ -1,0 +1,152 @@
+//! `TokenStore` on SQLite. Rotation is a conditional UPDATE in the transaction that stores
+//! the successor, so two racing uses of one refresh token never both yield live tokens.
+
+use async_trait::async_trait;
+use oauth2u_core::clock::UnixTime;
+use oauth2u_core::model::{Issuance, TokenRecord};
+use oauth2u_core::secret::SecretHash;
+use oauth2u_core::store::{Rotation, StoreError, TokenStore};
+use sqlx::{Sqlite, Transaction};
+
+use crate::{SqliteStore, map_error, rows};
+
+const INSERT: &str = "INSERT INTO tokens (hash, kind, grant_id, client_id, subject, scope, issued_at,
+        expires_at, grant_expires_at, paired_refresh)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+
+/// Stores the tokens of one response inside a transaction.
+pub(crate) async fn insert(
+    tx: &mut Transaction<'static, Sqlite>,
+    issuance: &Issuance,
+) -> Result<(), StoreError> {
+    let refresh_hash = issuance
+        .refresh
+        .as_ref()
+        .map(|(token, _)| token.hash.as_bytes().to_vec());
+    let mut rows = vec![("access", &issuance.access, None, refresh_hash)];
+    if let Some((token, family_end)) = &issuance.refresh {
+        rows.push(("refresh", token, Some(*family_end), None));
+    }
+    for (kind, token, family_end, paired) in rows {
+        sqlx::query(INSERT)
+            .bind(token.hash.as_bytes().to_vec())
+            .bind(kind)
+            .bind(&issuance.grant_id)
+            .bind(&issuance.client_id)
+            .bind(&issuance.subject)
+            .bind(token.scope.to_string())
+            .bind(issuance.issued_at)
+            .bind(token.expires_at)
+            .bind(family_end)
+            .bind(paired)
+            .execute(&mut **tx)
+            .await
+            .map_err(map_error)?;
+    }
+    Ok(())
+}
+
+fn successor_of(issuance: &Issuance) -> Result<Vec<u8>, StoreError> {
+    issuance
+        .refresh
+        .as_ref()
+        .map(|(token, _)| token.hash.as_bytes().to_vec())
+        .ok_or_else(|| StoreError::Other("a rotation must issue a refresh token".into()))
+}
+
+#[async_trait]
+impl TokenStore for SqliteStore {
+    async fn insert_tokens(&self, issuance: &Issuance) -> Result<(), StoreError> {
+        let mut tx = self.write_transaction().await?;
+        insert(&mut tx, issuance).await?;
+        tx.commit().await.map_err(map_error)
+    }
+
+    async fn token(&self, hash: &SecretHash) -> Result<Option<TokenRecord>, StoreError> {
+        let row = sqlx::query("SELECT * FROM tokens WHERE hash = $1")
+            .bind(hash.as_bytes().to_vec())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_error)?;
+        row.as_ref().map(rows::token).transpose()
+    }
+
+    async fn rotate_refresh_token(
+        &self,
+        old: &SecretHash,
+        now: UnixTime,
+        issuance: &Issuance,
+    ) -> Result<Rotation, StoreError> {
+        let successor = successor_of(issuance)?;
+        let mut tx = self.write_transaction().await?;
+        let rotated = sqlx::query(
+            "UPDATE tokens SET rotated_at = $2, successor = $3
+             WHERE hash = $1 AND kind = 'refresh' AND rotated_at IS NULL AND revoked_at IS NULL",
+        )
+        .bind(old.as_bytes().to_vec())
+        .bind(now)
+        .bind(successor)
+        .execute(&mut *tx)
+        .await
+        .map_err(map_error)?;
+        if rotated.rows_affected() != 1 {
+            return Ok(Rotation::Stale);
+        }
+        insert(&mut tx, issuance).await?;
+        tx.commit().await.map_err(map_error)?;
+        Ok(Rotation::Rotated)
+    }
+
+    async fn retry_rotation(
+        &self,
+        old: &SecretHash,
+        successor: &SecretHash,
+        now: UnixTime,
+        issuance: &Issuance,
+    ) -> Result<Rotation, StoreError> {
+        let new_successor = successor_of(issuance)?;
+        let mut tx = self.write_transaction().await?;
+        let claimed = sqlx::query(
+            "UPDATE tokens SET grace_used = 1, successor = $3
+             WHERE hash = $1 AND successor = $2 AND grace_used = 0 AND revoked_at IS NULL",
+        )
+        .bind(old.as_bytes().to_vec())
+        .bind(successor.as_bytes().to_vec())
+        .bind(new_successor)
+        .execute(&mut *tx)
+        .await
+        .map_err(map_error)?;
+        // The successor must still be the live end of the chain.
+        let replaced = sqlx::query(
+            "UPDATE tokens SET revoked_at = $2 WHERE hash = $1 AND rotated_at IS NULL AND revoked_at IS NULL",
+        )
+        .bind(successor.as_bytes().to_vec())
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(map_error)?;
+        if claimed.rows_affected() != 1 || replaced.rows_affected() != 1 {
+            return Ok(Rotation::Stale); // dropping the transaction rolls it back
+        }
+        sqlx::query("UPDATE tokens SET revoked_at = $2 WHERE paired_refresh = $1 AND revoked_at IS NULL")
+            .bind(successor.as_bytes().to_vec())
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_error)?;
+        insert(&mut tx, issuance).await?;
+        tx.commit().await.map_err(map_error)?;
+        Ok(Rotation::Rotated)
+    }
+
+    async fn revoke_grant(&self, grant_id: &str, now: UnixTime) -> Result<u64, StoreError> {
+        let revoked =
+            sqlx::query("UPDATE tokens SET revoked_at = $2 WHERE grant_id = $1 AND revoked_at IS NULL")
+                .bind(grant_id)
+                .bind(now)
+                .execute(&self.pool)
+                .await
+                .map_err(map_error)?;
+        Ok(revoked.rows_affected())
+    }
+}
