@@ -1,0 +1,229 @@
+//! `oauth2u clients …`
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Args, Subcommand};
+use oauth2u_core::Store;
+use oauth2u_core::admin::{self, AdminError, ClientSpec, RegisteredClient};
+use oauth2u_core::model::{Client, GrantType};
+use serde_json::{Value, json};
+
+use super::now;
+
+#[derive(Debug, Subcommand)]
+pub(super) enum ClientsCommand {
+    /// Register a client. Prints its client_id and, for a confidential client, its
+    /// client_secret: shown once, stored hashed.
+    Add {
+        #[command(flatten)]
+        options: ClientOptions,
+        /// Choose the client_id instead of generating one.
+        #[arg(long)]
+        id: Option<String>,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List clients.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one client.
+    Show {
+        id: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change a client; options not given stay as they are.
+    Update {
+        id: String,
+        #[command(flatten)]
+        options: ClientOptions,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Issue a new client secret.
+    RotateSecret {
+        id: String,
+        /// How long the old secret keeps working, e.g. 1h or 7d (default: stops at once).
+        #[arg(long, value_parser = humantime::parse_duration, value_name = "DURATION")]
+        overlap: Option<Duration>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a client and revoke all its tokens.
+    Remove { id: String },
+}
+
+#[derive(Debug, Args)]
+pub(super) struct ClientOptions {
+    /// A name shown to people.
+    #[arg(long)]
+    name: Option<String>,
+    /// A redirect URI (repeatable): https, loopback http, or a private-use scheme like com.example.app:/cb.
+    #[arg(long = "redirect-uri", value_name = "URI")]
+    redirect_uris: Vec<String>,
+    /// A public client (a browser or native app that cannot keep a secret): no secret, PKCE required.
+    #[arg(long)]
+    public: bool,
+    /// Comma list from authorization_code,refresh_token,client_credentials,password,implicit
+    /// (default authorization_code,refresh_token).
+    #[arg(long, value_delimiter = ',', value_parser = parse_grant, value_name = "LIST")]
+    grant_types: Option<Vec<GrantType>>,
+    /// Scopes the client may ask for, space-separated: "read write".
+    #[arg(long)]
+    scopes: Option<String>,
+    /// Scopes granted when a request names none (default: all of --scopes).
+    #[arg(long)]
+    default_scopes: Option<String>,
+    /// A browser origin allowed to call the token endpoint (CORS), e.g. https://app.example.com (repeatable).
+    #[arg(long = "allowed-origin", value_name = "ORIGIN")]
+    allowed_origins: Vec<String>,
+    /// Access token lifetime for this client, e.g. 15m (default: the server's).
+    #[arg(long, value_parser = humantime::parse_duration, value_name = "DURATION")]
+    access_token_lifetime: Option<Duration>,
+    /// Refresh token lifetime for this client, e.g. 7d (default: the server's).
+    #[arg(long, value_parser = humantime::parse_duration, value_name = "DURATION")]
+    refresh_token_lifetime: Option<Duration>,
+}
+
+fn parse_grant(name: &str) -> Result<GrantType, String> {
+    GrantType::parse(name.trim()).ok_or_else(|| {
+        let known: Vec<_> = GrantType::ALL.iter().map(|grant| grant.as_str()).collect();
+        format!("unknown grant type `{name}`; known: {}", known.join(","))
+    })
+}
+
+impl ClientOptions {
+    fn into_spec(self, id: Option<String>) -> ClientSpec {
+        let list = |items: Vec<String>| (!items.is_empty()).then_some(items);
+        ClientSpec {
+            id,
+            name: self.name,
+            redirect_uris: list(self.redirect_uris),
+            public: self.public.then_some(true),
+            grant_types: self.grant_types,
+            scopes: self.scopes,
+            default_scopes: self.default_scopes,
+            allowed_origins: list(self.allowed_origins),
+            access_token_lifetime: self.access_token_lifetime,
+            refresh_token_lifetime: self.refresh_token_lifetime,
+        }
+    }
+}
+
+pub(super) async fn run(store: Arc<dyn Store>, command: ClientsCommand) -> Result<(), AdminError> {
+    let store = store.as_ref();
+    match command {
+        ClientsCommand::Add { options, id, json } => {
+            let registered = admin::register_client(store, options.into_spec(id), now()).await?;
+            print_registered(&registered, json);
+        }
+        ClientsCommand::List { json } => {
+            let clients = store.clients().await?;
+            if json {
+                println!(
+                    "{}",
+                    Value::from(clients.iter().map(describe).collect::<Vec<_>>())
+                );
+            } else if clients.is_empty() {
+                println!("no clients");
+            } else {
+                for client in &clients {
+                    let kind = if client.public { "public" } else { "confidential" };
+                    println!("{}\t{}\t{}\t{}", client.id, client.name, kind, grant_list(client));
+                }
+            }
+        }
+        ClientsCommand::Show { id, json } => {
+            let client = store
+                .client(&id)
+                .await?
+                .ok_or_else(|| AdminError::NotFound(format!("no client with id {id}")))?;
+            print_client(&client, None, json);
+        }
+        ClientsCommand::Update { id, options, json } => {
+            let registered = admin::update_client(store, &id, options.into_spec(None)).await?;
+            print_registered(&registered, json);
+        }
+        ClientsCommand::RotateSecret { id, overlap, json } => {
+            let registered =
+                admin::rotate_client_secret(store, &id, overlap.unwrap_or_default(), now()).await?;
+            print_registered(&registered, json);
+        }
+        ClientsCommand::Remove { id } => {
+            admin::remove_client(store, &id, now()).await?;
+            println!("removed client {id} and revoked its tokens");
+        }
+    }
+    Ok(())
+}
+
+fn print_registered(registered: &RegisteredClient, json: bool) {
+    print_client(
+        &registered.client,
+        registered.secret.as_ref().map(|secret| secret.expose()),
+        json,
+    );
+    if registered.secret.is_some() && !json {
+        println!("The client secret is shown only this once; it is stored hashed.");
+    }
+}
+
+fn print_client(client: &Client, secret: Option<&str>, json: bool) {
+    let mut description = describe(client);
+    if let (Some(secret), Some(object)) = (secret, description.as_object_mut()) {
+        object.insert("client_secret".into(), json!(secret));
+    }
+    if json {
+        println!("{description}");
+        return;
+    }
+    if let Some(object) = description.as_object() {
+        for (key, value) in object {
+            let shown = match value {
+                Value::String(text) => text.clone(),
+                Value::Array(items) => items
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                other => other.to_string(),
+            };
+            println!("{key:<24}{shown}");
+        }
+    }
+}
+
+fn grant_list(client: &Client) -> String {
+    client
+        .grant_types
+        .iter()
+        .map(|grant| grant.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// A client as JSON, without any secret material.
+fn describe(client: &Client) -> Value {
+    let seconds = |lifetime: Option<Duration>| lifetime.map(|d| d.as_secs());
+    json!({
+        "client_id": client.id,
+        "name": client.name,
+        "public": client.public,
+        "redirect_uris": client.redirect_uris.iter().map(|uri| uri.as_str()).collect::<Vec<_>>(),
+        "grant_types": client.grant_types.iter().map(|grant| grant.as_str()).collect::<Vec<_>>(),
+        "scopes": client.scopes.to_string(),
+        "default_scopes": client.default_scope().to_string(),
+        "allowed_origins": client.allowed_origins,
+        "access_token_lifetime": seconds(client.access_token_lifetime),
+        "refresh_token_lifetime": seconds(client.refresh_token_lifetime),
+        "secret_overlap_until": client.previous_secret.map(|(_, until)| until),
+    })
+}

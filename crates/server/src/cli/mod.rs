@@ -1,0 +1,147 @@
+//! The `oauth2u` command line: `serve`, `clients`, `users`. Admin commands open the same
+//! database as the server, and work while it runs: the server reads every change at once.
+
+mod clients;
+mod users;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use oauth2u_core::Store;
+use oauth2u_core::admin::AdminError;
+use oauth2u_store_sqlite::SqliteStore;
+
+use crate::config::{LogFormat, Overrides, Settings};
+use crate::logging;
+use crate::server::Server;
+
+/// oauth2u — an OAuth 2.0 authorization server.
+#[derive(Debug, Parser)]
+#[command(name = "oauth2u", version, about)]
+pub struct Cli {
+    /// Config file (TOML); default ./oauth2u.toml if it exists. Env: OAUTH2U_CONFIG.
+    #[arg(long, global = true, env = "OAUTH2U_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Database URL, e.g. sqlite://oauth2u.db. Env: OAUTH2U_DATABASE_URL.
+    #[arg(long, global = true, value_name = "URL")]
+    database: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the authorization server.
+    Serve(ServeArgs),
+    /// Register and manage clients.
+    #[command(subcommand)]
+    Clients(clients::ClientsCommand),
+    /// Manage users (resource owners).
+    #[command(subcommand)]
+    Users(users::UsersCommand),
+}
+
+#[derive(Debug, clap::Args)]
+struct ServeArgs {
+    /// Port to listen on (default 8000).
+    #[arg(long)]
+    port: Option<u16>,
+    /// Address to listen on (default 127.0.0.1; 0.0.0.0 for every interface).
+    #[arg(long)]
+    host: Option<std::net::IpAddr>,
+    /// Issuer identifier (default http://localhost:PORT).
+    #[arg(long, value_name = "URL")]
+    issuer: Option<String>,
+    /// Log format.
+    #[arg(long, value_enum)]
+    log_format: Option<LogFormat>,
+    /// Development only: approve every authorization request for this user.
+    #[arg(long, value_name = "USERNAME")]
+    auto_approve: Option<String>,
+}
+
+/// Parses the command line and runs it.
+pub async fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let (overrides, default_level) = match &cli.command {
+        Command::Serve(args) => (
+            Overrides {
+                host: args.host,
+                port: args.port,
+                issuer: args.issuer.clone(),
+                database_url: cli.database.clone(),
+                log_format: args.log_format,
+                auto_approve: args.auto_approve.clone(),
+            },
+            "info,sqlx=warn",
+        ),
+        _ => (
+            Overrides {
+                database_url: cli.database.clone(),
+                ..Overrides::default()
+            },
+            "warn",
+        ),
+    };
+    let settings = match Settings::load(cli.config.as_deref(), overrides) {
+        Ok(settings) => settings,
+        Err(message) => return fail(2, &message),
+    };
+    logging::init(settings.log_format, default_level);
+    match cli.command {
+        Command::Serve(_) => serve(settings).await,
+        Command::Clients(command) => admin(&settings, |store| clients::run(store, command)).await,
+        Command::Users(command) => admin(&settings, |store| users::run(store, command)).await,
+    }
+}
+
+async fn serve(settings: Settings) -> ExitCode {
+    let server = match Server::builder().settings(settings).build() {
+        Ok(server) => server,
+        Err(error) => return fail(2, &error.to_string()),
+    };
+    match server.start().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => fail(1, &error.to_string()),
+    }
+}
+
+async fn admin<F, Fut>(settings: &Settings, command: F) -> ExitCode
+where
+    F: FnOnce(Arc<dyn Store>) -> Fut,
+    Fut: Future<Output = Result<(), AdminError>>,
+{
+    let store: Arc<dyn Store> = match SqliteStore::open(&settings.database_url).await {
+        Ok(store) => Arc::new(store),
+        Err(error) => return fail(1, &error.to_string()),
+    };
+    match command(store).await {
+        Ok(()) => ExitCode::SUCCESS,
+        // A refusal: the request itself is wrong.
+        Err(error @ (AdminError::Invalid(_) | AdminError::NotFound(_) | AdminError::Conflict(_))) => {
+            fail(2, &error.to_string())
+        }
+        Err(error) => fail(1, &error.to_string()),
+    }
+}
+
+fn fail(code: u8, message: &str) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(code)
+}
+
+/// The current time for admin commands.
+fn now() -> i64 {
+    oauth2u_core::Clock::now(&oauth2u_core::SystemClock)
+}
+
+/// Reads a secret from standard input: its first line, without the line ending.
+fn read_stdin_line() -> Result<String, AdminError> {
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .map_err(|error| AdminError::Invalid(format!("cannot read standard input: {error}")))?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}

@@ -1,0 +1,72 @@
+//! `oauth2u users …`
+
+use std::sync::Arc;
+
+use clap::Subcommand;
+use oauth2u_core::Store;
+use oauth2u_core::admin::{self, AdminError};
+
+use super::{now, read_stdin_line};
+
+#[derive(Debug, Subcommand)]
+pub(super) enum UsersCommand {
+    /// Add a user; the password is read from standard input.
+    Add {
+        username: String,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Set a user's password from standard input.
+    Passwd {
+        username: String,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Disable a user and revoke their tokens.
+    Disable { username: String },
+    /// Remove a user and revoke their tokens.
+    Remove { username: String },
+}
+
+pub(super) async fn run(store: Arc<dyn Store>, command: UsersCommand) -> Result<(), AdminError> {
+    let store = store.as_ref();
+    match command {
+        UsersCommand::Add {
+            username,
+            password_stdin,
+        } => {
+            let password = password(password_stdin)?;
+            let user = admin::add_user(store, &username, &password, now()).await?;
+            println!("added user {} (sub {})", user.username, user.subject);
+        }
+        UsersCommand::Passwd {
+            username,
+            password_stdin,
+        } => {
+            let password = password(password_stdin)?;
+            admin::set_user_password(store, &username, &password).await?;
+            println!("password of {username} changed");
+        }
+        UsersCommand::Disable { username } => {
+            admin::disable_user(store, &username, now()).await?;
+            println!("disabled {username} and revoked their tokens");
+        }
+        UsersCommand::Remove { username } => {
+            admin::remove_user(store, &username, now()).await?;
+            println!("removed {username} and revoked their tokens");
+        }
+    }
+    Ok(())
+}
+
+fn password(from_stdin: bool) -> Result<String, AdminError> {
+    if !from_stdin {
+        return Err(AdminError::Invalid(
+            "give the password on standard input with --password-stdin (it never belongs on a command line)"
+                .into(),
+        ));
+    }
+    read_stdin_line()
+}

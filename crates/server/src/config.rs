@@ -1,0 +1,156 @@
+//! Settings: defaults, then `oauth2u.toml` (or `--config FILE`), then `OAUTH2U_*`
+//! environment variables, then command-line flags — each layer overriding the one before.
+
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use oauth2u_core::ProtocolConfig;
+use oauth2u_core::config::{GrantSwitches, Lifetimes};
+use serde::{Deserialize, Serialize};
+
+/// The config file read when `--config` is not given, if it exists.
+pub const DEFAULT_CONFIG_FILE: &str = "oauth2u.toml";
+
+/// Every setting of a server (see the README for the file format).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// Address to listen on (default 127.0.0.1; 0.0.0.0 for every interface).
+    pub host: IpAddr,
+    /// Port to listen on (default 8000, the seed's).
+    pub port: u16,
+    /// Issuer identifier; default `http://localhost:PORT`.
+    pub issuer: Option<String>,
+    /// `sqlite://PATH`; default `sqlite://oauth2u.db`.
+    pub database_url: String,
+    /// `text` (default) or `json`.
+    pub log_format: LogFormat,
+    /// Development switch: approve every authorization request for this username.
+    pub auto_approve: Option<String>,
+    /// Require PKCE from every client, not only public ones.
+    pub pkce_required: bool,
+    /// Accept `code_challenge_method=plain`.
+    pub pkce_plain_allowed: bool,
+    /// Grants switched on server-wide.
+    pub grants: GrantSwitches,
+    /// Token and code lifetimes.
+    pub lifetimes: Lifetimes,
+    /// Request limits and timeouts.
+    pub limits: Limits,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            host: IpAddr::from([127, 0, 0, 1]),
+            port: 8000,
+            issuer: None,
+            database_url: "sqlite://oauth2u.db".into(),
+            log_format: LogFormat::Text,
+            auto_approve: None,
+            pkce_required: false,
+            pkce_plain_allowed: true,
+            grants: GrantSwitches::default(),
+            lifetimes: Lifetimes::default(),
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Request limits (`[limits]`).
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// Largest accepted request body, in bytes; larger is 413.
+    pub max_body_bytes: usize,
+    /// Time allowed to send the request headers (cuts off slowloris clients).
+    #[serde(with = "humantime_serde")]
+    pub header_read_timeout: Duration,
+    /// Time allowed for a whole request, body included; then 408.
+    #[serde(with = "humantime_serde")]
+    pub request_timeout: Duration,
+    /// On shutdown, how long in-flight requests may take to finish.
+    #[serde(with = "humantime_serde")]
+    pub shutdown_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 64 * 1024,
+            header_read_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
+            shutdown_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Settings given as command-line flags; `None` leaves the lower layers' value.
+#[derive(Debug, Default, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host: Option<IpAddr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_format: Option<LogFormat>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auto_approve: Option<String>,
+}
+
+impl Settings {
+    /// Loads the layers: the config file (`file`, else `oauth2u.toml` if present), the
+    /// `OAUTH2U_*` environment (nested keys with `__`: `OAUTH2U_GRANTS__PASSWORD=true`),
+    /// and the flags.
+    pub fn load(file: Option<&Path>, overrides: Overrides) -> Result<Self, String> {
+        let file = match file {
+            Some(path) if !path.is_file() => return Err(format!("config file {} not found", path.display())),
+            Some(path) => Some(path.to_owned()),
+            None => Some(PathBuf::from(DEFAULT_CONFIG_FILE)).filter(|path| path.is_file()),
+        };
+        let mut figment = Figment::new();
+        if let Some(path) = &file {
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        figment
+            .merge(Env::prefixed("OAUTH2U_").split("__").ignore(&["config"]))
+            .merge(Serialized::defaults(overrides))
+            .extract()
+            .map_err(|error| format!("invalid configuration: {error}"))
+    }
+
+    /// The issuer: as configured, or `http://localhost:PORT`.
+    pub fn issuer(&self) -> String {
+        self.issuer
+            .clone()
+            .unwrap_or_else(|| format!("http://localhost:{}", self.port))
+    }
+
+    /// The protocol settings.
+    pub fn protocol(&self) -> ProtocolConfig {
+        ProtocolConfig {
+            issuer: self.issuer(),
+            grants: self.grants,
+            lifetimes: self.lifetimes,
+            pkce_required: self.pkce_required,
+            pkce_plain_allowed: self.pkce_plain_allowed,
+        }
+    }
+}

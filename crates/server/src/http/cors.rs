@@ -1,0 +1,23 @@
+//! CORS on the token endpoint for browser clients, limited to the origins clients
+//! registered (`--allowed-origin`). Never on `/authorize`, which is navigated to, not fetched.
+
+use axum::http::{HeaderValue, Method, header};
+use tower_http::cors::{AllowOrigin, CorsLayer};
+
+use super::AppState;
+
+pub(crate) fn token_cors(state: &AppState) -> CorsLayer {
+    let store = state.provider.store().clone();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::async_predicate(move |origin: HeaderValue, _| {
+            let store = store.clone();
+            async move {
+                match origin.to_str() {
+                    Ok(origin) => store.origin_allowed(origin).await.unwrap_or(false),
+                    Err(_) => false,
+                }
+            }
+        }))
+        .allow_methods([Method::POST])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+}

@@ -1,0 +1,51 @@
+//! OAuth errors as HTTP responses: RFC 6749 §5.2 JSON, never a framework's plain text.
+
+use axum::Json;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use oauth2u_core::{ErrorCode, OAuthError};
+
+/// An error answered with the JSON body of RFC 6749 §5.2.
+pub(crate) struct JsonError(pub OAuthError);
+
+impl IntoResponse for JsonError {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.0.code.status()).unwrap_or(StatusCode::BAD_REQUEST);
+        let mut headers = no_store();
+        match self.0.code {
+            // §5.2 / RFC 9110 §15.5.2: a 401 carries a challenge.
+            ErrorCode::InvalidClient => {
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Basic realm=\"oauth2u\""),
+                );
+            }
+            ErrorCode::TemporarilyUnavailable => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            }
+            _ => {}
+        }
+        (status, headers, Json(self.0.to_json())).into_response()
+    }
+}
+
+/// RFC 6749 §5.1: responses with tokens or credentials "MUST NOT be cached".
+pub(crate) fn no_store() -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    headers
+}
+
+/// The token endpoint takes POST only (RFC 6749 §3.2).
+pub(crate) async fn method_not_allowed() -> Response {
+    let mut response = JsonError(OAuthError::invalid_request(
+        "the token endpoint accepts POST only",
+    ))
+    .into_response();
+    *response.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+    response
+        .headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static("POST"));
+    response
+}

@@ -1,0 +1,51 @@
+//! Reading `application/x-www-form-urlencoded` bodies into [`Params`] with RFC answers:
+//! a wrong content type is `invalid_request`, a body over the limit is 413 — never
+//! the framework's plain-text 415 or 422.
+
+use axum::extract::{FromRequest, Request};
+use axum::http::header;
+use http_body_util::LengthLimitError;
+use oauth2u_core::{OAuthError, Params};
+
+use super::AppState;
+use super::error::JsonError;
+
+/// The parameters of a form body.
+pub(crate) struct Form(pub Params);
+
+impl FromRequest<AppState> for Form {
+    type Rejection = JsonError;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        read_form(request, state).await.map(Self).map_err(JsonError)
+    }
+}
+
+async fn read_form(request: Request, state: &AppState) -> Result<Params, OAuthError> {
+    {
+        let content_type = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok());
+        let essence = content_type
+            .and_then(|value| value.split(';').next())
+            .map(str::trim);
+        if !essence.is_some_and(|essence| essence.eq_ignore_ascii_case("application/x-www-form-urlencoded")) {
+            return Err(OAuthError::invalid_request(
+                "the body must be application/x-www-form-urlencoded",
+            ));
+        }
+        let limit = state.settings.limits.max_body_bytes;
+        let bytes = axum::body::to_bytes(request.into_body(), limit)
+            .await
+            .map_err(|error| {
+                let error = error.into_inner();
+                if error.downcast_ref::<LengthLimitError>().is_some() {
+                    OAuthError::request_too_large(format!("the request body exceeds {limit} bytes"))
+                } else {
+                    OAuthError::invalid_request("the request body could not be read")
+                }
+            })?;
+        Ok(Params::parse(&bytes))
+    }
+}

@@ -1,0 +1,55 @@
+//! HTTP glue: one thin file per endpoint. Handlers turn a request into typed input, call
+//! one protocol function, and turn its result into a response; no protocol logic here.
+
+mod authorize;
+mod cors;
+mod error;
+mod form;
+mod health;
+mod pages;
+mod token;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::{HeaderValue, Request, header};
+use axum::routing::{get, post};
+use oauth2u_core::Provider;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+use crate::config::Settings;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub(crate) struct AppState {
+    pub provider: Provider,
+    pub settings: Arc<Settings>,
+}
+
+/// The application's routes, with limits, timeouts and request logging.
+pub(crate) fn router(state: AppState) -> Router {
+    let limits = state.settings.limits;
+    let token = post(token::post_token)
+        .fallback(error::method_not_allowed)
+        .layer(cors::token_cors(&state));
+    Router::new()
+        .route("/authorize", get(authorize::get_authorize).post(authorize::post_authorize))
+        .route("/token", token.clone())
+        // The seed's path for the token endpoint.
+        .route("/access-token", token)
+        .route("/health/live", get(health::get_live))
+        .with_state(state)
+        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, limits.request_timeout))
+        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(
+            // Method and path only: queries carry codes and states, headers carry credentials.
+            TraceLayer::new_for_http()
+                .make_span_with(|request: &Request<_>| {
+                    tracing::info_span!("request", method = %request.method(), path = %request.uri().path())
+                })
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+}

@@ -1,0 +1,286 @@
+//! `Server`: the seed's `Server(port=8000, …).start()` in Rust form.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use oauth2u_core::store::StoreError;
+use oauth2u_core::{Clock, Hooks, NoHooks, Provider, Store, SystemClock};
+use oauth2u_store_sqlite::SqliteStore;
+use tokio::net::TcpListener;
+use tower::ServiceExt;
+
+use crate::config::Settings;
+use crate::http::{self, AppState};
+
+/// Why a server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The settings are unusable.
+    #[error("{0}")]
+    Config(String),
+    /// The database could not be opened or migrated.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The port could not be bound.
+    #[error("cannot listen: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Configures a [`Server`].
+#[derive(Default)]
+pub struct ServerBuilder {
+    settings: Settings,
+    store: Option<Arc<dyn Store>>,
+    clock: Option<Arc<dyn Clock>>,
+    hooks: Option<Arc<dyn Hooks>>,
+    routes: Option<Router>,
+}
+
+impl ServerBuilder {
+    /// All settings at once (e.g. from [`Settings::load`]); later calls override fields.
+    pub fn settings(mut self, settings: Settings) -> Self {
+        self.settings = settings;
+        self
+    }
+
+    /// The port; 0 picks a free one.
+    pub fn port(mut self, port: u16) -> Self {
+        self.settings.port = port;
+        self
+    }
+
+    /// The database URL (`sqlite://PATH`).
+    pub fn database(mut self, url: impl Into<String>) -> Self {
+        self.settings.database_url = url.into();
+        self
+    }
+
+    /// The issuer identifier.
+    pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.settings.issuer = Some(issuer.into());
+        self
+    }
+
+    /// A store of your own instead of the one `database` names.
+    pub fn store(mut self, store: Arc<dyn Store>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// The clock (tests move a [`oauth2u_core::ManualClock`]).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// Your hooks, called at the seed's plugin points.
+    pub fn hooks(mut self, hooks: Arc<dyn Hooks>) -> Self {
+        self.hooks = Some(hooks);
+        self
+    }
+
+    /// Extra routes of your own, merged beside the OAuth endpoints.
+    pub fn merge(mut self, routes: Router) -> Self {
+        self.routes = Some(self.routes.take().unwrap_or_default().merge(routes));
+        self
+    }
+
+    /// Checks the settings.
+    pub fn build(self) -> Result<Server, Error> {
+        let issuer = url::Url::parse(&self.settings.issuer())
+            .map_err(|error| Error::Config(format!("issuer must be an absolute URL: {error}")))?;
+        // RFC 8414 §2: the issuer has no query or fragment.
+        if issuer.query().is_some() || issuer.fragment().is_some() {
+            return Err(Error::Config("issuer must not have a query or fragment".into()));
+        }
+        if !matches!(issuer.scheme(), "http" | "https") {
+            return Err(Error::Config("issuer must be an http or https URL".into()));
+        }
+        Ok(Server { builder: self })
+    }
+}
+
+/// An authorization server, ready to start.
+pub struct Server {
+    builder: ServerBuilder,
+}
+
+impl Server {
+    /// A builder with the defaults: port 8000, `sqlite://oauth2u.db`.
+    pub fn builder() -> ServerBuilder {
+        ServerBuilder::default()
+    }
+
+    /// Opens the database, listens, and serves until SIGINT or SIGTERM; in-flight
+    /// requests finish before it returns.
+    pub async fn start(self) -> Result<(), Error> {
+        self.bind().await?.serve(shutdown_signal()).await
+    }
+
+    /// Opens (and migrates) the database and binds the port, without serving yet.
+    pub async fn bind(self) -> Result<BoundServer, Error> {
+        let ServerBuilder {
+            settings,
+            store,
+            clock,
+            hooks,
+            routes,
+        } = self.builder;
+        let store: Arc<dyn Store> = match store {
+            Some(store) => store,
+            None => Arc::new(SqliteStore::open(&settings.database_url).await?),
+        };
+        let provider = Provider::new(
+            store,
+            clock.unwrap_or_else(|| Arc::new(SystemClock)),
+            hooks.unwrap_or_else(|| Arc::new(NoHooks)),
+            settings.protocol(),
+        );
+        let listener = TcpListener::bind((settings.host, settings.port)).await?;
+        let local_addr = listener.local_addr()?;
+        let settings = Arc::new(settings);
+        let mut router = http::router(AppState {
+            provider: provider.clone(),
+            settings: settings.clone(),
+        });
+        if let Some(routes) = routes {
+            router = router.merge(routes);
+        }
+        Ok(BoundServer {
+            listener,
+            local_addr,
+            router,
+            provider,
+            settings,
+        })
+    }
+}
+
+/// A server whose port is bound: its address is known before it serves.
+pub struct BoundServer {
+    listener: TcpListener,
+    local_addr: SocketAddr,
+    router: Router,
+    provider: Provider,
+    settings: Arc<Settings>,
+}
+
+impl BoundServer {
+    /// The address it listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The protocol provider (its store, clock and settings).
+    pub fn provider(&self) -> &Provider {
+        &self.provider
+    }
+
+    /// Serves until `shutdown` completes, then lets in-flight requests finish
+    /// (within `limits.shutdown_timeout`).
+    pub async fn serve(self, shutdown: impl Future<Output = ()> + Send) -> Result<(), Error> {
+        self.announce().await;
+        let mut http1 = hyper::server::conn::http1::Builder::new();
+        // A client that trickles its headers (slowloris) is cut off.
+        http1
+            .timer(TokioTimer::new())
+            .header_read_timeout(self.settings.limits.header_read_timeout);
+        let graceful = GracefulShutdown::new();
+        let service = self
+            .router
+            .map_request(|request: hyper::Request<Incoming>| request.map(Body::new));
+        tokio::pin!(shutdown);
+        loop {
+            let (stream, _) = tokio::select! {
+                accepted = self.listener.accept() => match accepted {
+                    Ok(accepted) => accepted,
+                    Err(error) => {
+                        // Out of file descriptors and the like: wait a moment, keep serving.
+                        tracing::warn!(%error, "accept failed");
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                        continue;
+                    }
+                },
+                () = &mut shutdown => break,
+            };
+            let connection =
+                http1.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service.clone()));
+            let connection = graceful.watch(connection);
+            tokio::spawn(async move {
+                if let Err(error) = connection.await {
+                    tracing::debug!(%error, "connection ended with an error");
+                }
+            });
+        }
+        tracing::info!("shutting down; waiting for in-flight requests");
+        if tokio::time::timeout(self.settings.limits.shutdown_timeout, graceful.shutdown())
+            .await
+            .is_err()
+        {
+            tracing::warn!("in-flight requests did not finish in time");
+        }
+        Ok(())
+    }
+
+    /// What an operator needs to see at start.
+    async fn announce(&self) {
+        let settings = &self.settings;
+        tracing::info!(address = %format!("http://{}", self.local_addr), issuer = %settings.issuer(), database = %settings.database_url, "oauth2u listening");
+        if let Ok(issuer) = url::Url::parse(&settings.issuer())
+            && issuer.scheme() != "https"
+            && !matches!(issuer.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"))
+        {
+            tracing::warn!(issuer = %settings.issuer(), "the issuer is neither https nor loopback: tokens would travel in the clear");
+        }
+        if let Some(user) = &settings.auto_approve {
+            tracing::warn!(%user, "--auto-approve is on: every authorization request is approved without asking anyone; for development only");
+        }
+        for (on, grant) in [
+            (settings.grants.implicit, "implicit"),
+            (settings.grants.password, "password"),
+        ] {
+            if on {
+                tracing::warn!(
+                    grant,
+                    "a legacy grant is switched on (RFC 9700 advises against it)"
+                );
+            }
+        }
+        if let Ok(clients) = self.provider.store().clients().await
+            && clients.is_empty()
+        {
+            tracing::info!(
+                "no client is registered yet; register one with: oauth2u clients add --name \"My app\" --redirect-uri http://127.0.0.1:9000/callback"
+            );
+        }
+    }
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+}
