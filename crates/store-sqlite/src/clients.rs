@@ -38,7 +38,10 @@ impl ClientStore for SqliteStore {
             .bind(client.created_at)
             .execute(&self.pool)
             .await
-            .map_err(map_error)?;
+            .map_err(|error| match map_error(error) {
+                StoreError::Conflict(_) => StoreError::Conflict(format!("the id {} is taken", client.id)),
+                other => other,
+            })?;
         if inserted.rows_affected() == 0 {
             return Err(StoreError::Conflict(format!("the id {} is taken", client.id)));
         }
@@ -97,7 +100,7 @@ type Query<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArgume
 fn bind_client<'q>(query: Query<'q>, client: &Client) -> Query<'q> {
     let uris: Vec<&str> = client.redirect_uris.iter().map(|uri| uri.as_str()).collect();
     let grants: Vec<&str> = client.grant_types.iter().map(|grant| grant.as_str()).collect();
-    let seconds = |lifetime: Option<std::time::Duration>| lifetime.map(|d| oauth2u_core::clock::seconds(d));
+    let seconds = |lifetime: Option<std::time::Duration>| lifetime.map(oauth2u_core::clock::seconds);
     query
         .bind(client.id.clone())
         .bind(client.name.clone())

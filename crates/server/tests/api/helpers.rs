@@ -1,0 +1,302 @@
+//! `TestApp`: a server in-process on an ephemeral port, with a fresh SQLite file, a
+//! manual clock and every log line captured, and helpers that speak the protocol.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use oauth2u::Settings;
+use oauth2u::core::admin::{self, ClientSpec};
+use oauth2u::core::model::{GrantType, TokenRecord};
+use oauth2u::core::secret::Secret;
+use oauth2u::core::{Clock, ManualClock, Store};
+use oauth2u_store_sqlite::SqliteStore;
+use reqwest::redirect::Policy;
+use serde_json::Value;
+use tokio::sync::oneshot;
+
+pub const REDIRECT_URI: &str = "https://client.example/cb";
+pub const USERNAME: &str = "alice";
+pub const PASSWORD: &str = "correct horse battery";
+/// RFC 7636 Appendix B.
+pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+pub const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
+pub struct TestApp {
+    pub base: String,
+    pub clock: Arc<ManualClock>,
+    pub store: Arc<dyn Store>,
+    pub http: reqwest::Client,
+    pub database_url: String,
+    pub subject: String,
+    shutdown: Option<oneshot::Sender<()>>,
+    _dir: tempfile::TempDir,
+}
+
+pub struct TestClient {
+    pub id: String,
+    pub secret: Option<String>,
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// A server whose settings the test adjusts; `alice` exists and is auto-approved.
+    pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> Self {
+        Self::spawn_full(configure, |builder| builder).await
+    }
+
+    pub async fn spawn_full(
+        configure: impl FnOnce(&mut Settings),
+        build: impl FnOnce(oauth2u::ServerBuilder) -> oauth2u::ServerBuilder,
+    ) -> Self {
+        capture_logs();
+        let dir = tempfile::tempdir().unwrap();
+        let database_url = format!("sqlite://{}", dir.path().join("oauth2u.db").display());
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&database_url).await.unwrap());
+        let clock = Arc::new(ManualClock::new());
+        let user = admin::add_user(store.as_ref(), USERNAME, PASSWORD, clock.now())
+            .await
+            .unwrap();
+
+        let mut settings = Settings {
+            port: 0,
+            auto_approve: Some(USERNAME.into()),
+            ..Settings::default()
+        };
+        settings.issuer = Some("http://127.0.0.1".into());
+        configure(&mut settings);
+        let builder = oauth2u::Server::builder()
+            .settings(settings)
+            .store(store.clone())
+            .clock(clock.clone());
+        let bound = build(builder).build().unwrap().bind().await.unwrap();
+        let base = format!("http://{}", bound.local_addr());
+        let (shutdown, stop) = oneshot::channel::<()>();
+        tokio::spawn(bound.serve(async {
+            let _ = stop.await;
+        }));
+        Self {
+            base,
+            clock,
+            store,
+            http: reqwest::Client::builder()
+                .redirect(Policy::none())
+                .build()
+                .unwrap(),
+            database_url,
+            subject: user.subject,
+            shutdown: Some(shutdown),
+            _dir: dir,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Stops the server; in-flight requests finish.
+    pub fn stop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+    }
+
+    pub async fn register(&self, spec: ClientSpec) -> TestClient {
+        let registered = admin::register_client(self.store.as_ref(), spec, self.clock.now())
+            .await
+            .unwrap();
+        TestClient {
+            id: registered.client.id,
+            secret: registered.secret.map(|s| s.expose().to_owned()),
+        }
+    }
+
+    /// A confidential client for the code flow with refresh tokens, scopes `read write`.
+    pub async fn confidential_client(&self) -> TestClient {
+        self.register(ClientSpec {
+            name: Some("web app".into()),
+            redirect_uris: Some(vec![REDIRECT_URI.into()]),
+            scopes: Some("read write".into()),
+            ..ClientSpec::default()
+        })
+        .await
+    }
+
+    /// A public client (PKCE required) with a loopback redirect URI.
+    pub async fn public_client(&self) -> TestClient {
+        self.register(ClientSpec {
+            name: Some("cli".into()),
+            public: Some(true),
+            redirect_uris: Some(vec!["http://127.0.0.1/callback".into()]),
+            scopes: Some("read write".into()),
+            ..ClientSpec::default()
+        })
+        .await
+    }
+
+    pub async fn service_client(&self) -> TestClient {
+        self.register(ClientSpec {
+            name: Some("service".into()),
+            grant_types: Some(vec![GrantType::ClientCredentials]),
+            scopes: Some("read write".into()),
+            ..ClientSpec::default()
+        })
+        .await
+    }
+
+    pub async fn get_authorize(&self, params: &[(&str, &str)]) -> reqwest::Response {
+        self.http
+            .get(self.url("/authorize"))
+            .query(params)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A code for `client` with PKCE S256 (the RFC 7636 example verifier).
+    pub async fn code(&self, client: &TestClient) -> String {
+        self.code_with(
+            client,
+            &[("code_challenge", CHALLENGE), ("code_challenge_method", "S256")],
+        )
+        .await
+    }
+
+    pub async fn code_with(&self, client: &TestClient, extra: &[(&str, &str)]) -> String {
+        let mut params = vec![
+            ("response_type", "code"),
+            ("client_id", client.id.as_str()),
+            ("state", "s1"),
+        ];
+        params.extend_from_slice(extra);
+        let response = self.get_authorize(&params).await;
+        assert_eq!(response.status(), 302, "{:?}", response.text().await);
+        let query = redirect_params(&response);
+        query
+            .get("code")
+            .cloned()
+            .unwrap_or_else(|| panic!("no code in {query:?}"))
+    }
+
+    /// POST /token with client_secret_basic (or client_id alone for public clients).
+    pub async fn token(&self, client: &TestClient, form: &[(&str, &str)]) -> reqwest::Response {
+        let mut request = self.http.post(self.url("/token"));
+        let mut form: Vec<(&str, &str)> = form.to_vec();
+        match &client.secret {
+            Some(secret) => request = request.basic_auth(&client.id, Some(secret)),
+            None => form.push(("client_id", &client.id)),
+        }
+        request.form(&form).send().await.unwrap()
+    }
+
+    /// Exchanges a PKCE code for tokens, expecting success.
+    pub async fn tokens(&self, client: &TestClient) -> Value {
+        let code = self.code(client).await;
+        let response = self
+            .token(
+                client,
+                &[
+                    ("grant_type", "authorization_code"),
+                    ("code", &code),
+                    ("code_verifier", VERIFIER),
+                ],
+            )
+            .await;
+        assert_eq!(response.status(), 200);
+        response.json().await.unwrap()
+    }
+
+    pub async fn record(&self, token: &str) -> TokenRecord {
+        self.store
+            .token(&Secret::from_client(token).hash())
+            .await
+            .unwrap()
+            .expect("token is stored")
+    }
+
+    pub async fn is_active(&self, token: &str) -> bool {
+        self.record(token).await.is_active(self.clock.now())
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// The parameters of a redirect's Location: query, or fragment for implicit responses.
+pub fn redirect_params(response: &reqwest::Response) -> HashMap<String, String> {
+    let location = response
+        .headers()
+        .get("location")
+        .expect("a Location header")
+        .to_str()
+        .unwrap();
+    let url = url::Url::parse(location).unwrap();
+    let pairs = match url.fragment() {
+        Some(fragment) => url::form_urlencoded::parse(fragment.as_bytes())
+            .into_owned()
+            .collect::<Vec<_>>(),
+        None => url.query_pairs().into_owned().collect(),
+    };
+    let map: HashMap<_, _> = pairs.iter().cloned().collect();
+    assert_eq!(
+        map.len(),
+        pairs.len(),
+        "a response parameter is repeated: {location}"
+    );
+    map
+}
+
+/// Asserts an RFC 6749 §5.2 error response: status and the whole JSON body's `error`.
+pub async fn assert_error(response: reqwest::Response, status: u16, error: &str) -> Value {
+    assert_eq!(response.status(), status);
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"], error, "{body}");
+    assert!(body["error_description"].is_string(), "{body}");
+    assert_eq!(
+        body.as_object().unwrap().len(),
+        2,
+        "only error and error_description: {body}"
+    );
+    body
+}
+
+/// Every log line of this test binary, at TRACE level.
+pub fn captured_logs() -> String {
+    String::from_utf8_lossy(&log_buffer().lock().unwrap()).into_owned()
+}
+
+fn log_buffer() -> &'static Arc<Mutex<Vec<u8>>> {
+    static BUFFER: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+    BUFFER.get_or_init(Default::default)
+}
+
+#[derive(Clone)]
+struct BufferWriter;
+
+impl Write for BufferWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        log_buffer().lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn capture_logs() {
+    static INSTALLED: OnceLock<()> = OnceLock::new();
+    INSTALLED.get_or_init(|| {
+        let _ = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_ansi(false)
+            .with_writer(|| BufferWriter)
+            .try_init();
+    });
+}

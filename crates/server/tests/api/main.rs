@@ -1,0 +1,17 @@
+//! oauth2u's HTTP-level tests: one binary, a fresh server on 127.0.0.1:0 per test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod helpers;
+
+mod authorization_code;
+mod authorize;
+mod cli;
+mod client_credentials;
+mod concurrency;
+mod implicit;
+mod logs;
+mod oauth2_crate;
+mod password;
+mod refresh_token;
+mod server;
+mod token_endpoint;

@@ -1,0 +1,132 @@
+//! The server as a process: health, settings layers, graceful shutdown, slow clients.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use axum::routing::get;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn health_live_answers_200() {
+    let app = TestApp::spawn().await;
+    let response = app.http.get(app.url("/health/live")).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+}
+
+#[tokio::test]
+async fn a_client_that_trickles_its_headers_is_cut_off() {
+    let app =
+        TestApp::spawn_with(|settings| settings.limits.header_read_timeout = Duration::from_millis(300))
+            .await;
+    let mut stream = tokio::net::TcpStream::connect(app.base.trim_start_matches("http://"))
+        .await
+        .unwrap();
+    stream
+        .write_all(b"POST /token HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    let mut buffer = Vec::new();
+    // The server closes the connection (possibly after a 408); it does not wait forever.
+    let closed = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut buffer)).await;
+    assert!(closed.is_ok(), "the connection was still open after 10 s");
+}
+
+#[tokio::test]
+async fn shutdown_lets_in_flight_requests_finish() {
+    let mut app = TestApp::spawn_full(
+        |_| {},
+        |builder| {
+            builder.merge(axum::Router::new().route(
+                "/slow",
+                get(|| async {
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                    "done"
+                }),
+            ))
+        },
+    )
+    .await;
+    let request = tokio::spawn(app.http.get(app.url("/slow")).send());
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    app.stop();
+    let response = request.await.unwrap().unwrap();
+    assert_eq!(response.text().await.unwrap(), "done");
+}
+
+/// The binary: config file < environment < flags, it announces itself, and SIGTERM stops it.
+#[test]
+fn the_binary_layers_its_settings_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let config = dir.path().join("oauth2u.toml");
+    std::fs::write(
+        &config,
+        "port = 1\nissuer = \"https://from-file.example\"\n[lifetimes]\naccess_token = \"5m\"\n",
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_oauth2u"))
+        .current_dir(dir.path())
+        .args([
+            "serve",
+            "--config",
+            config.to_str().unwrap(),
+            "--port",
+            &port.to_string(),
+        ])
+        .env("OAUTH2U_ISSUER", "https://from-env.example")
+        .env("OAUTH2U_LOG_FORMAT", "json")
+        .env_remove("RUST_LOG")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut first = String::new();
+    stderr.read_line(&mut first).unwrap();
+    let announced: serde_json::Value =
+        serde_json::from_str(&first).unwrap_or_else(|_| panic!("JSON log line: {first}"));
+    assert_eq!(
+        announced["fields"]["address"],
+        format!("http://127.0.0.1:{port}"),
+        "the flag wins over the file"
+    );
+    assert_eq!(
+        announced["fields"]["issuer"], "https://from-env.example",
+        "the environment wins over the file"
+    );
+    assert!(
+        dir.path().join("oauth2u.db").exists(),
+        "the default database is created"
+    );
+
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .write_all(b"GET /health/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply).unwrap();
+    assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+
+    let rest = std::thread::spawn(move || {
+        let mut rest = String::new();
+        stderr.read_to_string(&mut rest).unwrap();
+        rest
+    });
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    let rest = rest.join().unwrap();
+    assert!(rest.contains("no client is registered yet"), "{rest}");
+    assert!(rest.contains("shutting down"), "{rest}");
+}
