@@ -256,8 +256,12 @@ impl BoundServer {
         if let Ok(clients) = self.provider.store().clients().await
             && clients.is_empty()
         {
+            let database = match settings.database_url.as_str() {
+                url if url == Settings::default().database_url => String::new(),
+                url => format!(" --database {url}"),
+            };
             tracing::info!(
-                "no client is registered yet; register one with: oauth2u clients add --name \"My app\" --redirect-uri http://127.0.0.1:9000/callback"
+                "no client is registered yet; register one with: oauth2u{database} clients add --name \"My app\" --redirect-uri http://127.0.0.1:9000/callback"
             );
         }
     }

@@ -274,3 +274,36 @@ async fn cors_is_allowed_only_for_registered_origins() {
         .unwrap();
     assert!(authorize.headers().get("access-control-allow-origin").is_none());
 }
+
+#[tokio::test]
+async fn hostile_input_never_yields_a_server_error() {
+    let app = TestApp::spawn().await;
+    let client = app.service_client().await;
+    let long_name = format!("{}=1&grant_type=client_credentials", "n".repeat(10_000));
+    let bodies: Vec<Vec<u8>> = vec![
+        b"grant_type=%ZZ&code=%".to_vec(),
+        b"grant_type=authorization_code&code=\xff\xfe\x00".to_vec(),
+        b"&&&===&grant_type".to_vec(),
+        b"grant_type=refresh_token&refresh_token=%00%00".to_vec(),
+        b"grant_type=password&username=%F0%28%8C%28&password=x".to_vec(),
+        long_name.into_bytes(),
+    ];
+    for body in bodies {
+        let response = app
+            .http
+            .post(app.url("/token"))
+            .basic_auth(&client.id, client.secret.as_deref())
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert!(response.status().as_u16() < 500, "{}", response.status());
+        let json: Value = response.json().await.unwrap();
+        assert!(json["error"].is_string() || json["access_token"].is_string());
+    }
+    for query in ["client_id=%ZZ", "client_id=\u{0}", "response_type=code&client_id=x&client_id", "%%%%", "state=<script>"] {
+        let response = app.http.get(format!("{}?{query}", app.url("/authorize"))).send().await.unwrap();
+        assert_eq!(response.status(), 400, "{query}");
+    }
+}
