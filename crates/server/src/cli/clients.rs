@@ -185,19 +185,34 @@ fn print_client(client: &Client, secret: Option<&str>, json: bool) {
         println!("{description}");
         return;
     }
-    if let Some(object) = description.as_object() {
-        for (key, value) in object {
-            let shown = match value {
-                Value::String(text) => text.clone(),
-                Value::Array(items) => items
-                    .iter()
-                    .filter_map(Value::as_str)
-                    .collect::<Vec<_>>()
-                    .join(" "),
-                other => other.to_string(),
-            };
-            println!("{key:<24}{shown}");
-        }
+    // Text: the identifiers first, then what is set.
+    let order = [
+        "client_id",
+        "client_secret",
+        "name",
+        "public",
+        "redirect_uris",
+        "grant_types",
+        "scopes",
+        "default_scopes",
+        "allowed_origins",
+        "access_token_lifetime",
+        "refresh_token_lifetime",
+        "secret_overlap_until",
+    ];
+    for key in order {
+        let shown = match &description[key] {
+            Value::Null => continue,
+            Value::String(text) => text.clone(),
+            Value::Array(items) if items.is_empty() => continue,
+            Value::Array(items) => items
+                .iter()
+                .filter_map(Value::as_str)
+                .collect::<Vec<_>>()
+                .join(" "),
+            other => other.to_string(),
+        };
+        println!("{key:<24}{shown}");
     }
 }
 

@@ -21,10 +21,10 @@ use crate::server::Server;
 #[derive(Debug, Parser)]
 #[command(name = "oauth2u", version, about)]
 pub struct Cli {
-    /// Config file (TOML); default ./oauth2u.toml if it exists. Env: OAUTH2U_CONFIG.
+    /// Config file (TOML); default ./oauth2u.toml if it exists.
     #[arg(long, global = true, env = "OAUTH2U_CONFIG", value_name = "FILE")]
     config: Option<PathBuf>,
-    /// Database URL, e.g. sqlite://oauth2u.db. Env: OAUTH2U_DATABASE_URL.
+    /// Database URL, e.g. sqlite://oauth2u.db (also OAUTH2U_DATABASE_URL).
     #[arg(long, global = true, value_name = "URL")]
     database: Option<String>,
     #[command(subcommand)]

@@ -133,12 +133,18 @@ fn the_binary_layers_its_settings_and_stops_on_sigterm() {
 
 #[tokio::test]
 async fn a_client_that_trickles_its_body_gets_408() {
-    let app = TestApp::spawn_with(|settings| settings.limits.request_timeout = Duration::from_millis(300)).await;
-    let mut stream = tokio::net::TcpStream::connect(app.base.trim_start_matches("http://")).await.unwrap();
+    let app =
+        TestApp::spawn_with(|settings| settings.limits.request_timeout = Duration::from_millis(300)).await;
+    let mut stream = tokio::net::TcpStream::connect(app.base.trim_start_matches("http://"))
+        .await
+        .unwrap();
     let head = "POST /token HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\ngrant_type=";
     stream.write_all(head.as_bytes()).await.unwrap();
     let mut buffer = vec![0u8; 512];
-    let read = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buffer)).await.unwrap().unwrap();
+    let read = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buffer))
+        .await
+        .unwrap()
+        .unwrap();
     let reply = String::from_utf8_lossy(&buffer[..read]);
     assert!(reply.starts_with("HTTP/1.1 408"), "{reply}");
 }

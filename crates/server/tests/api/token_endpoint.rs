@@ -302,8 +302,19 @@ async fn hostile_input_never_yields_a_server_error() {
         let json: Value = response.json().await.unwrap();
         assert!(json["error"].is_string() || json["access_token"].is_string());
     }
-    for query in ["client_id=%ZZ", "client_id=\u{0}", "response_type=code&client_id=x&client_id", "%%%%", "state=<script>"] {
-        let response = app.http.get(format!("{}?{query}", app.url("/authorize"))).send().await.unwrap();
+    for query in [
+        "client_id=%ZZ",
+        "client_id=\u{0}",
+        "response_type=code&client_id=x&client_id",
+        "%%%%",
+        "state=<script>",
+    ] {
+        let response = app
+            .http
+            .get(format!("{}?{query}", app.url("/authorize")))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(response.status(), 400, "{query}");
     }
 }
