@@ -98,9 +98,7 @@ impl Provider {
             // §3.1.2.3: with one registered URI, the request may omit it.
             (None, [only]) => only.as_str().to_owned(),
             (None, _) => {
-                return Err(page(OAuthError::invalid_request(
-                    "missing parameter `redirect_uri`",
-                )));
+                return Err(page(OAuthError::invalid_request("missing parameter `redirect_uri`")));
             }
         };
 
@@ -114,12 +112,9 @@ impl Provider {
             AuthorizeError::Redirect(self.error_redirect(&redirect_uri, mode, &error, state))
         };
         params.reject_repeated().map_err(fail)?;
-        let response_type = self
-            .response_type(&client, params.require("response_type").map_err(fail)?)
-            .map_err(fail)?;
-        let scope = self
-            .requested_scope(&client, params.get("scope").map_err(fail)?)
-            .map_err(fail)?;
+        let response_type =
+            self.response_type(&client, params.require("response_type").map_err(fail)?).map_err(fail)?;
+        let scope = self.requested_scope(&client, params.get("scope").map_err(fail)?).map_err(fail)?;
         let challenge = match response_type {
             ResponseType::Code => self.challenge(&client, params).map_err(fail)?,
             ResponseType::Token => None,
@@ -184,12 +179,12 @@ impl Provider {
         let method = params.get("code_challenge_method")?;
         match params.get("code_challenge")? {
             Some(value) => CodeChallenge::parse(value, method, self.config.pkce_plain_allowed).map(Some),
-            None if client.public || self.config.pkce_required => Err(OAuthError::invalid_request(
-                "code_challenge is required (PKCE, RFC 7636)",
-            )),
-            None if method.is_some() => Err(OAuthError::invalid_request(
-                "code_challenge_method without code_challenge",
-            )),
+            None if client.public || self.config.pkce_required => {
+                Err(OAuthError::invalid_request("code_challenge is required (PKCE, RFC 7636)"))
+            }
+            None if method.is_some() => {
+                Err(OAuthError::invalid_request("code_challenge_method without code_challenge"))
+            }
             None => Ok(None),
         }
     }
@@ -262,9 +257,8 @@ impl Provider {
                 url.query_pairs_mut().extend_pairs(fields);
             }
             ResponseMode::Fragment => {
-                let encoded = url::form_urlencoded::Serializer::new(String::new())
-                    .extend_pairs(fields)
-                    .finish();
+                let encoded =
+                    url::form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
                 url.set_fragment(Some(&encoded));
             }
         }

@@ -50,9 +50,8 @@ impl Provider {
         let presented = secret.hash();
         let current = client.secret_hash.is_some_and(|hash| hash == presented);
         // A rotated-out secret keeps working until its overlap ends.
-        let previous = client
-            .previous_secret
-            .is_some_and(|(hash, until)| until > self.now() && hash == presented);
+        let previous =
+            client.previous_secret.is_some_and(|(hash, until)| until > self.now() && hash == presented);
         current | previous
     }
 }
@@ -62,9 +61,7 @@ fn credentials(params: &Params, authorization: Option<&str>) -> Result<Credentia
     let body_secret = params.get("client_secret")?;
     if let Some(header) = authorization {
         if body_secret.is_some() {
-            return Err(OAuthError::invalid_request(
-                "more than one client authentication method",
-            ));
+            return Err(OAuthError::invalid_request("more than one client authentication method"));
         }
         let (client_id, secret) = parse_basic(header)?;
         // §2.3.1 allows client_id in the body too, but it must name the same client.
@@ -75,10 +72,7 @@ fn credentials(params: &Params, authorization: Option<&str>) -> Result<Credentia
     }
     let client_id = body_id.ok_or_else(failed)?.to_owned();
     Ok(match body_secret {
-        Some(secret) => Credentials::Secret {
-            client_id,
-            secret: Secret::from_client(secret),
-        },
+        Some(secret) => Credentials::Secret { client_id, secret: Secret::from_client(secret) },
         None => Credentials::Public { client_id },
     })
 }
@@ -102,10 +96,7 @@ fn parse_basic(header: &str) -> Result<(String, Secret), OAuthError> {
 /// The `application/x-www-form-urlencoded` decoding that §2.3.1 prescribes.
 fn form_decode(text: &str) -> Result<String, OAuthError> {
     let spaced = text.replace('+', " ");
-    percent_decode_str(&spaced)
-        .decode_utf8()
-        .map(|text| text.into_owned())
-        .map_err(|_| malformed())
+    percent_decode_str(&spaced).decode_utf8().map(|text| text.into_owned()).map_err(|_| malformed())
 }
 
 fn failed() -> OAuthError {
@@ -130,17 +121,8 @@ mod tests {
 
     #[test]
     fn malformed_headers_are_invalid_client() {
-        for header in [
-            "Bearer abc",
-            "Basic",
-            "Basic !!!",
-            &format!("Basic {}", STANDARD.encode("nocolon")),
-        ] {
-            assert_eq!(
-                parse_basic(header).unwrap_err().code,
-                crate::ErrorCode::InvalidClient,
-                "{header}"
-            );
+        for header in ["Bearer abc", "Basic", "Basic !!!", &format!("Basic {}", STANDARD.encode("nocolon"))] {
+            assert_eq!(parse_basic(header).unwrap_err().code, crate::ErrorCode::InvalidClient, "{header}");
         }
     }
 }

@@ -99,10 +99,7 @@ impl OAuthError {
     /// A server fault. The cause is logged here and never sent to the client.
     pub fn server_error(cause: impl fmt::Display) -> Self {
         tracing::error!(%cause, "server error");
-        Self {
-            code: ErrorCode::ServerError,
-            description: "internal server error".into(),
-        }
+        Self { code: ErrorCode::ServerError, description: "internal server error".into() }
     }
 
     /// The JSON body of RFC 6749 §5.2.

@@ -37,16 +37,12 @@ impl Params {
 
     /// Like [`Params::get`], but a missing parameter is `invalid_request`.
     pub fn require(&self, name: &str) -> Result<&str, OAuthError> {
-        self.get(name)?
-            .ok_or_else(|| OAuthError::invalid_request(format!("missing parameter `{name}`")))
+        self.get(name)?.ok_or_else(|| OAuthError::invalid_request(format!("missing parameter `{name}`")))
     }
 
     /// Every value of a parameter that may repeat.
     pub fn all<'a, 'n>(&'a self, name: &'n str) -> impl Iterator<Item = &'a str> + use<'a, 'n> {
-        self.pairs
-            .iter()
-            .filter(move |(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
+        self.pairs.iter().filter(move |(n, _)| n == name).map(|(_, v)| v.as_str())
     }
 
     /// Whether the parameter is present (with a non-empty value).
@@ -86,10 +82,7 @@ mod tests {
     #[test]
     fn a_repeated_parameter_is_invalid_request() {
         let params = Params::parse(b"code=a&code=b");
-        assert_eq!(
-            params.get("code").unwrap_err().description,
-            "parameter `code` is repeated"
-        );
+        assert_eq!(params.get("code").unwrap_err().description, "parameter `code` is repeated");
         assert!(params.reject_repeated().is_err());
     }
 
@@ -97,9 +90,6 @@ mod tests {
     fn resource_may_repeat() {
         let params = Params::parse(b"resource=https%3A%2F%2Fa&resource=https%3A%2F%2Fb");
         assert!(params.reject_repeated().is_ok());
-        assert_eq!(
-            params.all("resource").collect::<Vec<_>>(),
-            ["https://a", "https://b"]
-        );
+        assert_eq!(params.all("resource").collect::<Vec<_>>(), ["https://a", "https://b"]);
     }
 }

@@ -18,11 +18,8 @@ pub fn hash_password(password: &str) -> Result<String, OAuthError> {
 
 /// Whether the password matches the stored PHC string (constant-time inside argon2).
 pub fn verify_password(password: &str, stored: &str) -> bool {
-    PasswordHash::new(stored).is_ok_and(|hash| {
-        Argon2::default()
-            .verify_password(password.as_bytes(), &hash)
-            .is_ok()
-    })
+    PasswordHash::new(stored)
+        .is_ok_and(|hash| Argon2::default().verify_password(password.as_bytes(), &hash).is_ok())
 }
 
 /// A hash of a password nobody has, verified when the user is unknown so that the time

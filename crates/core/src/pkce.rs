@@ -55,19 +55,14 @@ impl CodeChallenge {
         };
         if method == PkceMethod::Plain && !plain_allowed {
             // §4.4.1: a transformation the server does not support is invalid_request.
-            return Err(OAuthError::invalid_request(
-                "code_challenge_method plain is not allowed; use S256",
-            ));
+            return Err(OAuthError::invalid_request("code_challenge_method plain is not allowed; use S256"));
         }
         if !is_well_formed(value) {
             return Err(OAuthError::invalid_request(
                 "code_challenge must be 43 to 128 unreserved characters",
             ));
         }
-        Ok(Self {
-            value: value.to_owned(),
-            method,
-        })
+        Ok(Self { value: value.to_owned(), method })
     }
 
     /// RFC 7636 §4.6: whether the verifier matches, compared in constant time.
@@ -87,9 +82,7 @@ impl CodeChallenge {
 /// `43*128( ALPHA / DIGIT / "-" / "." / "_" / "~" )`.
 fn is_well_formed(value: &str) -> bool {
     (43..=128).contains(&value.len())
-        && value
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
+        && value.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
 }
 
 #[cfg(test)]
@@ -109,10 +102,7 @@ mod tests {
 
     #[test]
     fn method_defaults_to_plain_and_plain_can_be_refused() {
-        assert_eq!(
-            CodeChallenge::parse(VERIFIER, None, true).unwrap().method,
-            PkceMethod::Plain
-        );
+        assert_eq!(CodeChallenge::parse(VERIFIER, None, true).unwrap().method, PkceMethod::Plain);
         assert!(CodeChallenge::parse(VERIFIER, None, false).is_err());
         assert!(CodeChallenge::parse(VERIFIER, Some("S512"), true).is_err());
         assert!(CodeChallenge::parse("short", Some("S256"), true).is_err());

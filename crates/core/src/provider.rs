@@ -25,12 +25,7 @@ impl Provider {
         hooks: Arc<dyn Hooks>,
         config: ProtocolConfig,
     ) -> Self {
-        Self {
-            store,
-            clock,
-            hooks,
-            config: Arc::new(config),
-        }
+        Self { store, clock, hooks, config: Arc::new(config) }
     }
 
     /// The store.

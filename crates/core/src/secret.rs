@@ -115,10 +115,7 @@ mod tests {
         let token = Secret::generate(SecretKind::AccessToken).unwrap();
         assert!(token.expose().starts_with("o2u_at_"));
         assert_eq!(token.expose().len(), "o2u_at_".len() + 43);
-        assert_ne!(
-            token.expose(),
-            Secret::generate(SecretKind::AccessToken).unwrap().expose()
-        );
+        assert_ne!(token.expose(), Secret::generate(SecretKind::AccessToken).unwrap().expose());
     }
 
     #[test]

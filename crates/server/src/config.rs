@@ -138,9 +138,7 @@ impl Settings {
 
     /// The issuer: as configured, or `http://localhost:PORT`.
     pub fn issuer(&self) -> String {
-        self.issuer
-            .clone()
-            .unwrap_or_else(|| format!("http://localhost:{}", self.port))
+        self.issuer.clone().unwrap_or_else(|| format!("http://localhost:{}", self.port))
     }
 
     /// The protocol settings.

@@ -126,13 +126,7 @@ impl Server {
 
     /// Opens (and migrates) the database and binds the port, without serving yet.
     pub async fn bind(self) -> Result<BoundServer, Error> {
-        let ServerBuilder {
-            settings,
-            store,
-            clock,
-            hooks,
-            routes,
-        } = self.builder;
+        let ServerBuilder { settings, store, clock, hooks, routes } = self.builder;
         let store: Arc<dyn Store> = match store {
             Some(store) => store,
             None => Arc::new(SqliteStore::open(&settings.database_url).await?),
@@ -146,20 +140,11 @@ impl Server {
         let listener = TcpListener::bind((settings.host, settings.port)).await?;
         let local_addr = listener.local_addr()?;
         let settings = Arc::new(settings);
-        let mut router = http::router(AppState {
-            provider: provider.clone(),
-            settings: settings.clone(),
-        });
+        let mut router = http::router(AppState { provider: provider.clone(), settings: settings.clone() });
         if let Some(routes) = routes {
             router = router.merge(routes);
         }
-        Ok(BoundServer {
-            listener,
-            local_addr,
-            router,
-            provider,
-            settings,
-        })
+        Ok(BoundServer { listener, local_addr, router, provider, settings })
     }
 }
 
@@ -189,13 +174,9 @@ impl BoundServer {
         self.announce().await;
         let mut http1 = hyper::server::conn::http1::Builder::new();
         // A client that trickles its headers (slowloris) is cut off.
-        http1
-            .timer(TokioTimer::new())
-            .header_read_timeout(self.settings.limits.header_read_timeout);
+        http1.timer(TokioTimer::new()).header_read_timeout(self.settings.limits.header_read_timeout);
         let graceful = GracefulShutdown::new();
-        let service = self
-            .router
-            .map_request(|request: hyper::Request<Incoming>| request.map(Body::new));
+        let service = self.router.map_request(|request: hyper::Request<Incoming>| request.map(Body::new));
         tokio::pin!(shutdown);
         loop {
             let (stream, _) = tokio::select! {
@@ -220,10 +201,7 @@ impl BoundServer {
             });
         }
         tracing::info!("shutting down; waiting for in-flight requests");
-        if tokio::time::timeout(self.settings.limits.shutdown_timeout, graceful.shutdown())
-            .await
-            .is_err()
-        {
+        if tokio::time::timeout(self.settings.limits.shutdown_timeout, graceful.shutdown()).await.is_err() {
             tracing::warn!("in-flight requests did not finish in time");
         }
         Ok(())
@@ -242,15 +220,9 @@ impl BoundServer {
         if let Some(user) = &settings.auto_approve {
             tracing::warn!(%user, "--auto-approve is on: every authorization request is approved without asking anyone; for development only");
         }
-        for (on, grant) in [
-            (settings.grants.implicit, "implicit"),
-            (settings.grants.password, "password"),
-        ] {
+        for (on, grant) in [(settings.grants.implicit, "implicit"), (settings.grants.password, "password")] {
             if on {
-                tracing::warn!(
-                    grant,
-                    "a legacy grant is switched on (RFC 9700 advises against it)"
-                );
+                tracing::warn!(grant, "a legacy grant is switched on (RFC 9700 advises against it)");
             }
         }
         if let Ok(clients) = self.provider.store().clients().await

@@ -34,14 +34,13 @@ impl ClientStore for SqliteStore {
                 allowed_origins, access_token_lifetime, refresh_token_lifetime, created_at)
             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14
             WHERE NOT EXISTS (SELECT 1 FROM users WHERE subject = $1)";
-        let inserted = bind_client(sqlx::query(sql), client)
-            .bind(client.created_at)
-            .execute(&self.pool)
-            .await
-            .map_err(|error| match map_error(error) {
-                StoreError::Conflict(_) => StoreError::Conflict(format!("the id {} is taken", client.id)),
-                other => other,
-            })?;
+        let inserted =
+            bind_client(sqlx::query(sql), client).bind(client.created_at).execute(&self.pool).await.map_err(
+                |error| match map_error(error) {
+                    StoreError::Conflict(_) => StoreError::Conflict(format!("the id {} is taken", client.id)),
+                    other => other,
+                },
+            )?;
         if inserted.rows_affected() == 0 {
             return Err(StoreError::Conflict(format!("the id {} is taken", client.id)));
         }
@@ -54,10 +53,7 @@ impl ClientStore for SqliteStore {
                 default_scopes = $10, allowed_origins = $11, access_token_lifetime = $12,
                 refresh_token_lifetime = $13
             WHERE id = $1";
-        let updated = bind_client(sqlx::query(sql), client)
-            .execute(&self.pool)
-            .await
-            .map_err(map_error)?;
+        let updated = bind_client(sqlx::query(sql), client).execute(&self.pool).await.map_err(map_error)?;
         Ok(updated.rows_affected() == 1)
     }
 

@@ -21,10 +21,7 @@ pub(crate) async fn run(pool: &SqlitePool) -> Result<(), StoreError> {
             )
         })
         .collect::<Vec<_>>();
-    let migrator = Migrator {
-        migrations: Cow::Owned(migrations),
-        ..Migrator::DEFAULT
-    };
+    let migrator = Migrator { migrations: Cow::Owned(migrations), ..Migrator::DEFAULT };
     migrator.run(pool).await.map_err(|error| match error {
         MigrateError::VersionMissing(version) => StoreError::Other(format!(
             "the database has schema version {version}, newer than this oauth2u knows; upgrade oauth2u or use another database"

@@ -25,17 +25,11 @@ fn get<'r, T: sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>>(
 }
 
 pub(crate) fn scope_from(text: &str) -> Result<ScopeSet> {
-    if text.is_empty() {
-        Ok(ScopeSet::empty())
-    } else {
-        ScopeSet::parse(text).map_err(|_| corrupt("scope"))
-    }
+    if text.is_empty() { Ok(ScopeSet::empty()) } else { ScopeSet::parse(text).map_err(|_| corrupt("scope")) }
 }
 
 fn hash_from(bytes: Option<Vec<u8>>) -> Result<Option<SecretHash>> {
-    bytes
-        .map(|bytes| SecretHash::from_bytes(&bytes).ok_or_else(|| corrupt("hash")))
-        .transpose()
+    bytes.map(|bytes| SecretHash::from_bytes(&bytes).ok_or_else(|| corrupt("hash"))).transpose()
 }
 
 fn json_list(row: &SqliteRow, column: &str) -> Result<Vec<String>> {

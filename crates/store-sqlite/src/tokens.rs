@@ -19,10 +19,7 @@ pub(crate) async fn insert(
     tx: &mut Transaction<'static, Sqlite>,
     issuance: &Issuance,
 ) -> Result<(), StoreError> {
-    let refresh_hash = issuance
-        .refresh
-        .as_ref()
-        .map(|(token, _)| token.hash.as_bytes().to_vec());
+    let refresh_hash = issuance.refresh.as_ref().map(|(token, _)| token.hash.as_bytes().to_vec());
     let mut rows = vec![("access", &issuance.access, None, refresh_hash)];
     if let Some((token, family_end)) = &issuance.refresh {
         rows.push(("refresh", token, Some(*family_end), None));

@@ -52,13 +52,11 @@ impl UserStore for SqliteStore {
     }
 
     async fn disable_user(&self, username: &str, now: UnixTime) -> Result<bool, StoreError> {
-        self.end_user(username, now, "UPDATE users SET disabled = 1 WHERE username = $1")
-            .await
+        self.end_user(username, now, "UPDATE users SET disabled = 1 WHERE username = $1").await
     }
 
     async fn remove_user(&self, username: &str, now: UnixTime) -> Result<bool, StoreError> {
-        self.end_user(username, now, "DELETE FROM users WHERE username = $1")
-            .await
+        self.end_user(username, now, "DELETE FROM users WHERE username = $1").await
     }
 }
 
@@ -90,11 +88,7 @@ impl SqliteStore {
             .execute(&mut *tx)
             .await
             .map_err(map_error)?;
-        sqlx::query(statement)
-            .bind(username)
-            .execute(&mut *tx)
-            .await
-            .map_err(map_error)?;
+        sqlx::query(statement).bind(username).execute(&mut *tx).await.map_err(map_error)?;
         tx.commit().await.map_err(map_error)?;
         Ok(true)
     }

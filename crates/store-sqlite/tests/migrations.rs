@@ -22,8 +22,5 @@ async fn a_database_migrated_by_a_newer_version_is_refused_with_a_clear_message(
     pool.close().await;
 
     let error = SqliteStore::open(&url).await.unwrap_err().to_string();
-    assert!(
-        error.contains("schema version 9999") && error.contains("upgrade oauth2u"),
-        "{error}"
-    );
+    assert!(error.contains("schema version 9999") && error.contains("upgrade oauth2u"), "{error}");
 }

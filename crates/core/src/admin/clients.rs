@@ -75,9 +75,7 @@ pub async fn register_client(
     if client.name.is_empty() {
         return Err(AdminError::Invalid("a client needs a --name".into()));
     }
-    let secret = (!client.public)
-        .then(|| Secret::generate(SecretKind::ClientSecret))
-        .transpose()?;
+    let secret = (!client.public).then(|| Secret::generate(SecretKind::ClientSecret)).transpose()?;
     client.secret_hash = secret.as_ref().map(Secret::hash);
     store.insert_client(&client).await?;
     Ok(RegisteredClient { client, secret })
@@ -117,9 +115,7 @@ pub async fn rotate_client_secret(
 ) -> Result<RegisteredClient, AdminError> {
     let mut client = find(store, id).await?;
     if client.public {
-        return Err(AdminError::Invalid(format!(
-            "client {id} is public and has no secret"
-        )));
+        return Err(AdminError::Invalid(format!("client {id} is public and has no secret")));
     }
     let secret = Secret::generate(SecretKind::ClientSecret)?;
     client.previous_secret = match (client.secret_hash, overlap.is_zero()) {
@@ -130,19 +126,12 @@ pub async fn rotate_client_secret(
     if !store.update_client(&client).await? {
         return Err(not_found(id));
     }
-    Ok(RegisteredClient {
-        client,
-        secret: Some(secret),
-    })
+    Ok(RegisteredClient { client, secret: Some(secret) })
 }
 
 /// Removes a client and revokes every token it holds.
 pub async fn remove_client(store: &dyn Store, id: &str, now: UnixTime) -> Result<(), AdminError> {
-    if store.remove_client(id, now).await? {
-        Ok(())
-    } else {
-        Err(not_found(id))
-    }
+    if store.remove_client(id, now).await? { Ok(()) } else { Err(not_found(id)) }
 }
 
 async fn find(store: &dyn Store, id: &str) -> Result<Client, AdminError> {
@@ -180,10 +169,8 @@ fn apply(mut client: Client, spec: ClientSpec) -> Result<Client, AdminError> {
         client.default_scopes = Some(parse_scopes(&defaults)?);
     }
     if let Some(origins) = spec.allowed_origins {
-        client.allowed_origins = origins
-            .iter()
-            .map(|origin| check_origin(origin))
-            .collect::<Result<_, _>>()?;
+        client.allowed_origins =
+            origins.iter().map(|origin| check_origin(origin)).collect::<Result<_, _>>()?;
     }
     if spec.access_token_lifetime.is_some() {
         client.access_token_lifetime = spec.access_token_lifetime;
@@ -199,11 +186,7 @@ fn check(client: &Client) -> Result<(), AdminError> {
     let invalid = |message: String| Err(AdminError::Invalid(message));
     if client.public {
         // RFC 6749 §4.4 and §4.3: these grants need a client that can keep a secret.
-        if let Some(grant) = client
-            .grant_types
-            .iter()
-            .find(|grant| grant.needs_confidential_client())
-        {
+        if let Some(grant) = client.grant_types.iter().find(|grant| grant.needs_confidential_client()) {
             return invalid(format!(
                 "the {grant} grant is only for confidential clients; drop --public or the grant"
             ));

@@ -32,29 +32,17 @@ pub async fn add_user(
 pub async fn set_user_password(store: &dyn Store, username: &str, password: &str) -> Result<(), AdminError> {
     check_password(password)?;
     let hashed = hash(password).await?;
-    if store.set_password(username, &hashed).await? {
-        Ok(())
-    } else {
-        Err(not_found(username))
-    }
+    if store.set_password(username, &hashed).await? { Ok(()) } else { Err(not_found(username)) }
 }
 
 /// Disables a user and revokes their tokens.
 pub async fn disable_user(store: &dyn Store, username: &str, now: UnixTime) -> Result<(), AdminError> {
-    if store.disable_user(username, now).await? {
-        Ok(())
-    } else {
-        Err(not_found(username))
-    }
+    if store.disable_user(username, now).await? { Ok(()) } else { Err(not_found(username)) }
 }
 
 /// Removes a user and revokes their tokens.
 pub async fn remove_user(store: &dyn Store, username: &str, now: UnixTime) -> Result<(), AdminError> {
-    if store.remove_user(username, now).await? {
-        Ok(())
-    } else {
-        Err(not_found(username))
-    }
+    if store.remove_user(username, now).await? { Ok(()) } else { Err(not_found(username)) }
 }
 
 async fn hash(password: &str) -> Result<String, AdminError> {
@@ -81,9 +69,7 @@ fn check_username(username: &str) -> Result<String, AdminError> {
 
 fn check_password(password: &str) -> Result<(), AdminError> {
     if password.chars().count() < 8 {
-        return Err(AdminError::Invalid(
-            "a password needs at least 8 characters".into(),
-        ));
+        return Err(AdminError::Invalid("a password needs at least 8 characters".into()));
     }
     Ok(())
 }

@@ -41,9 +41,7 @@ impl Provider {
         // §4.1.3: redirect_uri is required if it was sent to the authorization endpoint,
         // "and their values MUST be identical".
         if stored.redirect_uri.as_deref() != redirect_uri {
-            return Err(OAuthError::invalid_grant(
-                "redirect_uri does not match the authorization request",
-            ));
+            return Err(OAuthError::invalid_grant("redirect_uri does not match the authorization request"));
         }
         match (&stored.challenge, code_verifier) {
             // RFC 7636 §4.6.
@@ -51,9 +49,7 @@ impl Provider {
             (Some(_), _) => return Err(OAuthError::invalid_grant("code_verifier does not match")),
             // RFC 9700 §4.8.2: a verifier for a code issued without a challenge is a PKCE downgrade.
             (None, Some(_)) => {
-                return Err(OAuthError::invalid_grant(
-                    "code_verifier sent for a code issued without PKCE",
-                ));
+                return Err(OAuthError::invalid_grant("code_verifier sent for a code issued without PKCE"));
             }
             (None, None) => {}
         }
@@ -66,9 +62,8 @@ impl Provider {
         )
         .await?;
 
-        let refresh = self
-            .issues_refresh_token(client)
-            .then(|| (stored.scope.clone(), self.new_family_end()));
+        let refresh =
+            self.issues_refresh_token(client).then(|| (stored.scope.clone(), self.new_family_end()));
         let minted = self.mint(Mint {
             client,
             subject: Some(&stored.subject),
@@ -76,11 +71,7 @@ impl Provider {
             scope: stored.scope.clone(),
             refresh,
         })?;
-        match self
-            .store
-            .redeem_code(&hash, self.now(), &minted.issuance)
-            .await?
-        {
+        match self.store.redeem_code(&hash, self.now(), &minted.issuance).await? {
             Redemption::Fresh => Ok((minted.response, Some(stored.subject), stored.scope)),
             Redemption::Replayed { grant_id } => {
                 // Another request consumed it first: this one is a replay.

@@ -18,8 +18,7 @@ impl Provider {
         scope: Option<&str>,
     ) -> Result<(TokenResponse, Option<String>, ScopeSet), OAuthError> {
         let scope = self.requested_scope(client, scope)?;
-        self.validate_with_hooks(client, GrantType::ClientCredentials, None, &scope, params)
-            .await?;
+        self.validate_with_hooks(client, GrantType::ClientCredentials, None, &scope, params).await?;
         let minted = self.mint(Mint {
             client,
             subject: None,

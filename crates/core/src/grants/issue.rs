@@ -82,11 +82,7 @@ impl Provider {
     pub(crate) fn mint(&self, mint: Mint<'_>) -> Result<Minted, OAuthError> {
         let now = self.now();
         let lifetimes = &self.config.lifetimes;
-        let access_lifetime = seconds(
-            mint.client
-                .access_token_lifetime
-                .unwrap_or(lifetimes.access_token),
-        );
+        let access_lifetime = seconds(mint.client.access_token_lifetime.unwrap_or(lifetimes.access_token));
         let access_token = Secret::generate(SecretKind::AccessToken)?;
         let access = NewToken {
             hash: access_token.hash(),
@@ -95,11 +91,7 @@ impl Provider {
         };
         let (refresh_token, refresh) = match mint.refresh {
             Some((scope, family_end)) => {
-                let lifetime = seconds(
-                    mint.client
-                        .refresh_token_lifetime
-                        .unwrap_or(lifetimes.refresh_token),
-                );
+                let lifetime = seconds(mint.client.refresh_token_lifetime.unwrap_or(lifetimes.refresh_token));
                 let token = Secret::generate(SecretKind::RefreshToken)?;
                 let stored = NewToken {
                     hash: token.hash(),

@@ -66,9 +66,7 @@ impl<'a> TokenRequest<'a> {
                 refresh_token: params.require("refresh_token")?,
                 scope: params.get("scope")?,
             },
-            GrantType::ClientCredentials => Self::ClientCredentials {
-                scope: params.get("scope")?,
-            },
+            GrantType::ClientCredentials => Self::ClientCredentials { scope: params.get("scope")? },
             GrantType::Password => Self::Password {
                 username: params.require("username")?,
                 password: params.require("password")?,
@@ -103,13 +101,8 @@ impl Provider {
         let request = TokenRequest::parse(grant, params)?;
         // Scope, the grant's checks, the validation hooks, then the state change.
         let (response, subject, scope) = match request {
-            TokenRequest::AuthorizationCode {
-                code,
-                redirect_uri,
-                code_verifier,
-            } => {
-                self.exchange_code(&client, params, code, redirect_uri, code_verifier)
-                    .await?
+            TokenRequest::AuthorizationCode { code, redirect_uri, code_verifier } => {
+                self.exchange_code(&client, params, code, redirect_uri, code_verifier).await?
             }
             TokenRequest::RefreshToken { refresh_token, scope } => {
                 self.refresh(&client, params, refresh_token, scope).await?
@@ -117,11 +110,9 @@ impl Provider {
             TokenRequest::ClientCredentials { scope } => {
                 self.client_credentials(&client, params, scope).await?
             }
-            TokenRequest::Password {
-                username,
-                password,
-                scope,
-            } => self.password(&client, params, username, password, scope).await?,
+            TokenRequest::Password { username, password, scope } => {
+                self.password(&client, params, username, password, scope).await?
+            }
         };
         // After commit: the response hook may add fields, never change the token's own.
         let context = TokenContext {
@@ -144,13 +135,7 @@ impl Provider {
         scope: &ScopeSet,
         params: &Params,
     ) -> Result<(), OAuthError> {
-        let context = TokenContext {
-            client,
-            grant_type,
-            subject,
-            scope,
-            params,
-        };
+        let context = TokenContext { client, grant_type, subject, scope, params };
         self.hooks.access_token_validation(&context).await
     }
 
@@ -179,13 +164,7 @@ fn unsupported() -> OAuthError {
 }
 
 /// The fields a response hook cannot add, change or remove.
-pub const PROTECTED_FIELDS: &[&str] = &[
-    "access_token",
-    "token_type",
-    "expires_in",
-    "refresh_token",
-    "scope",
-];
+pub const PROTECTED_FIELDS: &[&str] = &["access_token", "token_type", "expires_in", "refresh_token", "scope"];
 
 pub(crate) fn merge_extra(body: &mut Map<String, Value>, extra: Map<String, Value>) {
     for (key, value) in extra {

@@ -23,9 +23,7 @@ impl Provider {
         let scope = self.requested_scope(client, scope)?;
         let user = self.store.user(username).await?;
         // An unknown user costs the same hash as a known one, so timing reveals nothing.
-        let stored = user
-            .as_ref()
-            .map_or_else(|| decoy_hash().to_owned(), |u| u.password_hash.clone());
+        let stored = user.as_ref().map_or_else(|| decoy_hash().to_owned(), |u| u.password_hash.clone());
         let password = password.to_owned();
         let matches = tokio::task::spawn_blocking(move || verify_password(&password, &stored))
             .await
@@ -35,11 +33,8 @@ impl Provider {
             .filter(|user| matches && !user.disabled)
             .ok_or_else(|| OAuthError::invalid_grant("invalid username or password"))?;
 
-        self.validate_with_hooks(client, GrantType::Password, Some(&user.subject), &scope, params)
-            .await?;
-        let refresh = self
-            .issues_refresh_token(client)
-            .then(|| (scope.clone(), self.new_family_end()));
+        self.validate_with_hooks(client, GrantType::Password, Some(&user.subject), &scope, params).await?;
+        let refresh = self.issues_refresh_token(client).then(|| (scope.clone(), self.new_family_end()));
         let minted = self.mint(Mint {
             client,
             subject: Some(&user.subject),

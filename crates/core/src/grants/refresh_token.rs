@@ -52,16 +52,13 @@ impl Provider {
             Some(text) => {
                 let requested = ScopeSet::parse(text)?;
                 if !requested.is_subset(&stored.scope) {
-                    return Err(OAuthError::invalid_scope(
-                        "the requested scope exceeds the original grant",
-                    ));
+                    return Err(OAuthError::invalid_scope("the requested scope exceeds the original grant"));
                 }
                 requested
             }
         };
         let subject = stored.subject.as_deref();
-        self.validate_with_hooks(client, GrantType::RefreshToken, subject, &access_scope, params)
-            .await?;
+        self.validate_with_hooks(client, GrantType::RefreshToken, subject, &access_scope, params).await?;
 
         let minted = self.mint(Mint {
             client,
@@ -71,11 +68,7 @@ impl Provider {
             refresh: Some((stored.scope.clone(), family_end)),
         })?;
         let rotation = match retry_of {
-            None => {
-                self.store
-                    .rotate_refresh_token(&hash, now, &minted.issuance)
-                    .await?
-            }
+            None => self.store.rotate_refresh_token(&hash, now, &minted.issuance).await?,
             Some(successor) => self.retry(&hash, &successor, &minted).await?,
         };
         match rotation {
@@ -100,10 +93,7 @@ impl Provider {
         successor: &SecretHash,
         minted: &super::issue::Minted,
     ) -> Result<Rotation, OAuthError> {
-        let rotation = self
-            .store
-            .retry_rotation(old, successor, self.now(), &minted.issuance)
-            .await?;
+        let rotation = self.store.retry_rotation(old, successor, self.now(), &minted.issuance).await?;
         tracing::info!("refresh token presented again within the grace period; its successor is replaced");
         Ok(rotation)
     }

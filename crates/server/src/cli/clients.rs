@@ -128,10 +128,7 @@ pub(super) async fn run(store: Arc<dyn Store>, command: ClientsCommand) -> Resul
         ClientsCommand::List { json } => {
             let clients = store.clients().await?;
             if json {
-                println!(
-                    "{}",
-                    Value::from(clients.iter().map(describe).collect::<Vec<_>>())
-                );
+                println!("{}", Value::from(clients.iter().map(describe).collect::<Vec<_>>()));
             } else if clients.is_empty() {
                 println!("no clients");
             } else {
@@ -166,11 +163,7 @@ pub(super) async fn run(store: Arc<dyn Store>, command: ClientsCommand) -> Resul
 }
 
 fn print_registered(registered: &RegisteredClient, json: bool) {
-    print_client(
-        &registered.client,
-        registered.secret.as_ref().map(|secret| secret.expose()),
-        json,
-    );
+    print_client(&registered.client, registered.secret.as_ref().map(|secret| secret.expose()), json);
     if registered.secret.is_some() && !json {
         println!("The client secret is shown only this once; it is stored hashed.");
     }
@@ -205,11 +198,7 @@ fn print_client(client: &Client, secret: Option<&str>, json: bool) {
             Value::Null => continue,
             Value::String(text) => text.clone(),
             Value::Array(items) if items.is_empty() => continue,
-            Value::Array(items) => items
-                .iter()
-                .filter_map(Value::as_str)
-                .collect::<Vec<_>>()
-                .join(" "),
+            Value::Array(items) => items.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(" "),
             other => other.to_string(),
         };
         println!("{key:<24}{shown}");
@@ -217,12 +206,7 @@ fn print_client(client: &Client, secret: Option<&str>, json: bool) {
 }
 
 fn grant_list(client: &Client) -> String {
-    client
-        .grant_types
-        .iter()
-        .map(|grant| grant.as_str())
-        .collect::<Vec<_>>()
-        .join(",")
+    client.grant_types.iter().map(|grant| grant.as_str()).collect::<Vec<_>>().join(",")
 }
 
 /// A client as JSON, without any secret material.

@@ -77,13 +77,7 @@ pub async fn run() -> ExitCode {
             },
             "info,sqlx=warn",
         ),
-        _ => (
-            Overrides {
-                database_url: cli.database.clone(),
-                ..Overrides::default()
-            },
-            "warn",
-        ),
+        _ => (Overrides { database_url: cli.database.clone(), ..Overrides::default() }, "warn"),
     };
     let settings = match Settings::load(cli.config.as_deref(), overrides) {
         Ok(settings) => settings,

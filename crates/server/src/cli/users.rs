@@ -33,18 +33,12 @@ pub(super) enum UsersCommand {
 pub(super) async fn run(store: Arc<dyn Store>, command: UsersCommand) -> Result<(), AdminError> {
     let store = store.as_ref();
     match command {
-        UsersCommand::Add {
-            username,
-            password_stdin,
-        } => {
+        UsersCommand::Add { username, password_stdin } => {
             let password = password(password_stdin)?;
             let user = admin::add_user(store, &username, &password, now()).await?;
             println!("added user {} (sub {})", user.username, user.subject);
         }
-        UsersCommand::Passwd {
-            username,
-            password_stdin,
-        } => {
+        UsersCommand::Passwd { username, password_stdin } => {
             let password = password(password_stdin)?;
             admin::set_user_password(store, &username, &password).await?;
             println!("password of {username} changed");

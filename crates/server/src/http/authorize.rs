@@ -39,9 +39,7 @@ async fn authorize(state: &AppState, params: &Params, status: StatusCode) -> Res
     let decision = match &state.settings.auto_approve {
         Some(username) => match provider.store().user(username).await {
             Ok(Some(user)) if !user.disabled => Ok(user.subject),
-            Ok(_) => Err(OAuthError::access_denied(
-                "the auto-approve user does not exist or is disabled",
-            )),
+            Ok(_) => Err(OAuthError::access_denied("the auto-approve user does not exist or is disabled")),
             Err(error) => Err(error.into()),
         },
         None => Err(OAuthError::access_denied(
@@ -61,9 +59,7 @@ async fn authorize(state: &AppState, params: &Params, status: StatusCode) -> Res
 
 fn redirect(status: StatusCode, location: &str) -> Response {
     let Ok(location) = HeaderValue::from_str(location) else {
-        return error_page(&OAuthError::server_error(
-            "redirect URL is not a valid header value",
-        ));
+        return error_page(&OAuthError::server_error("redirect URL is not a valid header value"));
     };
     let headers = [
         (header::LOCATION, location),

@@ -15,10 +15,7 @@ impl IntoResponse for JsonError {
         match self.0.code {
             // §5.2 / RFC 9110 §15.5.2: a 401 carries a challenge.
             ErrorCode::InvalidClient => {
-                headers.insert(
-                    header::WWW_AUTHENTICATE,
-                    HeaderValue::from_static("Basic realm=\"oauth2u\""),
-                );
+                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"oauth2u\""));
             }
             ErrorCode::TemporarilyUnavailable => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
@@ -39,13 +36,9 @@ pub(crate) fn no_store() -> HeaderMap {
 
 /// The token endpoint takes POST only (RFC 6749 §3.2).
 pub(crate) async fn method_not_allowed() -> Response {
-    let mut response = JsonError(OAuthError::invalid_request(
-        "the token endpoint accepts POST only",
-    ))
-    .into_response();
+    let mut response =
+        JsonError(OAuthError::invalid_request("the token endpoint accepts POST only")).into_response();
     *response.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
-    response
-        .headers_mut()
-        .insert(header::ALLOW, HeaderValue::from_static("POST"));
+    response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
     response
 }

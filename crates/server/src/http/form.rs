@@ -23,29 +23,20 @@ impl FromRequest<AppState> for Form {
 
 async fn read_form(request: Request, state: &AppState) -> Result<Params, OAuthError> {
     {
-        let content_type = request
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|value| value.to_str().ok());
-        let essence = content_type
-            .and_then(|value| value.split(';').next())
-            .map(str::trim);
+        let content_type = request.headers().get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok());
+        let essence = content_type.and_then(|value| value.split(';').next()).map(str::trim);
         if !essence.is_some_and(|essence| essence.eq_ignore_ascii_case("application/x-www-form-urlencoded")) {
-            return Err(OAuthError::invalid_request(
-                "the body must be application/x-www-form-urlencoded",
-            ));
+            return Err(OAuthError::invalid_request("the body must be application/x-www-form-urlencoded"));
         }
         let limit = state.settings.limits.max_body_bytes;
-        let bytes = axum::body::to_bytes(request.into_body(), limit)
-            .await
-            .map_err(|error| {
-                let error = error.into_inner();
-                if error.downcast_ref::<LengthLimitError>().is_some() {
-                    OAuthError::request_too_large(format!("the request body exceeds {limit} bytes"))
-                } else {
-                    OAuthError::invalid_request("the request body could not be read")
-                }
-            })?;
+        let bytes = axum::body::to_bytes(request.into_body(), limit).await.map_err(|error| {
+            let error = error.into_inner();
+            if error.downcast_ref::<LengthLimitError>().is_some() {
+                OAuthError::request_too_large(format!("the request body exceeds {limit} bytes"))
+            } else {
+                OAuthError::invalid_request("the request body could not be read")
+            }
+        })?;
         Ok(Params::parse(&bytes))
     }
 }

@@ -32,9 +32,7 @@ pub(crate) struct AppState {
 /// The application's routes, with limits, timeouts and request logging.
 pub(crate) fn router(state: AppState) -> Router {
     let limits = state.settings.limits;
-    let token = post(token::post_token)
-        .fallback(error::method_not_allowed)
-        .layer(cors::token_cors(&state));
+    let token = post(token::post_token).fallback(error::method_not_allowed).layer(cors::token_cors(&state));
     Router::new()
         .route("/authorize", get(authorize::get_authorize).post(authorize::post_authorize))
         .route("/token", token.clone())

@@ -36,8 +36,5 @@ fn authorization(headers: &HeaderMap) -> Result<Option<&str>, OAuthError> {
     if values.next().is_some() {
         return Err(OAuthError::invalid_client("more than one Authorization header"));
     }
-    value
-        .to_str()
-        .map(Some)
-        .map_err(|_| OAuthError::invalid_client("malformed Authorization header"))
+    value.to_str().map(Some).map_err(|_| OAuthError::invalid_client("malformed Authorization header"))
 }

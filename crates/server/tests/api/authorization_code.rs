@@ -9,11 +9,7 @@ use serde_json::Value;
 use crate::helpers::*;
 
 fn exchange<'a>(code: &'a str, verifier: &'a str) -> Vec<(&'a str, &'a str)> {
-    vec![
-        ("grant_type", "authorization_code"),
-        ("code", code),
-        ("code_verifier", verifier),
-    ]
+    vec![("grant_type", "authorization_code"), ("code", code), ("code_verifier", verifier)]
 }
 
 #[tokio::test]
@@ -36,22 +32,12 @@ async fn code_reuse_revokes_issued_tokens() {
     let app = TestApp::spawn().await;
     let client = app.confidential_client().await;
     let code = app.code(&client).await;
-    let first: Value = app
-        .token(&client, &exchange(&code, VERIFIER))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let first: Value = app.token(&client, &exchange(&code, VERIFIER)).await.json().await.unwrap();
     let access = first["access_token"].as_str().unwrap();
     let refresh = first["refresh_token"].as_str().unwrap();
     assert!(app.is_active(access).await && app.is_active(refresh).await);
 
-    assert_error(
-        app.token(&client, &exchange(&code, VERIFIER)).await,
-        400,
-        "invalid_grant",
-    )
-    .await;
+    assert_error(app.token(&client, &exchange(&code, VERIFIER)).await, 400, "invalid_grant").await;
     assert!(!app.is_active(access).await, "access token revoked");
     assert!(!app.is_active(refresh).await, "refresh token revoked");
 }
@@ -62,12 +48,7 @@ async fn a_code_is_bound_to_its_client_and_a_refusal_consumes_nothing() {
     let client = app.confidential_client().await;
     let other = app.confidential_client().await;
     let code = app.code(&client).await;
-    assert_error(
-        app.token(&other, &exchange(&code, VERIFIER)).await,
-        400,
-        "invalid_grant",
-    )
-    .await;
+    assert_error(app.token(&other, &exchange(&code, VERIFIER)).await, 400, "invalid_grant").await;
     assert_eq!(app.token(&client, &exchange(&code, VERIFIER)).await.status(), 200);
 }
 
@@ -75,11 +56,8 @@ async fn a_code_is_bound_to_its_client_and_a_refusal_consumes_nothing() {
 async fn redirect_uri_is_required_exactly_when_it_was_sent_and_must_be_identical() {
     let app = TestApp::spawn().await;
     let client = app.confidential_client().await;
-    let pkce = [
-        ("code_challenge", CHALLENGE),
-        ("code_challenge_method", "S256"),
-        ("redirect_uri", REDIRECT_URI),
-    ];
+    let pkce =
+        [("code_challenge", CHALLENGE), ("code_challenge_method", "S256"), ("redirect_uri", REDIRECT_URI)];
     let code = app.code_with(&client, &pkce).await;
     let mut form = exchange(&code, VERIFIER);
     assert_error(app.token(&client, &form).await, 400, "invalid_grant").await;
@@ -102,12 +80,7 @@ async fn a_code_expires_after_sixty_seconds() {
     let client = app.confidential_client().await;
     let code = app.code(&client).await;
     app.clock.advance(Duration::from_secs(61));
-    assert_error(
-        app.token(&client, &exchange(&code, VERIFIER)).await,
-        400,
-        "invalid_grant",
-    )
-    .await;
+    assert_error(app.token(&client, &exchange(&code, VERIFIER)).await, 400, "invalid_grant").await;
 }
 
 #[tokio::test]
@@ -116,12 +89,7 @@ async fn a_wrong_or_missing_code_verifier_is_invalid_grant_and_consumes_nothing(
     let client = app.confidential_client().await;
     let code = app.code(&client).await;
     let wrong = "x".repeat(43);
-    assert_error(
-        app.token(&client, &exchange(&code, &wrong)).await,
-        400,
-        "invalid_grant",
-    )
-    .await;
+    assert_error(app.token(&client, &exchange(&code, &wrong)).await, 400, "invalid_grant").await;
     let missing = [("grant_type", "authorization_code"), ("code", code.as_str())];
     assert_error(app.token(&client, &missing).await, 400, "invalid_grant").await;
     assert_eq!(app.token(&client, &exchange(&code, VERIFIER)).await.status(), 200);
@@ -132,12 +100,7 @@ async fn a_code_verifier_for_a_code_issued_without_pkce_is_a_downgrade() {
     let app = TestApp::spawn().await;
     let client = app.confidential_client().await;
     let code = app.code_with(&client, &[]).await;
-    assert_error(
-        app.token(&client, &exchange(&code, VERIFIER)).await,
-        400,
-        "invalid_grant",
-    )
-    .await;
+    assert_error(app.token(&client, &exchange(&code, VERIFIER)).await, 400, "invalid_grant").await;
     let without = [("grant_type", "authorization_code"), ("code", code.as_str())];
     assert_eq!(app.token(&client, &without).await.status(), 200);
 }
@@ -146,12 +109,7 @@ async fn a_code_verifier_for_a_code_issued_without_pkce_is_a_downgrade() {
 async fn an_unknown_code_is_invalid_grant() {
     let app = TestApp::spawn().await;
     let client = app.confidential_client().await;
-    assert_error(
-        app.token(&client, &exchange("o2u_ac_unknown", VERIFIER)).await,
-        400,
-        "invalid_grant",
-    )
-    .await;
+    assert_error(app.token(&client, &exchange("o2u_ac_unknown", VERIFIER)).await, 400, "invalid_grant").await;
     let missing = [("grant_type", "authorization_code")];
     assert_error(app.token(&client, &missing).await, 400, "invalid_request").await;
 }

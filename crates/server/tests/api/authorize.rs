@@ -7,36 +7,20 @@ use crate::helpers::*;
 
 async fn assert_error_page(response: reqwest::Response) -> String {
     assert_eq!(response.status(), 400);
-    assert!(
-        response.headers().get("location").is_none(),
-        "an error page never redirects"
-    );
+    assert!(response.headers().get("location").is_none(), "an error page never redirects");
     assert_eq!(response.headers()["x-frame-options"], "DENY");
     assert!(
-        response.headers()["content-security-policy"]
-            .to_str()
-            .unwrap()
-            .contains("frame-ancestors 'none'")
+        response.headers()["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'")
     );
     assert_eq!(response.headers()["referrer-policy"], "no-referrer");
-    assert!(
-        response.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("text/html")
-    );
+    assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
     response.text().await.unwrap()
 }
 
 /// Asserts a redirect to `REDIRECT_URI` carrying `error`, the state and `iss`.
 async fn assert_redirected_error(response: reqwest::Response, error: &str) {
     assert_eq!(response.status(), 302);
-    assert!(
-        response.headers()["location"]
-            .to_str()
-            .unwrap()
-            .starts_with(REDIRECT_URI)
-    );
+    assert!(response.headers()["location"].to_str().unwrap().starts_with(REDIRECT_URI));
     let params = redirect_params(&response);
     assert_eq!(params["error"], error, "{params:?}");
     assert!(params.contains_key("error_description"));
@@ -69,11 +53,7 @@ async fn a_redirect_uri_that_does_not_match_exactly_shows_an_error_page() {
         "https://client.example:444/cb",
     ] {
         let response = app
-            .get_authorize(&[
-                ("response_type", "code"),
-                ("client_id", &client.id),
-                ("redirect_uri", uri),
-            ])
+            .get_authorize(&[("response_type", "code"), ("client_id", &client.id), ("redirect_uri", uri)])
             .await;
         assert_error_page(response).await;
     }
@@ -100,11 +80,7 @@ async fn redirect_uri_may_be_omitted_only_when_exactly_one_is_registered() {
             ..ClientSpec::default()
         })
         .await;
-    assert_error_page(
-        app.get_authorize(&[("response_type", "code"), ("client_id", &two.id)])
-            .await,
-    )
-    .await;
+    assert_error_page(app.get_authorize(&[("response_type", "code"), ("client_id", &two.id)]).await).await;
 }
 
 #[tokio::test]
@@ -122,12 +98,7 @@ async fn a_registered_loopback_redirect_uri_matches_any_port() {
         ])
         .await;
     assert_eq!(response.status(), 302);
-    assert!(
-        response.headers()["location"]
-            .to_str()
-            .unwrap()
-            .starts_with(&format!("{uri}?code="))
-    );
+    assert!(response.headers()["location"].to_str().unwrap().starts_with(&format!("{uri}?code=")));
     let other_path = [
         ("response_type", "code"),
         ("client_id", &client.id),
@@ -143,39 +114,17 @@ async fn errors_after_the_redirect_uri_is_known_go_back_to_the_client() {
     let id = client.id.as_str();
     let cases: Vec<(Vec<(&str, &str)>, &str)> = vec![
         (vec![], "invalid_request"),
-        (
-            vec![("response_type", "code"), ("response_type", "code")],
-            "invalid_request",
-        ),
-        (
-            vec![("response_type", "code"), ("scope", "read"), ("scope", "write")],
-            "invalid_request",
-        ),
+        (vec![("response_type", "code"), ("response_type", "code")], "invalid_request"),
+        (vec![("response_type", "code"), ("scope", "read"), ("scope", "write")], "invalid_request"),
         (vec![("response_type", "id_token")], "unsupported_response_type"),
+        (vec![("response_type", "code"), ("scope", "admin")], "invalid_scope"),
+        (vec![("response_type", "code"), ("scope", "read\"")], "invalid_scope"),
         (
-            vec![("response_type", "code"), ("scope", "admin")],
-            "invalid_scope",
-        ),
-        (
-            vec![("response_type", "code"), ("scope", "read\"")],
-            "invalid_scope",
-        ),
-        (
-            vec![
-                ("response_type", "code"),
-                ("code_challenge", CHALLENGE),
-                ("code_challenge_method", "S512"),
-            ],
+            vec![("response_type", "code"), ("code_challenge", CHALLENGE), ("code_challenge_method", "S512")],
             "invalid_request",
         ),
-        (
-            vec![("response_type", "code"), ("code_challenge", "too-short")],
-            "invalid_request",
-        ),
-        (
-            vec![("response_type", "code"), ("code_challenge_method", "S256")],
-            "invalid_request",
-        ),
+        (vec![("response_type", "code"), ("code_challenge", "too-short")], "invalid_request"),
+        (vec![("response_type", "code"), ("code_challenge_method", "S256")], "invalid_request"),
     ];
     for (extra, error) in cases {
         let mut query = vec![("client_id", id), ("state", "s1")];
@@ -188,11 +137,7 @@ async fn errors_after_the_redirect_uri_is_known_go_back_to_the_client() {
 async fn implicit_is_unsupported_unless_switched_on() {
     let app = TestApp::spawn().await;
     let client = app.confidential_client().await;
-    let query = [
-        ("response_type", "token"),
-        ("client_id", &client.id),
-        ("state", "s1"),
-    ];
+    let query = [("response_type", "token"), ("client_id", &client.id), ("state", "s1")];
     let response = app.get_authorize(&query).await;
     // The error of a token request goes in the fragment (§4.2.2.1).
     assert_eq!(response.status(), 302);
@@ -212,13 +157,7 @@ async fn a_response_type_the_client_is_not_registered_for_is_unauthorized_client
             ..ClientSpec::default()
         })
         .await;
-    let response = app
-        .get_authorize(&[
-            ("response_type", "code"),
-            ("client_id", &client.id),
-            ("state", "s1"),
-        ])
-        .await;
+    let response = app.request_code(&client).await;
     assert_redirected_error(response, "unauthorized_client").await;
 }
 
@@ -226,13 +165,7 @@ async fn a_response_type_the_client_is_not_registered_for_is_unauthorized_client
 async fn public_clients_must_use_pkce() {
     let app = TestApp::spawn().await;
     let client = app.public_client().await;
-    let response = app
-        .get_authorize(&[
-            ("response_type", "code"),
-            ("client_id", &client.id),
-            ("state", "s1"),
-        ])
-        .await;
+    let response = app.request_code(&client).await;
     assert_eq!(redirect_params(&response)["error"], "invalid_request");
     assert!(app.code(&client).await.starts_with("o2u_ac_"));
 }
@@ -245,20 +178,10 @@ async fn pkce_can_be_required_for_every_client_and_plain_refused() {
     })
     .await;
     let client = app.confidential_client().await;
-    let response = app
-        .get_authorize(&[
-            ("response_type", "code"),
-            ("client_id", &client.id),
-            ("state", "s1"),
-        ])
-        .await;
+    let response = app.request_code(&client).await;
     assert_redirected_error(response, "invalid_request").await;
-    let plain = [
-        ("response_type", "code"),
-        ("client_id", &client.id),
-        ("state", "s1"),
-        ("code_challenge", VERIFIER),
-    ];
+    let plain =
+        [("response_type", "code"), ("client_id", &client.id), ("state", "s1"), ("code_challenge", VERIFIER)];
     assert_redirected_error(app.get_authorize(&plain).await, "invalid_request").await;
     app.code(&client).await;
 }
@@ -268,13 +191,8 @@ async fn state_comes_back_exactly_as_given_with_iss() {
     let app = TestApp::spawn().await;
     let client = app.confidential_client().await;
     let state = "a b&c=d/é+%20";
-    let response = app
-        .get_authorize(&[
-            ("response_type", "code"),
-            ("client_id", &client.id),
-            ("state", state),
-        ])
-        .await;
+    let response =
+        app.get_authorize(&[("response_type", "code"), ("client_id", &client.id), ("state", state)]).await;
     let params = redirect_params(&response);
     assert_eq!(params["state"], state);
     assert_eq!(params["iss"], "http://127.0.0.1");
@@ -293,9 +211,7 @@ async fn a_redirect_uri_query_is_kept() {
             ..ClientSpec::default()
         })
         .await;
-    let response = app
-        .get_authorize(&[("response_type", "code"), ("client_id", &client.id)])
-        .await;
+    let response = app.get_authorize(&[("response_type", "code"), ("client_id", &client.id)]).await;
     let params = redirect_params(&response);
     assert_eq!(params["tenant"], "7");
     assert!(params.contains_key("code"));
@@ -308,24 +224,14 @@ async fn post_to_authorize_is_an_authorization_request_answered_with_303() {
     let response = app
         .http
         .post(app.url("/authorize"))
-        .form(&[
-            ("response_type", "code"),
-            ("client_id", &client.id),
-            ("state", "s1"),
-        ])
+        .form(&[("response_type", "code"), ("client_id", &client.id), ("state", "s1")])
         .send()
         .await
         .unwrap();
     assert_eq!(response.status(), 303);
     assert!(redirect_params(&response).contains_key("code"));
 
-    let bad_type = app
-        .http
-        .post(app.url("/authorize"))
-        .body("x")
-        .send()
-        .await
-        .unwrap();
+    let bad_type = app.http.post(app.url("/authorize")).body("x").send().await.unwrap();
     assert_error_page(bad_type).await;
 }
 
@@ -333,13 +239,7 @@ async fn post_to_authorize_is_an_authorization_request_answered_with_303() {
 async fn without_a_login_the_request_is_denied() {
     let app = TestApp::spawn_with(|settings| settings.auto_approve = None).await;
     let client = app.confidential_client().await;
-    let response = app
-        .get_authorize(&[
-            ("response_type", "code"),
-            ("client_id", &client.id),
-            ("state", "s1"),
-        ])
-        .await;
+    let response = app.request_code(&client).await;
     assert_redirected_error(response, "access_denied").await;
 }
 
@@ -347,15 +247,7 @@ async fn without_a_login_the_request_is_denied() {
 async fn a_disabled_auto_approve_user_is_denied() {
     let app = TestApp::spawn().await;
     let client = app.confidential_client().await;
-    oauth2u::core::admin::disable_user(app.store.as_ref(), USERNAME, 0)
-        .await
-        .unwrap();
-    let response = app
-        .get_authorize(&[
-            ("response_type", "code"),
-            ("client_id", &client.id),
-            ("state", "s1"),
-        ])
-        .await;
+    oauth2u::core::admin::disable_user(app.store.as_ref(), USERNAME, 0).await.unwrap();
+    let response = app.request_code(&client).await;
     assert_redirected_error(response, "access_denied").await;
 }

@@ -26,11 +26,7 @@ fn oauth2u(database_url: &str, args: &[&str], stdin: Option<&str>) -> Output {
 }
 
 fn json_of(output: &Output) -> Value {
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     serde_json::from_slice(&output.stdout).unwrap()
 }
 
@@ -38,10 +34,7 @@ fn assert_refused(output: &Output, mentions: &str) {
     assert_eq!(output.status.code(), Some(2), "{output:?}");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
-    assert!(
-        stderr.starts_with("error: ") && stderr.contains(mentions),
-        "{stderr}"
-    );
+    assert!(stderr.starts_with("error: ") && stderr.contains(mentions), "{stderr}");
 }
 
 #[tokio::test]
@@ -57,10 +50,7 @@ async fn registration_refuses_what_cannot_be_safe() {
     assert_refused(&add(&["--redirect-uri", "https://app.example/cb#x"]), "fragment");
     assert_refused(&add(&["--redirect-uri", "/cb"]), "absolute");
     assert_refused(&add(&["--redirect-uri", "javascript:alert(1)"]), "scheme");
-    assert_refused(
-        &add(&["--public", "--grant-types", "client_credentials"]),
-        "confidential",
-    );
+    assert_refused(&add(&["--public", "--grant-types", "client_credentials"]), "confidential");
     assert_refused(
         &add(&[
             "--public",
@@ -73,31 +63,16 @@ async fn registration_refuses_what_cannot_be_safe() {
     );
     assert_refused(&add(&[]), "redirect-uri");
     assert_refused(
-        &add(&[
-            "--redirect-uri",
-            "https://a.example/cb",
-            "--scopes",
-            "a",
-            "--default-scopes",
-            "b",
-        ]),
+        &add(&["--redirect-uri", "https://a.example/cb", "--scopes", "a", "--default-scopes", "b"]),
         "default-scopes",
     );
     assert_refused(
-        &add(&[
-            "--grant-types",
-            "client_credentials",
-            "--allowed-origin",
-            "https://a.example/path",
-        ]),
+        &add(&["--grant-types", "client_credentials", "--allowed-origin", "https://a.example/path"]),
         "origin",
     );
     // clap's own refusal of an unknown grant type also exits 2.
     assert_eq!(add(&["--grant-types", "magic"]).status.code(), Some(2));
-    assert!(
-        app.store.clients().await.unwrap().is_empty(),
-        "nothing was registered"
-    );
+    assert!(app.store.clients().await.unwrap().is_empty(), "nothing was registered");
 }
 
 #[tokio::test]
@@ -124,55 +99,28 @@ async fn a_client_added_while_the_server_runs_works_at_once() {
         secret: Some(added["client_secret"].as_str().unwrap().into()),
     };
     assert!(client.secret.as_deref().unwrap().starts_with("o2u_cs_"));
-    assert_eq!(
-        app.token(&client, &[("grant_type", "client_credentials")])
-            .await
-            .status(),
-        200
-    );
+    assert_eq!(app.token(&client, &[("grant_type", "client_credentials")]).await.status(), 200);
 
     // The database holds only the secret's hash.
     let dump = std::fs::read(app.database_url.trim_start_matches("sqlite://")).unwrap();
-    let wal = std::fs::read(format!(
-        "{}-wal",
-        app.database_url.trim_start_matches("sqlite://")
-    ))
-    .unwrap_or_default();
+    let wal = std::fs::read(format!("{}-wal", app.database_url.trim_start_matches("sqlite://")))
+        .unwrap_or_default();
     let secret = client.secret.as_deref().unwrap().as_bytes();
     for bytes in [dump, wal] {
         assert!(!bytes.windows(secret.len()).any(|window| window == secret));
     }
 
-    let rotated = json_of(&oauth2u(
-        &app.database_url,
-        &["clients", "rotate-secret", &client.id, "--json"],
-        None,
-    ));
-    let new = TestClient {
-        id: client.id.clone(),
-        secret: Some(rotated["client_secret"].as_str().unwrap().into()),
-    };
-    assert_error(
-        app.token(&client, &[("grant_type", "client_credentials")]).await,
-        401,
-        "invalid_client",
-    )
-    .await;
-    assert_eq!(
-        app.token(&new, &[("grant_type", "client_credentials")])
-            .await
-            .status(),
-        200
-    );
+    let rotated =
+        json_of(&oauth2u(&app.database_url, &["clients", "rotate-secret", &client.id, "--json"], None));
+    let new =
+        TestClient { id: client.id.clone(), secret: Some(rotated["client_secret"].as_str().unwrap().into()) };
+    assert_error(app.token(&client, &[("grant_type", "client_credentials")]).await, 401, "invalid_client")
+        .await;
+    assert_eq!(app.token(&new, &[("grant_type", "client_credentials")]).await.status(), 200);
 
     let output = oauth2u(&app.database_url, &["clients", "remove", &client.id], None);
     assert!(output.status.success());
-    assert_error(
-        app.token(&new, &[("grant_type", "client_credentials")]).await,
-        401,
-        "invalid_client",
-    )
-    .await;
+    assert_error(app.token(&new, &[("grant_type", "client_credentials")]).await, 401, "invalid_client").await;
 }
 
 #[tokio::test]
@@ -199,37 +147,21 @@ async fn public_clients_have_no_secret_and_can_be_listed_shown_and_updated() {
     ));
     assert_eq!(added["client_id"], "my-cli");
     assert!(added.get("client_secret").is_none());
-    assert_eq!(
-        added["grant_types"],
-        serde_json::json!(["authorization_code", "refresh_token"])
-    );
+    assert_eq!(added["grant_types"], serde_json::json!(["authorization_code", "refresh_token"]));
 
     let listed = json_of(&oauth2u(db, &["clients", "list", "--json"], None));
     assert_eq!(listed.as_array().unwrap().len(), 1);
     let shown = json_of(&oauth2u(db, &["clients", "show", "my-cli", "--json"], None));
     assert_eq!(shown["redirect_uris"].as_array().unwrap().len(), 2);
 
-    let updated = json_of(&oauth2u(
-        db,
-        &["clients", "update", "my-cli", "--scopes", "read", "--json"],
-        None,
-    ));
+    let updated = json_of(&oauth2u(db, &["clients", "update", "my-cli", "--scopes", "read", "--json"], None));
     assert_eq!(updated["scopes"], "read");
     assert_eq!(updated["name"], "cli", "unchanged options stay");
     assert_refused(&oauth2u(db, &["clients", "show", "nobody"], None), "no client");
     assert_refused(
         &oauth2u(
             db,
-            &[
-                "clients",
-                "add",
-                "--name",
-                "dup",
-                "--id",
-                "my-cli",
-                "--redirect-uri",
-                "https://a.example/cb",
-            ],
+            &["clients", "add", "--name", "dup", "--id", "my-cli", "--redirect-uri", "https://a.example/cb"],
             None,
         ),
         "taken",
@@ -242,27 +174,15 @@ async fn public_clients_have_no_secret_and_can_be_listed_shown_and_updated() {
 async fn users_are_managed_with_passwords_from_stdin() {
     let app = TestApp::spawn_with(|settings| settings.grants.password = true).await;
     let db = app.database_url.as_str();
-    let output = oauth2u(
-        db,
-        &["users", "add", "bob", "--password-stdin"],
-        Some("bob's long password\n"),
-    );
+    let output = oauth2u(db, &["users", "add", "bob", "--password-stdin"], Some("bob's long password\n"));
     assert!(output.status.success(), "{output:?}");
     assert_refused(
-        &oauth2u(
-            db,
-            &["users", "add", "bob", "--password-stdin"],
-            Some("another password\n"),
-        ),
+        &oauth2u(db, &["users", "add", "bob", "--password-stdin"], Some("another password\n")),
         "bob",
     );
     assert_refused(&oauth2u(db, &["users", "add", "carol"], None), "password-stdin");
     assert_refused(
-        &oauth2u(
-            db,
-            &["users", "add", "carol", "--password-stdin"],
-            Some("short\n"),
-        ),
+        &oauth2u(db, &["users", "add", "carol", "--password-stdin"], Some("short\n")),
         "8 characters",
     );
 
@@ -273,49 +193,22 @@ async fn users_are_managed_with_passwords_from_stdin() {
             ..Default::default()
         })
         .await;
-    let login = |password: &'static str| {
-        [
-            ("grant_type", "password"),
-            ("username", "bob"),
-            ("password", password),
-        ]
-    };
-    let body: Value = app
-        .token(&client, &login("bob's long password"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let login =
+        |password: &'static str| [("grant_type", "password"), ("username", "bob"), ("password", password)];
+    let body: Value = app.token(&client, &login("bob's long password")).await.json().await.unwrap();
     let token = body["access_token"].as_str().unwrap().to_owned();
 
     assert!(
-        oauth2u(
-            db,
-            &["users", "passwd", "bob", "--password-stdin"],
-            Some("a new password\n")
-        )
-        .status
-        .success()
+        oauth2u(db, &["users", "passwd", "bob", "--password-stdin"], Some("a new password\n"))
+            .status
+            .success()
     );
-    assert_error(
-        app.token(&client, &login("bob's long password")).await,
-        400,
-        "invalid_grant",
-    )
-    .await;
+    assert_error(app.token(&client, &login("bob's long password")).await, 400, "invalid_grant").await;
     assert_eq!(app.token(&client, &login("a new password")).await.status(), 200);
 
     assert!(oauth2u(db, &["users", "disable", "bob"], None).status.success());
-    assert!(
-        !app.is_active(&token).await,
-        "disabling revokes the user's tokens"
-    );
-    assert_error(
-        app.token(&client, &login("a new password")).await,
-        400,
-        "invalid_grant",
-    )
-    .await;
+    assert!(!app.is_active(&token).await, "disabling revokes the user's tokens");
+    assert_error(app.token(&client, &login("a new password")).await, 400, "invalid_grant").await;
     assert!(oauth2u(db, &["users", "remove", "bob"], None).status.success());
     assert_refused(&oauth2u(db, &["users", "remove", "bob"], None), "no user");
 }
@@ -325,16 +218,7 @@ async fn a_user_subject_never_equals_a_client_id() {
     let app = TestApp::spawn().await;
     let output = oauth2u(
         &app.database_url,
-        &[
-            "clients",
-            "add",
-            "--name",
-            "x",
-            "--id",
-            &app.subject,
-            "--grant-types",
-            "client_credentials",
-        ],
+        &["clients", "add", "--name", "x", "--id", &app.subject, "--grant-types", "client_credentials"],
         None,
     );
     assert_refused(&output, "taken");

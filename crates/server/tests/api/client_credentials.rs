@@ -21,22 +21,14 @@ async fn a_client_gets_a_token_for_itself_and_never_a_refresh_token() {
             ..ClientSpec::default()
         })
         .await;
-    let body: Value = app
-        .token(&client, &[("grant_type", "client_credentials")])
-        .await
-        .json()
-        .await
-        .unwrap();
+    let body: Value = app.token(&client, &[("grant_type", "client_credentials")]).await.json().await.unwrap();
     assert_eq!(body["scope"], "read", "the default scope");
     assert!(body.get("refresh_token").is_none(), "§4.4.3");
     let record = app.record(body["access_token"].as_str().unwrap()).await;
     assert_eq!(record.subject, None);
 
     let body: Value = app
-        .token(
-            &client,
-            &[("grant_type", "client_credentials"), ("scope", "write")],
-        )
+        .token(&client, &[("grant_type", "client_credentials"), ("scope", "write")])
         .await
         .json()
         .await
@@ -48,12 +40,7 @@ async fn a_client_gets_a_token_for_itself_and_never_a_refresh_token() {
 async fn a_scope_beyond_the_registration_is_invalid_scope() {
     let app = TestApp::spawn().await;
     let client = app.service_client().await;
-    let response = app
-        .token(
-            &client,
-            &[("grant_type", "client_credentials"), ("scope", "read admin")],
-        )
-        .await;
+    let response = app.token(&client, &[("grant_type", "client_credentials"), ("scope", "read admin")]).await;
     assert_error(response, 400, "invalid_scope").await;
 }
 
@@ -61,18 +48,11 @@ async fn a_scope_beyond_the_registration_is_invalid_scope() {
 async fn a_rotated_secret_keeps_working_for_the_overlap_only() {
     let app = TestApp::spawn().await;
     let old = app.service_client().await;
-    let rotated = admin::rotate_client_secret(
-        app.store.as_ref(),
-        &old.id,
-        Duration::from_secs(3600),
-        app.clock.now(),
-    )
-    .await
-    .unwrap();
-    let new = TestClient {
-        id: old.id.clone(),
-        secret: rotated.secret.map(|s| s.expose().to_owned()),
-    };
+    let rotated =
+        admin::rotate_client_secret(app.store.as_ref(), &old.id, Duration::from_secs(3600), app.clock.now())
+            .await
+            .unwrap();
+    let new = TestClient { id: old.id.clone(), secret: rotated.secret.map(|s| s.expose().to_owned()) };
     let form = [("grant_type", "client_credentials")];
     assert_eq!(app.token(&old, &form).await.status(), 200);
     assert_eq!(app.token(&new, &form).await.status(), 200);
@@ -85,21 +65,10 @@ async fn a_rotated_secret_keeps_working_for_the_overlap_only() {
 async fn removing_a_client_revokes_its_tokens() {
     let app = TestApp::spawn().await;
     let client = app.service_client().await;
-    let body: Value = app
-        .token(&client, &[("grant_type", "client_credentials")])
-        .await
-        .json()
-        .await
-        .unwrap();
+    let body: Value = app.token(&client, &[("grant_type", "client_credentials")]).await.json().await.unwrap();
     let token = body["access_token"].as_str().unwrap();
-    admin::remove_client(app.store.as_ref(), &client.id, app.clock.now())
-        .await
-        .unwrap();
+    admin::remove_client(app.store.as_ref(), &client.id, app.clock.now()).await.unwrap();
     assert!(!app.is_active(token).await);
-    assert_error(
-        app.token(&client, &[("grant_type", "client_credentials")]).await,
-        401,
-        "invalid_client",
-    )
-    .await;
+    assert_error(app.token(&client, &[("grant_type", "client_credentials")]).await, 401, "invalid_client")
+        .await;
 }

@@ -27,11 +27,7 @@ async fn of_32_parallel_exchanges_of_one_code_exactly_one_succeeds() {
     let app = TestApp::spawn().await;
     let client = app.confidential_client().await;
     let code = app.code(&client).await;
-    let form = [
-        ("grant_type", "authorization_code"),
-        ("code", code.as_str()),
-        ("code_verifier", VERIFIER),
-    ];
+    let form = [("grant_type", "authorization_code"), ("code", code.as_str()), ("code_verifier", VERIFIER)];
     let responses = join_all((0..32).map(|_| app.token(&client, &form))).await;
     assert_eq!(statuses(responses).await, (1, 31));
 }

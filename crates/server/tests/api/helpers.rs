@@ -57,21 +57,12 @@ impl TestApp {
         let database_url = format!("sqlite://{}", dir.path().join("oauth2u.db").display());
         let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&database_url).await.unwrap());
         let clock = Arc::new(ManualClock::new());
-        let user = admin::add_user(store.as_ref(), USERNAME, PASSWORD, clock.now())
-            .await
-            .unwrap();
+        let user = admin::add_user(store.as_ref(), USERNAME, PASSWORD, clock.now()).await.unwrap();
 
-        let mut settings = Settings {
-            port: 0,
-            auto_approve: Some(USERNAME.into()),
-            ..Settings::default()
-        };
+        let mut settings = Settings { port: 0, auto_approve: Some(USERNAME.into()), ..Settings::default() };
         settings.issuer = Some("http://127.0.0.1".into());
         configure(&mut settings);
-        let builder = oauth2u::Server::builder()
-            .settings(settings)
-            .store(store.clone())
-            .clock(clock.clone());
+        let builder = oauth2u::Server::builder().settings(settings).store(store.clone()).clock(clock.clone());
         let bound = build(builder).build().unwrap().bind().await.unwrap();
         let base = format!("http://{}", bound.local_addr());
         let (shutdown, stop) = oneshot::channel::<()>();
@@ -82,10 +73,7 @@ impl TestApp {
             base,
             clock,
             store,
-            http: reqwest::Client::builder()
-                .redirect(Policy::none())
-                .build()
-                .unwrap(),
+            http: reqwest::Client::builder().redirect(Policy::none()).build().unwrap(),
             database_url,
             subject: user.subject,
             shutdown: Some(shutdown),
@@ -105,13 +93,8 @@ impl TestApp {
     }
 
     pub async fn register(&self, spec: ClientSpec) -> TestClient {
-        let registered = admin::register_client(self.store.as_ref(), spec, self.clock.now())
-            .await
-            .unwrap();
-        TestClient {
-            id: registered.client.id,
-            secret: registered.secret.map(|s| s.expose().to_owned()),
-        }
+        let registered = admin::register_client(self.store.as_ref(), spec, self.clock.now()).await.unwrap();
+        TestClient { id: registered.client.id, secret: registered.secret.map(|s| s.expose().to_owned()) }
     }
 
     /// A confidential client for the code flow with refresh tokens, scopes `read write`.
@@ -148,37 +131,26 @@ impl TestApp {
     }
 
     pub async fn get_authorize(&self, params: &[(&str, &str)]) -> reqwest::Response {
-        self.http
-            .get(self.url("/authorize"))
-            .query(params)
-            .send()
-            .await
-            .unwrap()
+        self.http.get(self.url("/authorize")).query(params).send().await.unwrap()
+    }
+
+    /// A plain `response_type=code` request with `state=s1`, no PKCE.
+    pub async fn request_code(&self, client: &TestClient) -> reqwest::Response {
+        self.get_authorize(&[("response_type", "code"), ("client_id", &client.id), ("state", "s1")]).await
     }
 
     /// A code for `client` with PKCE S256 (the RFC 7636 example verifier).
     pub async fn code(&self, client: &TestClient) -> String {
-        self.code_with(
-            client,
-            &[("code_challenge", CHALLENGE), ("code_challenge_method", "S256")],
-        )
-        .await
+        self.code_with(client, &[("code_challenge", CHALLENGE), ("code_challenge_method", "S256")]).await
     }
 
     pub async fn code_with(&self, client: &TestClient, extra: &[(&str, &str)]) -> String {
-        let mut params = vec![
-            ("response_type", "code"),
-            ("client_id", client.id.as_str()),
-            ("state", "s1"),
-        ];
+        let mut params = vec![("response_type", "code"), ("client_id", client.id.as_str()), ("state", "s1")];
         params.extend_from_slice(extra);
         let response = self.get_authorize(&params).await;
         assert_eq!(response.status(), 302, "{:?}", response.text().await);
         let query = redirect_params(&response);
-        query
-            .get("code")
-            .cloned()
-            .unwrap_or_else(|| panic!("no code in {query:?}"))
+        query.get("code").cloned().unwrap_or_else(|| panic!("no code in {query:?}"))
     }
 
     /// POST /token with client_secret_basic (or client_id alone for public clients).
@@ -198,11 +170,7 @@ impl TestApp {
         let response = self
             .token(
                 client,
-                &[
-                    ("grant_type", "authorization_code"),
-                    ("code", &code),
-                    ("code_verifier", VERIFIER),
-                ],
+                &[("grant_type", "authorization_code"), ("code", &code), ("code_verifier", VERIFIER)],
             )
             .await;
         assert_eq!(response.status(), 200);
@@ -210,11 +178,7 @@ impl TestApp {
     }
 
     pub async fn record(&self, token: &str) -> TokenRecord {
-        self.store
-            .token(&Secret::from_client(token).hash())
-            .await
-            .unwrap()
-            .expect("token is stored")
+        self.store.token(&Secret::from_client(token).hash()).await.unwrap().expect("token is stored")
     }
 
     pub async fn is_active(&self, token: &str) -> bool {
@@ -230,25 +194,14 @@ impl Drop for TestApp {
 
 /// The parameters of a redirect's Location: query, or fragment for implicit responses.
 pub fn redirect_params(response: &reqwest::Response) -> HashMap<String, String> {
-    let location = response
-        .headers()
-        .get("location")
-        .expect("a Location header")
-        .to_str()
-        .unwrap();
+    let location = response.headers().get("location").expect("a Location header").to_str().unwrap();
     let url = url::Url::parse(location).unwrap();
     let pairs = match url.fragment() {
-        Some(fragment) => url::form_urlencoded::parse(fragment.as_bytes())
-            .into_owned()
-            .collect::<Vec<_>>(),
+        Some(fragment) => url::form_urlencoded::parse(fragment.as_bytes()).into_owned().collect::<Vec<_>>(),
         None => url.query_pairs().into_owned().collect(),
     };
     let map: HashMap<_, _> = pairs.iter().cloned().collect();
-    assert_eq!(
-        map.len(),
-        pairs.len(),
-        "a response parameter is repeated: {location}"
-    );
+    assert_eq!(map.len(), pairs.len(), "a response parameter is repeated: {location}");
     map
 }
 
@@ -259,11 +212,7 @@ pub async fn assert_error(response: reqwest::Response, status: u16, error: &str)
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["error"], error, "{body}");
     assert!(body["error_description"].is_string(), "{body}");
-    assert_eq!(
-        body.as_object().unwrap().len(),
-        2,
-        "only error and error_description: {body}"
-    );
+    assert_eq!(body.as_object().unwrap().len(), 2, "only error and error_description: {body}");
     body
 }
 

@@ -21,13 +21,8 @@ async fn implicit_client(app: &TestApp) -> TestClient {
 async fn the_token_comes_in_the_fragment_without_a_refresh_token() {
     let app = TestApp::spawn_with(|settings| settings.grants.implicit = true).await;
     let client = implicit_client(&app).await;
-    let response = app
-        .get_authorize(&[
-            ("response_type", "token"),
-            ("client_id", &client.id),
-            ("state", "s1"),
-        ])
-        .await;
+    let response =
+        app.get_authorize(&[("response_type", "token"), ("client_id", &client.id), ("state", "s1")]).await;
     assert_eq!(response.status(), 302);
     let location = response.headers()["location"].to_str().unwrap().to_owned();
     assert!(location.starts_with(&format!("{REDIRECT_URI}#")), "{location}");
@@ -55,22 +50,14 @@ async fn implicit_errors_go_in_the_fragment() {
         ])
         .await;
     let location = response.headers()["location"].to_str().unwrap().to_owned();
-    assert!(
-        location.starts_with(&format!("{REDIRECT_URI}#error=invalid_scope")),
-        "{location}"
-    );
+    assert!(location.starts_with(&format!("{REDIRECT_URI}#error=invalid_scope")), "{location}");
 }
 
 #[tokio::test]
 async fn a_client_not_registered_for_implicit_is_unauthorized_client() {
     let app = TestApp::spawn_with(|settings| settings.grants.implicit = true).await;
     let client = app.confidential_client().await;
-    let response = app
-        .get_authorize(&[
-            ("response_type", "token"),
-            ("client_id", &client.id),
-            ("state", "s1"),
-        ])
-        .await;
+    let response =
+        app.get_authorize(&[("response_type", "token"), ("client_id", &client.id), ("state", "s1")]).await;
     assert_eq!(redirect_params(&response)["error"], "unauthorized_client");
 }

@@ -19,28 +19,17 @@ async fn logs_contain_no_token_code_or_secret() {
     secrets.push(client.secret.clone().unwrap());
     let code = app.code(&client).await;
     secrets.push(code.clone());
-    let form = [
-        ("grant_type", "authorization_code"),
-        ("code", code.as_str()),
-        ("code_verifier", VERIFIER),
-    ];
+    let form = [("grant_type", "authorization_code"), ("code", code.as_str()), ("code_verifier", VERIFIER)];
     let tokens: Value = app.token(&client, &form).await.json().await.unwrap();
     let refresh = tokens["refresh_token"].as_str().unwrap().to_owned();
     let refreshed: Value = app
-        .token(
-            &client,
-            &[("grant_type", "refresh_token"), ("refresh_token", &refresh)],
-        )
+        .token(&client, &[("grant_type", "refresh_token"), ("refresh_token", &refresh)])
         .await
         .json()
         .await
         .unwrap();
     // Replays, so the error paths log too.
-    app.token(
-        &client,
-        &[("grant_type", "refresh_token"), ("refresh_token", &refresh)],
-    )
-    .await;
+    app.token(&client, &[("grant_type", "refresh_token"), ("refresh_token", &refresh)]).await;
     app.token(&client, &form).await;
     for body in [&tokens, &refreshed] {
         secrets.push(body["access_token"].as_str().unwrap().into());
@@ -49,17 +38,10 @@ async fn logs_contain_no_token_code_or_secret() {
 
     let service = app.service_client().await;
     secrets.push(service.secret.clone().unwrap());
-    let issued: Value = app
-        .token(&service, &[("grant_type", "client_credentials")])
-        .await
-        .json()
-        .await
-        .unwrap();
+    let issued: Value =
+        app.token(&service, &[("grant_type", "client_credentials")]).await.json().await.unwrap();
     secrets.push(issued["access_token"].as_str().unwrap().into());
-    let wrong = TestClient {
-        id: service.id.clone(),
-        secret: Some("o2u_cs_not_the_secret_at_all".into()),
-    };
+    let wrong = TestClient { id: service.id.clone(), secret: Some("o2u_cs_not_the_secret_at_all".into()) };
     secrets.push(wrong.secret.clone().unwrap());
     app.token(&wrong, &[("grant_type", "client_credentials")]).await;
     let header = base64::engine::general_purpose::STANDARD.encode(format!(
@@ -82,22 +64,13 @@ async fn logs_contain_no_token_code_or_secret() {
         .await;
     secrets.push(legacy.secret.clone().unwrap());
     let password: Value = app
-        .token(
-            &legacy,
-            &[
-                ("grant_type", "password"),
-                ("username", USERNAME),
-                ("password", PASSWORD),
-            ],
-        )
+        .token(&legacy, &[("grant_type", "password"), ("username", USERNAME), ("password", PASSWORD)])
         .await
         .json()
         .await
         .unwrap();
     secrets.push(password["access_token"].as_str().unwrap().into());
-    let implicit = app
-        .get_authorize(&[("response_type", "token"), ("client_id", &legacy.id)])
-        .await;
+    let implicit = app.get_authorize(&[("response_type", "token"), ("client_id", &legacy.id)]).await;
     secrets.push(redirect_params(&implicit)["access_token"].clone());
 
     let logs = captured_logs();
@@ -107,9 +80,6 @@ async fn logs_contain_no_token_code_or_secret() {
     }
     // Nor any token of another test running beside this one.
     for prefix in ["o2u_at_", "o2u_rt_", "o2u_ac_", "o2u_cs_"] {
-        assert!(
-            !logs.contains(prefix),
-            "something like {prefix}… reached the logs"
-        );
+        assert!(!logs.contains(prefix), "something like {prefix}… reached the logs");
     }
 }

@@ -22,10 +22,7 @@ fn oauth2_client(app: &TestApp, client: &TestClient, redirect_uri: &str) -> Clie
 }
 
 fn http() -> oauth2::reqwest::Client {
-    oauth2::reqwest::Client::builder()
-        .redirect(oauth2::reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
+    oauth2::reqwest::Client::builder().redirect(oauth2::reqwest::redirect::Policy::none()).build().unwrap()
 }
 
 /// Follows the authorization URL as a browser would (auto-approved) and returns the code.
@@ -61,19 +58,11 @@ async fn authorization_code_with_pkce_then_refresh() {
     assert_eq!(token.scopes().unwrap()[0].as_str(), "read");
 
     let refresh = token.refresh_token().unwrap();
-    let refreshed = oauth
-        .exchange_refresh_token(refresh)
-        .request_async(&http)
-        .await
-        .unwrap();
+    let refreshed = oauth.exchange_refresh_token(refresh).request_async(&http).await.unwrap();
     assert_ne!(refreshed.refresh_token().unwrap().secret(), refresh.secret());
     assert!(app.is_active(refreshed.access_token().secret()).await);
     // The rotated token is refused, and the crate reports the server's error.
-    let reused = oauth
-        .exchange_refresh_token(refresh)
-        .request_async(&http)
-        .await
-        .unwrap_err();
+    let reused = oauth.exchange_refresh_token(refresh).request_async(&http).await.unwrap_err();
     assert!(format!("{reused:?}").contains("invalid_grant"), "{reused:?}");
 }
 
@@ -83,10 +72,7 @@ async fn a_public_native_client_on_a_loopback_port() {
     let client = app.public_client().await;
     let oauth = oauth2_client(&app, &client, "http://127.0.0.1:49152/callback");
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-    let (url, csrf) = oauth
-        .authorize_url(CsrfToken::new_random)
-        .set_pkce_challenge(challenge)
-        .url();
+    let (url, csrf) = oauth.authorize_url(CsrfToken::new_random).set_pkce_challenge(challenge).url();
     let code = authorize(&app, url, &csrf).await;
     let token = oauth
         .exchange_code(AuthorizationCode::new(code))
@@ -115,10 +101,6 @@ async fn client_credentials() {
     let wrong = BasicClient::new(ClientId::new(client.id.clone()))
         .set_client_secret(ClientSecret::new("wrong".into()))
         .set_token_uri(TokenUrl::new(app.url("/token")).unwrap());
-    let error = wrong
-        .exchange_client_credentials()
-        .request_async(&http())
-        .await
-        .unwrap_err();
+    let error = wrong.exchange_client_credentials().request_async(&http()).await.unwrap_err();
     assert!(format!("{error:?}").contains("invalid_client"), "{error:?}");
 }

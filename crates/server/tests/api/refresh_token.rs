@@ -36,30 +36,17 @@ async fn presenting_a_rotated_refresh_token_revokes_the_family() {
     let app = TestApp::spawn().await;
     let client = app.confidential_client().await;
     let first = app.tokens(&client).await;
-    let second: Value = refresh(&app, &client, &field(&first, "refresh_token"), None)
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_error(
-        refresh(&app, &client, &field(&first, "refresh_token"), None).await,
-        400,
-        "invalid_grant",
-    )
-    .await;
-    for token in [
-        field(&second, "refresh_token"),
-        field(&second, "access_token"),
-        field(&first, "access_token"),
-    ] {
+    let second: Value =
+        refresh(&app, &client, &field(&first, "refresh_token"), None).await.json().await.unwrap();
+    assert_error(refresh(&app, &client, &field(&first, "refresh_token"), None).await, 400, "invalid_grant")
+        .await;
+    for token in
+        [field(&second, "refresh_token"), field(&second, "access_token"), field(&first, "access_token")]
+    {
         assert!(!app.is_active(&token).await);
     }
-    assert_error(
-        refresh(&app, &client, &field(&second, "refresh_token"), None).await,
-        400,
-        "invalid_grant",
-    )
-    .await;
+    assert_error(refresh(&app, &client, &field(&second, "refresh_token"), None).await, 400, "invalid_grant")
+        .await;
 }
 
 #[tokio::test]
@@ -67,24 +54,12 @@ async fn a_narrower_scope_applies_to_the_access_token_only() {
     let app = TestApp::spawn().await;
     let client = app.confidential_client().await;
     let first = app.tokens(&client).await;
-    let narrowed: Value = refresh(&app, &client, &field(&first, "refresh_token"), Some("read"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let narrowed: Value =
+        refresh(&app, &client, &field(&first, "refresh_token"), Some("read")).await.json().await.unwrap();
     assert_eq!(narrowed["scope"], "read");
-    assert_eq!(
-        app.record(&field(&narrowed, "refresh_token"))
-            .await
-            .scope
-            .to_string(),
-        "read write"
-    );
-    let again: Value = refresh(&app, &client, &field(&narrowed, "refresh_token"), None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    assert_eq!(app.record(&field(&narrowed, "refresh_token")).await.scope.to_string(), "read write");
+    let again: Value =
+        refresh(&app, &client, &field(&narrowed, "refresh_token"), None).await.json().await.unwrap();
     assert_eq!(again["scope"], "read write");
 }
 
@@ -95,33 +70,17 @@ async fn a_wider_scope_is_invalid_scope_and_rotates_nothing() {
     let code = app
         .code_with(
             &client,
-            &[
-                ("scope", "read"),
-                ("code_challenge", CHALLENGE),
-                ("code_challenge_method", "S256"),
-            ],
+            &[("scope", "read"), ("code_challenge", CHALLENGE), ("code_challenge_method", "S256")],
         )
         .await;
     let body: Value = app
-        .token(
-            &client,
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("code_verifier", VERIFIER),
-            ],
-        )
+        .token(&client, &[("grant_type", "authorization_code"), ("code", &code), ("code_verifier", VERIFIER)])
         .await
         .json()
         .await
         .unwrap();
     let token = field(&body, "refresh_token");
-    assert_error(
-        refresh(&app, &client, &token, Some("read write")).await,
-        400,
-        "invalid_scope",
-    )
-    .await;
+    assert_error(refresh(&app, &client, &token, Some("read write")).await, 400, "invalid_scope").await;
     assert_eq!(refresh(&app, &client, &token, None).await.status(), 200);
 }
 
@@ -172,33 +131,18 @@ async fn within_the_grace_period_one_retry_replaces_the_successor() {
             .await;
     let client = app.confidential_client().await;
     let original = field(&app.tokens(&client).await, "refresh_token");
-    let lost: Value = refresh(&app, &client, &original, None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let lost: Value = refresh(&app, &client, &original, None).await.json().await.unwrap();
 
     app.clock.advance(Duration::from_secs(10));
     let retried = refresh(&app, &client, &original, None).await;
     assert_eq!(retried.status(), 200);
     let retried: Value = retried.json().await.unwrap();
-    assert!(
-        !app.is_active(&field(&lost, "refresh_token")).await,
-        "the lost successor is revoked"
-    );
+    assert!(!app.is_active(&field(&lost, "refresh_token")).await, "the lost successor is revoked");
     assert!(!app.is_active(&field(&lost, "access_token")).await);
-    assert!(
-        app.is_active(&field(&retried, "refresh_token")).await,
-        "exactly one live branch"
-    );
+    assert!(app.is_active(&field(&retried, "refresh_token")).await, "exactly one live branch");
 
     // A second retry is reuse: the family goes.
-    assert_error(
-        refresh(&app, &client, &original, None).await,
-        400,
-        "invalid_grant",
-    )
-    .await;
+    assert_error(refresh(&app, &client, &original, None).await, 400, "invalid_grant").await;
     assert!(!app.is_active(&field(&retried, "refresh_token")).await);
 }
 
@@ -209,17 +153,8 @@ async fn after_the_grace_period_a_retry_is_reuse() {
             .await;
     let client = app.confidential_client().await;
     let original = field(&app.tokens(&client).await, "refresh_token");
-    let next: Value = refresh(&app, &client, &original, None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let next: Value = refresh(&app, &client, &original, None).await.json().await.unwrap();
     app.clock.advance(Duration::from_secs(31));
-    assert_error(
-        refresh(&app, &client, &original, None).await,
-        400,
-        "invalid_grant",
-    )
-    .await;
+    assert_error(refresh(&app, &client, &original, None).await, 400, "invalid_grant").await;
     assert!(!app.is_active(&field(&next, "refresh_token")).await);
 }

@@ -23,13 +23,8 @@ async fn a_client_that_trickles_its_headers_is_cut_off() {
     let app =
         TestApp::spawn_with(|settings| settings.limits.header_read_timeout = Duration::from_millis(300))
             .await;
-    let mut stream = tokio::net::TcpStream::connect(app.base.trim_start_matches("http://"))
-        .await
-        .unwrap();
-    stream
-        .write_all(b"POST /token HTTP/1.1\r\nHost: x\r\n")
-        .await
-        .unwrap();
+    let mut stream = tokio::net::TcpStream::connect(app.base.trim_start_matches("http://")).await.unwrap();
+    stream.write_all(b"POST /token HTTP/1.1\r\nHost: x\r\n").await.unwrap();
     let mut buffer = Vec::new();
     // The server closes the connection (possibly after a 408); it does not wait forever.
     let closed = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut buffer)).await;
@@ -62,11 +57,7 @@ async fn shutdown_lets_in_flight_requests_finish() {
 #[test]
 fn the_binary_layers_its_settings_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let config = dir.path().join("oauth2u.toml");
     std::fs::write(
         &config,
@@ -75,13 +66,7 @@ fn the_binary_layers_its_settings_and_stops_on_sigterm() {
     .unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_oauth2u"))
         .current_dir(dir.path())
-        .args([
-            "serve",
-            "--config",
-            config.to_str().unwrap(),
-            "--port",
-            &port.to_string(),
-        ])
+        .args(["serve", "--config", config.to_str().unwrap(), "--port", &port.to_string()])
         .env("OAUTH2U_ISSUER", "https://from-env.example")
         .env("OAUTH2U_LOG_FORMAT", "json")
         .env_remove("RUST_LOG")
@@ -102,15 +87,10 @@ fn the_binary_layers_its_settings_and_stops_on_sigterm() {
         announced["fields"]["issuer"], "https://from-env.example",
         "the environment wins over the file"
     );
-    assert!(
-        dir.path().join("oauth2u.db").exists(),
-        "the default database is created"
-    );
+    assert!(dir.path().join("oauth2u.db").exists(), "the default database is created");
 
     let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    stream
-        .write_all(b"GET /health/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        .unwrap();
+    stream.write_all(b"GET /health/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
     let mut reply = String::new();
     stream.read_to_string(&mut reply).unwrap();
     assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
@@ -120,10 +100,7 @@ fn the_binary_layers_its_settings_and_stops_on_sigterm() {
         stderr.read_to_string(&mut rest).unwrap();
         rest
     });
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
+    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     let status = child.wait().unwrap();
     assert!(status.success(), "{status:?}");
     let rest = rest.join().unwrap();
@@ -135,16 +112,12 @@ fn the_binary_layers_its_settings_and_stops_on_sigterm() {
 async fn a_client_that_trickles_its_body_gets_408() {
     let app =
         TestApp::spawn_with(|settings| settings.limits.request_timeout = Duration::from_millis(300)).await;
-    let mut stream = tokio::net::TcpStream::connect(app.base.trim_start_matches("http://"))
-        .await
-        .unwrap();
+    let mut stream = tokio::net::TcpStream::connect(app.base.trim_start_matches("http://")).await.unwrap();
     let head = "POST /token HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\ngrant_type=";
     stream.write_all(head.as_bytes()).await.unwrap();
     let mut buffer = vec![0u8; 512];
-    let read = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buffer))
-        .await
-        .unwrap()
-        .unwrap();
+    let read =
+        tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buffer)).await.unwrap().unwrap();
     let reply = String::from_utf8_lossy(&buffer[..read]);
     assert!(reply.starts_with("HTTP/1.1 408"), "{reply}");
 }

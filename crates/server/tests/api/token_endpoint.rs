@@ -11,19 +11,11 @@ async fn a_repeated_parameter_is_invalid_request_and_consumes_nothing() {
     let app = TestApp::spawn().await;
     let client = app.confidential_client().await;
     let code = app.code(&client).await;
-    let exchange = [
-        ("grant_type", "authorization_code"),
-        ("code", &code),
-        ("code_verifier", VERIFIER),
-    ];
+    let exchange = [("grant_type", "authorization_code"), ("code", &code), ("code_verifier", VERIFIER)];
     let mut repeated = exchange.to_vec();
     repeated.push(("code_verifier", VERIFIER));
     assert_error(app.token(&client, &repeated).await, 400, "invalid_request").await;
-    assert_eq!(
-        app.token(&client, &exchange).await.status(),
-        200,
-        "the code is still usable"
-    );
+    assert_eq!(app.token(&client, &exchange).await.status(), 200, "the code is still usable");
 }
 
 #[tokio::test]
@@ -32,28 +24,11 @@ async fn client_authentication_failures_are_401_invalid_client_with_a_challenge(
     let client = app.service_client().await;
     let public = app.public_client().await;
     let form = [("grant_type", "client_credentials")];
-    let wrong_secret = TestClient {
-        id: client.id.clone(),
-        secret: Some("o2u_cs_wrong".into()),
-    };
-    let unknown = TestClient {
-        id: "nobody".into(),
-        secret: Some("x".into()),
-    };
-    let confidential_without_secret = TestClient {
-        id: client.id.clone(),
-        secret: None,
-    };
-    let public_with_secret = TestClient {
-        id: public.id.clone(),
-        secret: Some("anything".into()),
-    };
-    for who in [
-        wrong_secret,
-        unknown,
-        confidential_without_secret,
-        public_with_secret,
-    ] {
+    let wrong_secret = TestClient { id: client.id.clone(), secret: Some("o2u_cs_wrong".into()) };
+    let unknown = TestClient { id: "nobody".into(), secret: Some("x".into()) };
+    let confidential_without_secret = TestClient { id: client.id.clone(), secret: None };
+    let public_with_secret = TestClient { id: public.id.clone(), secret: Some("anything".into()) };
+    for who in [wrong_secret, unknown, confidential_without_secret, public_with_secret] {
         let response = app.token(&who, &form).await;
         assert_eq!(response.headers()["www-authenticate"], "Basic realm=\"oauth2u\"");
         assert_error(response, 401, "invalid_client").await;
@@ -87,11 +62,7 @@ async fn two_authentication_methods_in_one_request_are_invalid_request() {
         .http
         .post(app.url("/token"))
         .basic_auth(&client.id, Some(&secret))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", &client.id),
-            ("client_secret", &secret),
-        ])
+        .form(&[("grant_type", "client_credentials"), ("client_id", &client.id), ("client_secret", &secret)])
         .send()
         .await
         .unwrap();
@@ -126,37 +97,20 @@ async fn unknown_missing_and_switched_off_grant_types() {
         "unsupported_grant_type",
     )
     .await;
-    assert_error(
-        app.token(&client, &[("grant_type", "implicit")]).await,
-        400,
-        "unsupported_grant_type",
-    )
-    .await;
+    assert_error(app.token(&client, &[("grant_type", "implicit")]).await, 400, "unsupported_grant_type")
+        .await;
     // The password grant is off by default (RFC 9700 §2.4).
-    let password = [
-        ("grant_type", "password"),
-        ("username", USERNAME),
-        ("password", PASSWORD),
-    ];
+    let password = [("grant_type", "password"), ("username", USERNAME), ("password", PASSWORD)];
     assert_error(app.token(&client, &password).await, 400, "unsupported_grant_type").await;
-    assert_error(
-        app.token(&client, &[("scope", "read")]).await,
-        400,
-        "invalid_request",
-    )
-    .await;
+    assert_error(app.token(&client, &[("scope", "read")]).await, 400, "invalid_request").await;
 }
 
 #[tokio::test]
 async fn a_grant_the_client_is_not_registered_for_is_unauthorized_client() {
     let app = TestApp::spawn().await;
     let web = app.confidential_client().await;
-    assert_error(
-        app.token(&web, &[("grant_type", "client_credentials")]).await,
-        400,
-        "unauthorized_client",
-    )
-    .await;
+    assert_error(app.token(&web, &[("grant_type", "client_credentials")]).await, 400, "unauthorized_client")
+        .await;
     let service = app.service_client().await;
     let refresh = [("grant_type", "refresh_token"), ("refresh_token", "o2u_rt_x")];
     assert_error(app.token(&service, &refresh).await, 400, "unauthorized_client").await;
@@ -183,12 +137,7 @@ async fn a_body_over_the_limit_is_413() {
     let app = TestApp::spawn_with(|settings| settings.limits.max_body_bytes = 1024).await;
     let client = app.service_client().await;
     let big = "x".repeat(2048);
-    let response = app
-        .token(
-            &client,
-            &[("grant_type", "client_credentials"), ("padding", &big)],
-        )
-        .await;
+    let response = app.token(&client, &[("grant_type", "client_credentials"), ("padding", &big)]).await;
     assert_error(response, 413, "invalid_request").await;
 }
 
@@ -204,9 +153,7 @@ async fn the_token_endpoint_takes_post_only() {
 async fn an_empty_parameter_counts_as_absent() {
     let app = TestApp::spawn().await;
     let client = app.service_client().await;
-    let response = app
-        .token(&client, &[("grant_type", "client_credentials"), ("scope", "")])
-        .await;
+    let response = app.token(&client, &[("grant_type", "client_credentials"), ("scope", "")]).await;
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["scope"], "read write", "the default scope");
 }
@@ -257,10 +204,7 @@ async fn cors_is_allowed_only_for_registered_origins() {
             .send()
     };
     let allowed = preflight("https://spa.example").await.unwrap();
-    assert_eq!(
-        allowed.headers()["access-control-allow-origin"],
-        "https://spa.example"
-    );
+    assert_eq!(allowed.headers()["access-control-allow-origin"], "https://spa.example");
     let refused = preflight("https://evil.example").await.unwrap();
     assert!(refused.headers().get("access-control-allow-origin").is_none());
 
@@ -309,12 +253,7 @@ async fn hostile_input_never_yields_a_server_error() {
         "%%%%",
         "state=<script>",
     ] {
-        let response = app
-            .http
-            .get(format!("{}?{query}", app.url("/authorize")))
-            .send()
-            .await
-            .unwrap();
+        let response = app.http.get(format!("{}?{query}", app.url("/authorize"))).send().await.unwrap();
         assert_eq!(response.status(), 400, "{query}");
     }
 }
