@@ -27,6 +27,11 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Opens (creating if needed) the database at a `sqlite://PATH` URL and migrates it.
     pub async fn open(url: &str) -> Result<Self, StoreError> {
+        if !url.starts_with("sqlite:") {
+            return Err(StoreError::Other(format!(
+                "unsupported database URL `{url}`: use sqlite://PATH, e.g. sqlite://oauth2u.db"
+            )));
+        }
         let options = SqliteConnectOptions::from_str(url)
             .map_err(|error| StoreError::Other(format!("bad SQLite URL {url}: {error}")))?
             .create_if_missing(true)

@@ -72,6 +72,9 @@ pub(super) struct ClientOptions {
     /// A public client (a browser or native app that cannot keep a secret): no secret, PKCE required.
     #[arg(long)]
     public: bool,
+    /// A confidential client (the default for add; on update, gives a public client a secret).
+    #[arg(long, conflicts_with = "public")]
+    confidential: bool,
     /// Comma list from authorization_code,refresh_token,client_credentials,password,implicit
     /// (default authorization_code,refresh_token).
     #[arg(long, value_delimiter = ',', value_parser = parse_grant, value_name = "LIST")]
@@ -107,7 +110,13 @@ impl ClientOptions {
             id,
             name: self.name,
             redirect_uris: list(self.redirect_uris),
-            public: self.public.then_some(true),
+            public: if self.public {
+                Some(true)
+            } else if self.confidential {
+                Some(false)
+            } else {
+                None
+            },
             grant_types: self.grant_types,
             scopes: self.scopes,
             default_scopes: self.default_scopes,

@@ -166,6 +166,12 @@ async fn public_clients_have_no_secret_and_can_be_listed_shown_and_updated() {
         ),
         "taken",
     );
+    let confidential =
+        json_of(&oauth2u(db, &["clients", "update", "my-cli", "--confidential", "--json"], None));
+    assert!(
+        confidential["client_secret"].as_str().unwrap().starts_with("o2u_cs_"),
+        "a new secret, shown once"
+    );
     let text = oauth2u(db, &["clients", "show", "my-cli"], None);
     assert!(String::from_utf8_lossy(&text.stdout).contains("my-cli"));
 }
@@ -211,6 +217,13 @@ async fn users_are_managed_with_passwords_from_stdin() {
     assert_error(app.token(&client, &login("a new password")).await, 400, "invalid_grant").await;
     assert!(oauth2u(db, &["users", "remove", "bob"], None).status.success());
     assert_refused(&oauth2u(db, &["users", "remove", "bob"], None), "no user");
+}
+
+#[test]
+fn an_unsupported_database_url_is_refused_clearly() {
+    let output = oauth2u("mysql://localhost/db", &["clients", "list"], None);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("use sqlite://PATH"), "{output:?}");
 }
 
 #[tokio::test]
