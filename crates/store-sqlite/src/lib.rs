@@ -60,9 +60,17 @@ pub(crate) fn map_error(error: sqlx::Error) -> StoreError {
         sqlx::Error::Database(db) if db.is_unique_violation() => {
             StoreError::Conflict(db.message().to_owned())
         }
+        // SQLITE_BUSY (5) and SQLITE_LOCKED (6), in any extended form: worth a retry later.
+        sqlx::Error::Database(db) if is_busy(db.code().as_deref()) => {
+            StoreError::Unavailable(error.to_string())
+        }
         sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
             StoreError::Unavailable(error.to_string())
         }
         _ => StoreError::Other(error.to_string()),
     }
+}
+
+fn is_busy(code: Option<&str>) -> bool {
+    code.and_then(|code| code.parse::<i32>().ok()).is_some_and(|code| matches!(code & 0xff, 5 | 6))
 }

@@ -96,6 +96,16 @@ async fn a_wrong_or_missing_code_verifier_is_invalid_grant_and_consumes_nothing(
 }
 
 #[tokio::test]
+async fn pkce_plain_is_accepted_unless_refused() {
+    let app = TestApp::spawn().await;
+    let client = app.confidential_client().await;
+    // §4.3: without a method, the challenge is plain: the verifier itself.
+    let code = app.code_with(&client, &[("code_challenge", VERIFIER)]).await;
+    assert_error(app.token(&client, &exchange(&code, CHALLENGE)).await, 400, "invalid_grant").await;
+    assert_eq!(app.token(&client, &exchange(&code, VERIFIER)).await.status(), 200);
+}
+
+#[tokio::test]
 async fn a_code_verifier_for_a_code_issued_without_pkce_is_a_downgrade() {
     let app = TestApp::spawn().await;
     let client = app.confidential_client().await;

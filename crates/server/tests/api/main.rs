@@ -8,6 +8,7 @@ mod authorize;
 mod cli;
 mod client_credentials;
 mod concurrency;
+mod faults;
 mod implicit;
 mod logs;
 mod oauth2_crate;
