@@ -6,10 +6,10 @@
 #![warn(missing_docs)]
 
 pub mod admin;
-pub mod authorize;
 pub mod client_auth;
 pub mod clock;
 pub mod config;
+pub mod endpoints;
 pub mod error;
 pub mod grants;
 pub mod hooks;

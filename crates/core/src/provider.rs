@@ -8,7 +8,7 @@ use crate::hooks::Hooks;
 use crate::store::Store;
 
 /// One authorization server. The endpoint functions are methods on it, each in the
-/// module of its RFC section: [`crate::authorize`], [`crate::grants`].
+/// module of its RFC section: [`crate::endpoints::authorize`], [`crate::grants`].
 #[derive(Clone)]
 pub struct Provider {
     pub(crate) store: Arc<dyn Store>,

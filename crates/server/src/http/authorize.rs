@@ -6,7 +6,7 @@
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use oauth2u_core::authorize::AuthorizeError;
+use oauth2u_core::endpoints::authorize::AuthorizeError;
 use oauth2u_core::{OAuthError, Params};
 
 use super::AppState;

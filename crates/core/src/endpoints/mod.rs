@@ -1,0 +1,3 @@
+//! Endpoint logic other than the token endpoint's grants (which live in [`crate::grants`]).
+
+pub mod authorize;
