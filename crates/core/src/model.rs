@@ -104,6 +104,13 @@ impl Client {
     pub fn default_scope(&self) -> &ScopeSet {
         self.default_scopes.as_ref().unwrap_or(&self.scopes)
     }
+
+    /// Whether a remembered consent may stand in for asking. Not for a public client whose
+    /// redirect URIs any app on the device could claim (loopback, private-use schemes):
+    /// its identity cannot be assured (RFC 8252 §8.6, RFC 6749 §10.2).
+    pub fn may_skip_consent(&self) -> bool {
+        !self.public || self.redirect_uris.iter().all(|uri| uri.is_claimed_https())
+    }
 }
 
 /// A resource owner who can sign in.
@@ -232,4 +239,43 @@ pub struct Issuance {
     pub access: NewToken,
     /// The refresh token, if one is issued, with the family's absolute end.
     pub refresh: Option<(NewToken, UnixTime)>,
+}
+
+/// A browser session at the authorization server (the cookie holds its secret).
+#[derive(Debug, Clone)]
+pub struct Session {
+    /// The hash of the cookie value.
+    pub hash: SecretHash,
+    /// The signed-in user; `None` before sign-in (the session then only anchors CSRF tokens).
+    pub subject: Option<String>,
+    /// When it began.
+    pub created_at: UnixTime,
+    /// When it was last used (for the idle timeout).
+    pub last_seen_at: UnixTime,
+    /// When it ends, however active.
+    pub expires_at: UnixTime,
+}
+
+/// A user's remembered consent for a client.
+#[derive(Debug, Clone)]
+pub struct Consent {
+    /// The user.
+    pub subject: String,
+    /// The client.
+    pub client_id: String,
+    /// What the user agreed to; a request within it needs no new consent.
+    pub scope: ScopeSet,
+    /// When.
+    pub granted_at: UnixTime,
+}
+
+/// Failed sign-ins counted for one username or one address.
+#[derive(Debug, Clone, Copy)]
+pub struct LoginFailures {
+    /// How many in the current window.
+    pub failures: i64,
+    /// When the window began.
+    pub first_at: UnixTime,
+    /// The latest failure.
+    pub last_at: UnixTime,
 }

@@ -50,6 +50,11 @@ impl Params {
         self.all(name).next().is_some()
     }
 
+    /// The parameters as an urlencoded query string, in their original order.
+    pub fn to_query(&self) -> String {
+        url::form_urlencoded::Serializer::new(String::new()).extend_pairs(&self.pairs).finish()
+    }
+
     /// RFC 6749 §3.1: rejects the first parameter that is repeated, except [`REPEATABLE`] ones.
     pub fn reject_repeated(&self) -> Result<(), OAuthError> {
         for (i, (name, _)) in self.pairs.iter().enumerate() {

@@ -48,6 +48,20 @@ impl RedirectUri {
         Ok(Self(text.to_owned()))
     }
 
+    /// Whether the URI is https on a real host, which only its owner can serve; loopback
+    /// and private-use schemes can be claimed by any app on the device (RFC 8252 §8.6).
+    pub fn is_claimed_https(&self) -> bool {
+        Url::parse(&self.0).is_ok_and(|url| url.scheme() == "https" && !is_loopback(&url))
+    }
+
+    /// The host that responses go to, shown on the consent page.
+    pub fn host(&self) -> String {
+        Url::parse(&self.0)
+            .ok()
+            .and_then(|url| url.host_str().map(str::to_owned))
+            .unwrap_or_else(|| self.0.clone())
+    }
+
     /// The URI as registered.
     pub fn as_str(&self) -> &str {
         &self.0

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 
 use crate::clock::UnixTime;
 use crate::error::OAuthError;
-use crate::model::{AuthorizationCode, Client, Issuance, TokenRecord, User};
+use crate::model::{AuthorizationCode, Client, Consent, Issuance, LoginFailures, Session, TokenRecord, User};
 use crate::secret::SecretHash;
 
 /// A storage failure.
@@ -79,6 +79,8 @@ pub trait ClientStore: Send + Sync {
 pub trait UserStore: Send + Sync {
     /// The user with this username.
     async fn user(&self, username: &str) -> Result<Option<User>, StoreError>;
+    /// The user with this subject identifier.
+    async fn user_by_subject(&self, subject: &str) -> Result<Option<User>, StoreError>;
     /// Adds a user; `Conflict` if the username is taken or the subject is a client's id.
     async fn insert_user(&self, user: &User) -> Result<(), StoreError>;
     /// Sets a user's password hash; false if there is no such user.
@@ -135,7 +137,56 @@ pub trait TokenStore: Send + Sync {
     async fn revoke_grant(&self, grant_id: &str, now: UnixTime) -> Result<u64, StoreError>;
 }
 
-/// Everything the server stores.
-pub trait Store: ClientStore + UserStore + CodeStore + TokenStore {}
+/// Browser sessions.
+#[async_trait]
+pub trait SessionStore: Send + Sync {
+    /// Stores a new session.
+    async fn insert_session(&self, session: &Session) -> Result<(), StoreError>;
+    /// The session with this hash, expired or not.
+    async fn session(&self, hash: &SecretHash) -> Result<Option<Session>, StoreError>;
+    /// Records activity, for the idle timeout.
+    async fn touch_session(&self, hash: &SecretHash, now: UnixTime) -> Result<(), StoreError>;
+    /// Ends a session.
+    async fn delete_session(&self, hash: &SecretHash) -> Result<(), StoreError>;
+}
 
-impl<T: ClientStore + UserStore + CodeStore + TokenStore> Store for T {}
+/// Remembered consent.
+#[async_trait]
+pub trait ConsentStore: Send + Sync {
+    /// The user's remembered consent for a client.
+    async fn consent(&self, subject: &str, client_id: &str) -> Result<Option<Consent>, StoreError>;
+    /// Remembers (or replaces) a consent.
+    async fn remember_consent(&self, consent: &Consent) -> Result<(), StoreError>;
+    /// Every consent the user gave, by client.
+    async fn consents(&self, subject: &str) -> Result<Vec<Consent>, StoreError>;
+    /// Forgets a consent and revokes the client's tokens for the user; false if there was none.
+    async fn revoke_consent(&self, subject: &str, client_id: &str, now: UnixTime)
+    -> Result<bool, StoreError>;
+}
+
+/// Counting failed sign-ins, so that guessing is slowed down.
+#[async_trait]
+pub trait LoginThrottleStore: Send + Sync {
+    /// The failures counted for a key.
+    async fn login_failures(&self, key: &str) -> Result<Option<LoginFailures>, StoreError>;
+    /// Counts one failure; a window older than `window_start` starts again at one.
+    async fn record_login_failure(
+        &self,
+        key: &str,
+        now: UnixTime,
+        window_start: UnixTime,
+    ) -> Result<(), StoreError>;
+    /// Forgets the failures of a key (after a successful sign-in).
+    async fn clear_login_failures(&self, key: &str) -> Result<(), StoreError>;
+}
+
+/// Everything the server stores.
+pub trait Store:
+    ClientStore + UserStore + CodeStore + TokenStore + SessionStore + ConsentStore + LoginThrottleStore
+{
+}
+
+impl<T> Store for T where
+    T: ClientStore + UserStore + CodeStore + TokenStore + SessionStore + ConsentStore + LoginThrottleStore
+{
+}

@@ -40,6 +40,10 @@ pub struct Settings {
     pub lifetimes: Lifetimes,
     /// Request limits and timeouts.
     pub limits: Limits,
+    /// Sign-in sessions.
+    pub sessions: Sessions,
+    /// A directory whose templates (`login.html`, `consent.html`, …, `style.css`) replace the built-in ones.
+    pub templates_dir: Option<PathBuf>,
 }
 
 impl Default for Settings {
@@ -56,6 +60,8 @@ impl Default for Settings {
             grants: GrantSwitches::default(),
             lifetimes: Lifetimes::default(),
             limits: Limits::default(),
+            sessions: Sessions::default(),
+            templates_dir: None,
         }
     }
 }
@@ -95,6 +101,24 @@ impl Default for Limits {
             request_timeout: Duration::from_secs(30),
             shutdown_timeout: Duration::from_secs(30),
         }
+    }
+}
+
+/// Sign-in sessions (`[sessions]`).
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Sessions {
+    /// How long a session lasts, however active.
+    #[serde(with = "humantime_serde")]
+    pub lifetime: Duration,
+    /// How long a session lasts without use.
+    #[serde(with = "humantime_serde")]
+    pub idle_timeout: Duration,
+}
+
+impl Default for Sessions {
+    fn default() -> Self {
+        Self { lifetime: Duration::from_secs(12 * 3600), idle_timeout: Duration::from_secs(3600) }
     }
 }
 

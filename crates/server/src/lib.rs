@@ -14,6 +14,7 @@ pub mod config;
 mod http;
 pub mod logging;
 mod server;
+mod ui;
 
 pub use config::Settings;
 pub use oauth2u_core as core;

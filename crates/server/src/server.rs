@@ -17,7 +17,8 @@ use tokio::net::TcpListener;
 use tower::ServiceExt;
 
 use crate::config::Settings;
-use crate::http::{self, AppState};
+use crate::http::{self, AppState, ClientAddr};
+use crate::ui::templates::Templates;
 
 /// Why a server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -139,8 +140,10 @@ impl Server {
         );
         let listener = TcpListener::bind((settings.host, settings.port)).await?;
         let local_addr = listener.local_addr()?;
+        let templates = Arc::new(Templates::load(settings.templates_dir.as_deref()).map_err(Error::Config)?);
         let settings = Arc::new(settings);
-        let mut router = http::router(AppState { provider: provider.clone(), settings: settings.clone() });
+        let mut router =
+            http::router(AppState { provider: provider.clone(), settings: settings.clone(), templates });
         if let Some(routes) = routes {
             router = router.merge(routes);
         }
@@ -176,10 +179,9 @@ impl BoundServer {
         // A client that trickles its headers (slowloris) is cut off.
         http1.timer(TokioTimer::new()).header_read_timeout(self.settings.limits.header_read_timeout);
         let graceful = GracefulShutdown::new();
-        let service = self.router.map_request(|request: hyper::Request<Incoming>| request.map(Body::new));
         tokio::pin!(shutdown);
         loop {
-            let (stream, _) = tokio::select! {
+            let (stream, peer) = tokio::select! {
                 accepted = self.listener.accept() => match accepted {
                     Ok(accepted) => accepted,
                     Err(error) => {
@@ -191,8 +193,13 @@ impl BoundServer {
                 },
                 () = &mut shutdown => break,
             };
-            let connection =
-                http1.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service.clone()));
+            // Each request learns the address it came from (for login throttling).
+            let service = self.router.clone().map_request(move |request: hyper::Request<Incoming>| {
+                let mut request = request.map(Body::new);
+                request.extensions_mut().insert(ClientAddr(peer));
+                request
+            });
+            let connection = http1.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
             let connection = graceful.watch(connection);
             tokio::spawn(async move {
                 if let Err(error) = connection.await {

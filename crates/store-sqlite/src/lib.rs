@@ -8,6 +8,7 @@ mod clients;
 mod codes;
 mod migrations;
 mod rows;
+mod sessions;
 mod tokens;
 mod users;
 

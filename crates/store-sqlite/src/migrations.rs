@@ -6,7 +6,10 @@ use oauth2u_core::store::StoreError;
 use sqlx::SqlitePool;
 use sqlx::migrate::{MigrateError, Migration, MigrationType, Migrator};
 
-const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "initial", include_str!("../migrations/0001_initial.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "initial", include_str!("../migrations/0001_initial.sql")),
+    (2, "sessions", include_str!("../migrations/0002_sessions.sql")),
+];
 
 pub(crate) async fn run(pool: &SqlitePool) -> Result<(), StoreError> {
     let migrations = MIGRATIONS

@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
-use oauth2u_core::model::{AuthorizationCode, Client, GrantType, TokenKind, TokenRecord, User};
+use oauth2u_core::model::{
+    AuthorizationCode, Client, Consent, GrantType, Session, TokenKind, TokenRecord, User,
+};
 use oauth2u_core::pkce::{CodeChallenge, PkceMethod};
 use oauth2u_core::redirect_uri::RedirectUri;
 use oauth2u_core::scope::ScopeSet;
@@ -127,5 +129,24 @@ pub(crate) fn token(row: &SqliteRow) -> Result<TokenRecord> {
         rotated_at: get(row, "rotated_at")?,
         successor: hash_from(get(row, "successor")?)?,
         grace_used: get(row, "grace_used")?,
+    })
+}
+
+pub(crate) fn session(row: &SqliteRow) -> Result<Session> {
+    Ok(Session {
+        hash: hash_from(get(row, "hash")?)?.ok_or_else(|| corrupt("hash"))?,
+        subject: get(row, "subject")?,
+        created_at: get(row, "created_at")?,
+        last_seen_at: get(row, "last_seen_at")?,
+        expires_at: get(row, "expires_at")?,
+    })
+}
+
+pub(crate) fn consent(row: &SqliteRow) -> Result<Consent> {
+    Ok(Consent {
+        subject: get(row, "subject")?,
+        client_id: get(row, "client_id")?,
+        scope: scope_from(&get::<String>(row, "scope")?)?,
+        granted_at: get(row, "granted_at")?,
     })
 }

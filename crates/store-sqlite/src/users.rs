@@ -18,6 +18,15 @@ impl UserStore for SqliteStore {
         row.as_ref().map(rows::user).transpose()
     }
 
+    async fn user_by_subject(&self, subject: &str) -> Result<Option<User>, StoreError> {
+        let row = sqlx::query("SELECT * FROM users WHERE subject = $1")
+            .bind(subject)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_error)?;
+        row.as_ref().map(rows::user).transpose()
+    }
+
     async fn insert_user(&self, user: &User) -> Result<(), StoreError> {
         // A subject may never equal a client_id.
         let inserted = sqlx::query(
@@ -83,11 +92,14 @@ impl SqliteStore {
             .execute(&mut *tx)
             .await
             .map_err(map_error)?;
-        sqlx::query("DELETE FROM authorization_codes WHERE subject = $1")
-            .bind(&subject)
-            .execute(&mut *tx)
-            .await
-            .map_err(map_error)?;
+        // Codes, sessions and consents go too: nothing may act for the user any more.
+        for statement in [
+            "DELETE FROM authorization_codes WHERE subject = $1",
+            "DELETE FROM sessions WHERE subject = $1",
+            "DELETE FROM consents WHERE subject = $1",
+        ] {
+            sqlx::query(statement).bind(&subject).execute(&mut *tx).await.map_err(map_error)?;
+        }
         sqlx::query(statement).bind(username).execute(&mut *tx).await.map_err(map_error)?;
         tx.commit().await.map_err(map_error)?;
         Ok(true)

@@ -1,7 +1,7 @@
 //! Users (resource owners): Argon2id passwords and stable, opaque subject identifiers.
 
 use crate::clock::UnixTime;
-use crate::model::User;
+use crate::model::{Consent, User};
 use crate::password::hash_password;
 use crate::secret::random_string;
 use crate::store::Store;
@@ -76,4 +76,25 @@ fn check_password(password: &str) -> Result<(), AdminError> {
 
 fn not_found(username: &str) -> AdminError {
     AdminError::NotFound(format!("no user named {username}"))
+}
+
+/// The consents a user has given, by client.
+pub async fn user_consents(store: &dyn Store, username: &str) -> Result<Vec<Consent>, AdminError> {
+    let user = store.user(username).await?.ok_or_else(|| not_found(username))?;
+    Ok(store.consents(&user.subject).await?)
+}
+
+/// Forgets a user's consent for a client and revokes the client's tokens for the user.
+pub async fn revoke_user_consent(
+    store: &dyn Store,
+    username: &str,
+    client_id: &str,
+    now: UnixTime,
+) -> Result<(), AdminError> {
+    let user = store.user(username).await?.ok_or_else(|| not_found(username))?;
+    if store.revoke_consent(&user.subject, client_id, now).await? {
+        Ok(())
+    } else {
+        Err(AdminError::NotFound(format!("{username} has not consented to client {client_id}")))
+    }
 }

@@ -4,7 +4,6 @@
 use crate::error::OAuthError;
 use crate::model::{Client, GrantType};
 use crate::params::Params;
-use crate::password::{decoy_hash, verify_password};
 use crate::provider::Provider;
 use crate::scope::ScopeSet;
 
@@ -21,16 +20,10 @@ impl Provider {
         scope: Option<&str>,
     ) -> Result<(TokenResponse, Option<String>, ScopeSet), OAuthError> {
         let scope = self.requested_scope(client, scope)?;
-        let user = self.store.user(username).await?;
-        // An unknown user costs the same hash as a known one, so timing reveals nothing.
-        let stored = user.as_ref().map_or_else(|| decoy_hash().to_owned(), |u| u.password_hash.clone());
-        let password = password.to_owned();
-        let matches = tokio::task::spawn_blocking(move || verify_password(&password, &stored))
-            .await
-            .map_err(OAuthError::server_error)?;
         // §5.2 invalid_grant: "the provided authorization grant (e.g., ... resource owner credentials) is invalid".
-        let user = user
-            .filter(|user| matches && !user.disabled)
+        let user = self
+            .authenticate_user(username, password)
+            .await?
             .ok_or_else(|| OAuthError::invalid_grant("invalid username or password"))?;
 
         self.validate_with_hooks(client, GrantType::Password, Some(&user.subject), &scope, params).await?;

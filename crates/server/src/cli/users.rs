@@ -28,6 +28,10 @@ pub(super) enum UsersCommand {
     Disable { username: String },
     /// Remove a user and revoke their tokens.
     Remove { username: String },
+    /// List the clients a user has given remembered consent to.
+    Consents { username: String },
+    /// Forget a user's consent for a client, and revoke that client's tokens for the user.
+    RevokeConsent { username: String, client_id: String },
 }
 
 pub(super) async fn run(store: Arc<dyn Store>, command: UsersCommand) -> Result<(), AdminError> {
@@ -50,6 +54,19 @@ pub(super) async fn run(store: Arc<dyn Store>, command: UsersCommand) -> Result<
         UsersCommand::Remove { username } => {
             admin::remove_user(store, &username, now()).await?;
             println!("removed {username} and revoked their tokens");
+        }
+        UsersCommand::Consents { username } => {
+            let consents = admin::user_consents(store, &username).await?;
+            if consents.is_empty() {
+                println!("{username} has no remembered consents");
+            }
+            for consent in consents {
+                println!("{}\t{}", consent.client_id, consent.scope);
+            }
+        }
+        UsersCommand::RevokeConsent { username, client_id } => {
+            admin::revoke_user_consent(store, &username, &client_id, now()).await?;
+            println!("forgot {username}'s consent for {client_id} and revoked its tokens for them");
         }
     }
     Ok(())

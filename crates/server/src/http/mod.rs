@@ -1,33 +1,40 @@
 //! HTTP glue: one thin file per endpoint. Handlers turn a request into typed input, call
 //! one protocol function, and turn its result into a response; no protocol logic here.
 
-mod authorize;
+pub(crate) mod authorize;
 mod cors;
-mod error;
-mod form;
+pub(crate) mod error;
+pub(crate) mod form;
 mod health;
-mod pages;
 mod token;
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
 use axum::http::{HeaderValue, Request, header};
 use axum::routing::{get, post};
 use oauth2u_core::Provider;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::config::Settings;
+use crate::ui::{self, templates::Templates};
 
 /// What every handler can reach.
 #[derive(Clone)]
 pub(crate) struct AppState {
     pub provider: Provider,
     pub settings: Arc<Settings>,
+    pub templates: Arc<Templates>,
 }
+
+/// The peer address of the connection a request came on.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ClientAddr(pub SocketAddr);
 
 /// The application's routes, with limits, timeouts and request logging.
 pub(crate) fn router(state: AppState) -> Router {
@@ -39,7 +46,13 @@ pub(crate) fn router(state: AppState) -> Router {
         // The seed's path for the token endpoint.
         .route("/access-token", token)
         .route("/health/live", get(health::get_live))
-        .with_state(state)
+        .merge(ui::routes())
+        .fallback(ui::not_found)
+        .with_state(state.clone())
+        // A bug must never take the process down; the person sees a friendly page.
+        .layer(CatchPanicLayer::custom(move |_| {
+            ui::error_page(&state, &oauth2u_core::OAuthError::server_error("a request handler panicked"))
+        }))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, limits.request_timeout))
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(

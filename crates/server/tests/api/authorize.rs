@@ -236,14 +236,6 @@ async fn post_to_authorize_is_an_authorization_request_answered_with_303() {
 }
 
 #[tokio::test]
-async fn without_a_login_the_request_is_denied() {
-    let app = TestApp::spawn_with(|settings| settings.auto_approve = None).await;
-    let client = app.confidential_client().await;
-    let response = app.request_code(&client).await;
-    assert_redirected_error(response, "access_denied").await;
-}
-
-#[tokio::test]
 async fn a_disabled_auto_approve_user_is_denied() {
     let app = TestApp::spawn().await;
     let client = app.confidential_client().await;

@@ -192,6 +192,118 @@ impl Drop for TestApp {
     }
 }
 
+/// A browser: keeps the session cookie, reads forms' hidden fields, follows nothing by itself.
+pub struct Browser<'a> {
+    pub app: &'a TestApp,
+    pub cookie: Option<String>,
+}
+
+impl<'a> Browser<'a> {
+    pub fn new(app: &'a TestApp) -> Self {
+        Self { app, cookie: None }
+    }
+
+    fn remember(&mut self, response: &reqwest::Response) {
+        for value in response.headers().get_all("set-cookie") {
+            let value = value.to_str().unwrap();
+            let pair = value.split(';').next().unwrap();
+            self.cookie = pair.strip_prefix("oauth2u_session=").filter(|v| !v.is_empty()).map(str::to_owned);
+        }
+    }
+
+    fn with_cookie(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match &self.cookie {
+            Some(cookie) => request.header("cookie", format!("oauth2u_session={cookie}")),
+            None => request,
+        }
+    }
+
+    pub async fn get(&mut self, path_and_query: &str) -> reqwest::Response {
+        let url = if path_and_query.starts_with("http") {
+            path_and_query.to_owned()
+        } else {
+            self.app.url(path_and_query)
+        };
+        let response = self.with_cookie(self.app.http.get(url)).send().await.unwrap();
+        self.remember(&response);
+        response
+    }
+
+    pub async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        let response =
+            self.with_cookie(self.app.http.post(self.app.url(path))).form(form).send().await.unwrap();
+        self.remember(&response);
+        response
+    }
+
+    /// Opens the authorization URL for `client` (code flow, PKCE, state `s1`).
+    pub async fn authorize(&mut self, client: &TestClient) -> reqwest::Response {
+        let query = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs([
+                ("response_type", "code"),
+                ("client_id", client.id.as_str()),
+                ("state", "s1"),
+                ("code_challenge", CHALLENGE),
+                ("code_challenge_method", "S256"),
+            ])
+            .finish();
+        self.get(&format!("/authorize?{query}")).await
+    }
+
+    /// Submits the login form of `page`; returns the response (a 303 on success).
+    pub async fn login(&mut self, page: &str, username: &str, password: &str) -> reqwest::Response {
+        let form = [
+            ("csrf_token", hidden(page, "csrf_token")),
+            ("request", hidden(page, "request")),
+            ("username", username.to_owned()),
+            ("password", password.to_owned()),
+        ];
+        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        self.post("/login", &form).await
+    }
+
+    /// Submits the consent form of `page` with `decision` (and `remember=yes` if asked).
+    pub async fn consent(&mut self, page: &str, decision: &str, remember: bool) -> reqwest::Response {
+        let mut form = vec![
+            ("csrf_token", hidden(page, "csrf_token")),
+            ("request", hidden(page, "request")),
+            ("decision", decision.to_owned()),
+        ];
+        if remember {
+            form.push(("remember", "yes".to_owned()));
+        }
+        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        self.post("/consent", &form).await
+    }
+
+    /// Signs in and consents: returns the final redirect to the client.
+    pub async fn sign_in_and_allow(&mut self, client: &TestClient) -> reqwest::Response {
+        let login = self.authorize(client).await.text().await.unwrap();
+        let after_login = self.login(&login, USERNAME, PASSWORD).await;
+        assert_eq!(after_login.status(), 303);
+        let location = after_login.headers()["location"].to_str().unwrap().to_owned();
+        let consent = self.get(&location).await.text().await.unwrap();
+        self.consent(&consent, "allow", false).await
+    }
+}
+
+/// The value of a hidden input in a page, unescaped.
+pub fn hidden(page: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = page.find(&marker).unwrap_or_else(|| panic!("no field {name} in {page}")) + marker.len();
+    let end = start + page[start..].find('"').unwrap();
+    unescape(&page[start..end])
+}
+
+fn unescape(text: &str) -> String {
+    text.replace("&amp;", "&")
+        .replace("&quot;", "\"")
+        .replace("&#x27;", "'")
+        .replace("&#x2f;", "/")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+}
+
 /// The parameters of a redirect's Location: query, or fragment for implicit responses.
 pub fn redirect_params(response: &reqwest::Response) -> HashMap<String, String> {
     let location = response.headers().get("location").expect("a Location header").to_str().unwrap();

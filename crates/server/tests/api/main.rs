@@ -10,6 +10,7 @@ mod client_credentials;
 mod concurrency;
 mod faults;
 mod implicit;
+mod login;
 mod logs;
 mod oauth2_crate;
 mod password;

@@ -1,0 +1,245 @@
+//! The built-in interaction of the authorization endpoint: sign in, then consent.
+//!
+//! No pending request is kept on the server: the login and consent forms carry the
+//! original authorization request, which is validated again on every step. The forms
+//! post to their own routes with the session's CSRF token; each step rotates the session,
+//! so a form can be submitted once.
+
+use axum::Extension;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::Response;
+use minijinja::context;
+use oauth2u_core::endpoints::authorize::{AuthorizationRequest, AuthorizeError};
+use oauth2u_core::model::Consent;
+use oauth2u_core::{OAuthError, Params};
+
+use super::session::{self, ActiveSession};
+use super::{error_page, expired_form, throttle};
+use crate::http::AppState;
+use crate::http::authorize::redirect;
+use crate::http::error::JsonError;
+use crate::http::form::Form;
+
+/// A validated request from `/authorize`: show the login page, the consent page, or —
+/// with remembered consent — go straight back to the client.
+pub(crate) async fn interact(
+    state: &AppState,
+    headers: &HeaderMap,
+    request: &AuthorizationRequest,
+    params: &Params,
+    status: StatusCode,
+) -> Response {
+    let outcome = async {
+        Ok::<_, OAuthError>(match session::current(state, headers).await? {
+            Some(active) if active.session.subject.is_some() => {
+                consent_or_approve(state, active, request, params, status).await?
+            }
+            Some(active) => login_page(state, &active, request, params, None, StatusCode::OK, false),
+            None => {
+                let active = session::start(state, None).await?;
+                login_page(state, &active, request, params, None, StatusCode::OK, true)
+            }
+        })
+    };
+    match outcome.await {
+        Ok(response) => response,
+        // The client and redirect URI are trusted by now: report the fault to the client.
+        Err(error) => redirect(status, &state.provider.refuse(request, &error)),
+    }
+}
+
+async fn consent_or_approve(
+    state: &AppState,
+    active: ActiveSession,
+    request: &AuthorizationRequest,
+    params: &Params,
+    status: StatusCode,
+) -> Result<Response, OAuthError> {
+    let store = state.provider.store();
+    let subject = active.session.subject.clone().unwrap_or_default();
+    if request.client.may_skip_consent()
+        && let Some(consent) = store.consent(&subject, &request.client.id).await?
+        && request.scope.is_subset(&consent.scope)
+    {
+        return Ok(approve(state, request, &subject, status).await);
+    }
+    let user = store.user_by_subject(&subject).await?;
+    let context = context! {
+        client_name => &request.client.name,
+        redirect_host => host_of(&request.redirect_uri),
+        scopes => request.scope.iter().collect::<Vec<_>>(),
+        username => user.map(|user| user.username),
+        may_remember => request.client.may_skip_consent(),
+        csrf_token => active.csrf_token(),
+        request => params.to_query(),
+        action => "/consent",
+    };
+    Ok(state.templates.page(StatusCode::OK, "consent.html", context))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn login_page(
+    state: &AppState,
+    active: &ActiveSession,
+    request: &AuthorizationRequest,
+    params: &Params,
+    message: Option<&str>,
+    status: StatusCode,
+    set_cookie: bool,
+) -> Response {
+    let context = context! {
+        client_name => &request.client.name,
+        csrf_token => active.csrf_token(),
+        request => params.to_query(),
+        message,
+        username => "",
+    };
+    let mut response = state.templates.page(status, "login.html", context);
+    if set_cookie {
+        response.headers_mut().insert(header::SET_COOKIE, active.cookie(state));
+    }
+    response
+}
+
+/// The steps both forms share: a live session, its CSRF token, the request re-validated.
+async fn form_step(
+    state: &AppState,
+    headers: &HeaderMap,
+    form: Result<Form, JsonError>,
+) -> Result<(ActiveSession, Params, Params, AuthorizationRequest), Response> {
+    let Ok(Form(fields)) = form else {
+        return Err(expired_form(state));
+    };
+    let active = match session::current(state, headers).await {
+        Ok(Some(active)) if active.csrf_matches(fields.get("csrf_token").ok().flatten()) => active,
+        Ok(_) => return Err(expired_form(state)),
+        Err(error) => return Err(error_page(state, &error)),
+    };
+    let original = Params::parse(fields.get("request").ok().flatten().unwrap_or_default().as_bytes());
+    match state.provider.validate_authorization(&original).await {
+        Ok(request) => Ok((active, fields, original, request)),
+        Err(AuthorizeError::Page(error)) => Err(error_page(state, &error)),
+        Err(AuthorizeError::Redirect(location)) => Err(redirect(StatusCode::SEE_OTHER, &location)),
+    }
+}
+
+/// `POST /login`.
+pub(crate) async fn post_login(
+    State(state): State<AppState>,
+    address: Option<Extension<crate::http::ClientAddr>>,
+    headers: HeaderMap,
+    form: Result<Form, JsonError>,
+) -> Response {
+    let (active, fields, original, request) = match form_step(&state, &headers, form).await {
+        Ok(step) => step,
+        Err(response) => return response,
+    };
+    let username = fields.get("username").ok().flatten().unwrap_or_default();
+    let password = fields.get("password").ok().flatten().unwrap_or_default();
+    let address = address.map(|Extension(crate::http::ClientAddr(address))| address.ip());
+    let outcome = async {
+        let keys = throttle::keys(username, address);
+        let wait = throttle::wait(&state, &keys).await?;
+        if wait > 0 {
+            let message = format!("Too many failed attempts. Try again in {wait} seconds.");
+            return Ok(login_page(
+                &state,
+                &active,
+                &request,
+                &original,
+                Some(&message),
+                StatusCode::TOO_MANY_REQUESTS,
+                false,
+            ));
+        }
+        // The same message for an unknown user, a wrong password and a disabled user.
+        let Some(user) = state.provider.authenticate_user(username, password).await? else {
+            throttle::fail(&state, &keys).await?;
+            let message = "Invalid username or password.";
+            return Ok(login_page(
+                &state,
+                &active,
+                &request,
+                &original,
+                Some(message),
+                StatusCode::UNAUTHORIZED,
+                false,
+            ));
+        };
+        throttle::succeed(&state, username).await?;
+        // A new session at sign-in, so a session fixed before it is worth nothing.
+        state.provider.store().delete_session(&active.session.hash).await?;
+        let signed_in = session::start(&state, Some(user.subject)).await?;
+        let mut response = redirect(StatusCode::SEE_OTHER, &format!("/authorize?{}", original.to_query()));
+        response.headers_mut().insert(header::SET_COOKIE, signed_in.cookie(&state));
+        Ok::<_, OAuthError>(response)
+    };
+    outcome.await.unwrap_or_else(|error| error_page(&state, &error))
+}
+
+/// `POST /consent`: `decision=allow` or `decision=deny`.
+pub(crate) async fn post_consent(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    form: Result<Form, JsonError>,
+) -> Response {
+    let (active, fields, _, request) = match form_step(&state, &headers, form).await {
+        Ok(step) => step,
+        Err(response) => return response,
+    };
+    let Some(subject) = active.session.subject.clone() else {
+        return expired_form(&state);
+    };
+    let outcome = async {
+        // One decision per form: the session's secret changes, so a replayed form fails its CSRF check.
+        state.provider.store().delete_session(&active.session.hash).await?;
+        let rotated = session::start(&state, Some(subject.clone())).await?;
+        let mut response = match fields.get("decision").ok().flatten() {
+            Some("allow") => {
+                let remember = fields.get("remember").ok().flatten() == Some("yes");
+                if remember && request.client.may_skip_consent() {
+                    let consent = Consent {
+                        subject: subject.clone(),
+                        client_id: request.client.id.clone(),
+                        scope: request.scope.clone(),
+                        granted_at: state.provider.now(),
+                    };
+                    state.provider.store().remember_consent(&consent).await?;
+                }
+                approve(&state, &request, &subject, StatusCode::SEE_OTHER).await
+            }
+            Some("deny") => {
+                let denied = OAuthError::access_denied("the user denied the request");
+                redirect(StatusCode::SEE_OTHER, &state.provider.refuse(&request, &denied))
+            }
+            _ => return Ok(expired_form(&state)),
+        };
+        response.headers_mut().insert(header::SET_COOKIE, rotated.cookie(&state));
+        Ok::<_, OAuthError>(response)
+    };
+    outcome
+        .await
+        .unwrap_or_else(|error| redirect(StatusCode::SEE_OTHER, &state.provider.refuse(&request, &error)))
+}
+
+/// Issues the code or token and sends the browser back to the client.
+pub(crate) async fn approve(
+    state: &AppState,
+    request: &AuthorizationRequest,
+    subject: &str,
+    status: StatusCode,
+) -> Response {
+    match state.provider.approve(request, subject).await {
+        Ok(location) | Err(AuthorizeError::Redirect(location)) => redirect(status, &location),
+        Err(AuthorizeError::Page(error)) => error_page(state, &error),
+    }
+}
+
+/// Where responses go, as a person reads it: the host, or the whole URI for a custom scheme.
+fn host_of(uri: &str) -> String {
+    url::Url::parse(uri)
+        .ok()
+        .and_then(|url| url.host_str().map(str::to_owned))
+        .unwrap_or_else(|| uri.to_owned())
+}

@@ -1,0 +1,59 @@
+//! What people see: the login and consent pages of the authorization endpoint, logout,
+//! and friendly error pages. Every form carries a CSRF token bound to the session, and
+//! every page the headers in [`templates::page_headers`].
+
+pub(crate) mod interaction;
+mod logout;
+pub(crate) mod session;
+pub(crate) mod templates;
+mod throttle;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, post};
+use minijinja::context;
+use oauth2u_core::{ErrorCode, OAuthError};
+
+use crate::http::AppState;
+
+/// The pages' routes.
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/login", post(interaction::post_login))
+        .route("/consent", post(interaction::post_consent))
+        .route("/logout", get(logout::get_logout).post(logout::post_logout))
+        .route(
+            "/assets/style.css",
+            get(|State(state): State<AppState>| async move { state.templates.stylesheet() }),
+        )
+}
+
+/// RFC 6749 §4.1.2.1: the page that tells the user what went wrong when the client or
+/// redirect URI cannot be trusted; and every other error a person can meet.
+pub(crate) fn error_page(state: &AppState, error: &OAuthError) -> Response {
+    let (status, title) = match error.code {
+        ErrorCode::ServerError => (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong"),
+        ErrorCode::TemporarilyUnavailable => (StatusCode::SERVICE_UNAVAILABLE, "Try again in a moment"),
+        ErrorCode::RequestTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "This request is too large"),
+        _ => (StatusCode::BAD_REQUEST, "This sign-in request cannot be completed"),
+    };
+    let context = context! { title, description => &error.description, error => error.code.as_str() };
+    state.templates.page(status, "error.html", context)
+}
+
+/// A form that is expired, replayed, or from another session.
+pub(crate) fn expired_form(state: &AppState) -> Response {
+    let context = context! {
+        title => "This form has expired",
+        description => "The page was open too long, was already submitted, or came from somewhere else. Return to the application and start again.",
+    };
+    state.templates.page(StatusCode::BAD_REQUEST, "error.html", context)
+}
+
+/// The page for an unknown path.
+pub(crate) async fn not_found(State(state): State<AppState>) -> Response {
+    let context = context! { title => "Page not found", description => "There is nothing at this address." };
+    state.templates.page(StatusCode::NOT_FOUND, "error.html", context)
+}

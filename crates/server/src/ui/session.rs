@@ -1,0 +1,108 @@
+//! The browser session: a cookie holding 256 random bits, stored only as its hash, and the
+//! CSRF token bound to it.
+//!
+//! The CSRF token is derived from the session secret (SHA-256 under a fixed label), so it
+//! needs no storage, differs from the stored hash, and a page of another session cannot
+//! supply it.
+
+use axum::http::{HeaderMap, HeaderValue, header};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use oauth2u_core::OAuthError;
+use oauth2u_core::clock::seconds;
+use oauth2u_core::model::Session;
+use oauth2u_core::secret::{Secret, random_string};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use crate::http::AppState;
+
+pub(crate) const COOKIE: &str = "oauth2u_session";
+
+/// A live session and its secret (from the cookie).
+pub(crate) struct ActiveSession {
+    secret: Secret,
+    pub session: Session,
+}
+
+impl ActiveSession {
+    /// The CSRF token for forms of this session.
+    pub(crate) fn csrf_token(&self) -> String {
+        let digest =
+            Sha256::new().chain_update(b"oauth2u csrf\0").chain_update(self.secret.expose()).finalize();
+        URL_SAFE_NO_PAD.encode(digest)
+    }
+
+    /// Whether a submitted form carries this session's CSRF token.
+    pub(crate) fn csrf_matches(&self, submitted: Option<&str>) -> bool {
+        submitted.is_some_and(|token| bool::from(token.as_bytes().ct_eq(self.csrf_token().as_bytes())))
+    }
+
+    /// The `Set-Cookie` header that gives the browser this session.
+    pub(crate) fn cookie(&self, state: &AppState) -> HeaderValue {
+        let max_age = self.session.expires_at - self.session.created_at;
+        cookie_header(state, self.secret.expose(), max_age)
+    }
+}
+
+/// The session the request's cookie names, if it is live: not expired, not idle too long.
+pub(crate) async fn current(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<ActiveSession>, OAuthError> {
+    let Some(value) = cookie_value(headers) else {
+        return Ok(None);
+    };
+    let secret = Secret::from_client(value);
+    let store = state.provider.store();
+    let Some(session) = store.session(&secret.hash()).await? else {
+        return Ok(None);
+    };
+    let now = state.provider.now();
+    let idle = seconds(state.settings.sessions.idle_timeout);
+    if session.expires_at <= now || now - session.last_seen_at > idle {
+        store.delete_session(&session.hash).await?;
+        return Ok(None);
+    }
+    store.touch_session(&session.hash, now).await?;
+    Ok(Some(ActiveSession { secret, session }))
+}
+
+/// Starts a new session, signed in as `subject` or anonymous (to anchor CSRF tokens).
+pub(crate) async fn start(state: &AppState, subject: Option<String>) -> Result<ActiveSession, OAuthError> {
+    let now = state.provider.now();
+    let secret = Secret::from_client(&random_string(32)?);
+    let session = Session {
+        hash: secret.hash(),
+        subject,
+        created_at: now,
+        last_seen_at: now,
+        expires_at: now + seconds(state.settings.sessions.lifetime),
+    };
+    state.provider.store().insert_session(&session).await?;
+    Ok(ActiveSession { secret, session })
+}
+
+/// The `Set-Cookie` header that removes the session cookie.
+pub(crate) fn clearing_cookie(state: &AppState) -> HeaderValue {
+    cookie_header(state, "", 0)
+}
+
+fn cookie_header(state: &AppState, value: &str, max_age: i64) -> HeaderValue {
+    // Secure whenever the issuer is https; Lax so the cookie survives the client's top-level redirect to us.
+    let secure = if state.settings.issuer().starts_with("https://") { "; Secure" } else { "" };
+    let cookie = format!("{COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}");
+    HeaderValue::from_str(&cookie).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+fn cookie_value(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|line| line.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE)
+        .map(|(_, value)| value)
+        .filter(|value| !value.is_empty())
+}
