@@ -47,6 +47,23 @@ impl ErrorCode {
         }
     }
 
+    /// From the code on the wire (`invalid_request` gives [`ErrorCode::InvalidRequest`]).
+    pub fn parse(code: &str) -> Option<Self> {
+        const ALL: [ErrorCode; 10] = [
+            ErrorCode::InvalidRequest,
+            ErrorCode::InvalidClient,
+            ErrorCode::InvalidGrant,
+            ErrorCode::UnauthorizedClient,
+            ErrorCode::UnsupportedGrantType,
+            ErrorCode::UnsupportedResponseType,
+            ErrorCode::InvalidScope,
+            ErrorCode::AccessDenied,
+            ErrorCode::ServerError,
+            ErrorCode::TemporarilyUnavailable,
+        ];
+        ALL.into_iter().find(|candidate| candidate.as_str() == code)
+    }
+
     /// The HTTP status of a JSON error response with this code (RFC 6749 §5.2).
     pub fn status(self) -> u16 {
         match self {

@@ -4,7 +4,8 @@
 use async_trait::async_trait;
 use serde_json::{Map, Value};
 
-use crate::error::OAuthError;
+use crate::endpoints::authorize::AuthorizationRequest;
+use crate::error::{ErrorCode, OAuthError};
 use crate::model::{Client, GrantType};
 use crate::params::Params;
 use crate::scope::ScopeSet;
@@ -24,9 +25,83 @@ pub struct TokenContext<'a> {
     pub params: &'a Params,
 }
 
+/// What the authorization endpoint knows when it calls `authorization_GET` or `_POST`.
+#[derive(Debug)]
+pub struct AuthorizationContext<'a> {
+    /// The validated request.
+    pub request: &'a AuthorizationRequest,
+    /// Its parameters.
+    pub params: &'a Params,
+    /// For `authorization_POST`: the fields of the form posted back to `/authorize`.
+    pub form: Option<&'a Params>,
+    /// The CSRF token a rendered form must carry (as `csrf_token`) to be accepted when posted back.
+    pub csrf_token: &'a str,
+}
+
+/// How `authorization_GET` or `authorization_POST` decides a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthorizationDecision {
+    /// No decision here: the built-in login and consent pages take over.
+    Continue,
+    /// Approve for this resource owner.
+    Grant {
+        /// The subject the code or token is issued for.
+        subject: String,
+    },
+    /// Send this error to the client (only the codes in [`AuthorizationDecision::REDIRECT_ERRORS`]).
+    Refuse(OAuthError),
+    /// Answer with this page, e.g. a plugin's own login form.
+    Render {
+        /// HTTP status.
+        status: u16,
+        /// The page.
+        html: String,
+    },
+}
+
+impl AuthorizationDecision {
+    /// The errors a hook may send back to the client (the seed's `redirect_*` helpers).
+    pub const REDIRECT_ERRORS: &[ErrorCode] = &[
+        ErrorCode::AccessDenied,
+        ErrorCode::UnauthorizedClient,
+        ErrorCode::InvalidScope,
+        ErrorCode::ServerError,
+        ErrorCode::TemporarilyUnavailable,
+    ];
+}
+
 /// Fixed points where an embedding program or a plugin can take part.
 #[async_trait]
 pub trait Hooks: Send + Sync {
+    /// Whether [`Hooks::authorization_get`] is implemented (the server then prepares a
+    /// session, so that a page it renders can carry a CSRF token).
+    fn handles_authorization_get(&self) -> bool {
+        false
+    }
+
+    /// `authorization_GET`: called once an authorization request is validated. It may
+    /// render its own page, grant for a subject, refuse, or let the built-in pages decide.
+    async fn authorization_get(
+        &self,
+        _context: &AuthorizationContext<'_>,
+    ) -> Result<AuthorizationDecision, OAuthError> {
+        Ok(AuthorizationDecision::Continue)
+    }
+
+    /// Whether [`Hooks::authorization_post`] is implemented. Without it, a POST to
+    /// `/authorize` is an ordinary authorization request (RFC 6749 §3.1).
+    fn handles_authorization_post(&self) -> bool {
+        false
+    }
+
+    /// `authorization_POST`: a form the hook rendered, posted back to `/authorize?<request>`.
+    async fn authorization_post(
+        &self,
+        _context: &AuthorizationContext<'_>,
+    ) -> Result<AuthorizationDecision, OAuthError> {
+        Ok(AuthorizationDecision::Continue)
+    }
+
     /// `access_token_validation`: extra checks at the token endpoint, run after the
     /// grant's own checks and before anything is consumed or issued. An error refuses
     /// the request and leaves the code or refresh token usable.
@@ -46,3 +121,59 @@ pub trait Hooks: Send + Sync {
 pub struct NoHooks;
 
 impl Hooks for NoHooks {}
+
+/// Several hooks as one: policy hooks run in order and the first refusal or decision
+/// wins; response fields are merged, later ones over earlier ones.
+pub struct HookChain(pub Vec<std::sync::Arc<dyn Hooks>>);
+
+#[async_trait]
+impl Hooks for HookChain {
+    async fn authorization_get(
+        &self,
+        context: &AuthorizationContext<'_>,
+    ) -> Result<AuthorizationDecision, OAuthError> {
+        for hooks in &self.0 {
+            let decision = hooks.authorization_get(context).await?;
+            if decision != AuthorizationDecision::Continue {
+                return Ok(decision);
+            }
+        }
+        Ok(AuthorizationDecision::Continue)
+    }
+
+    fn handles_authorization_get(&self) -> bool {
+        self.0.iter().any(|hooks| hooks.handles_authorization_get())
+    }
+
+    fn handles_authorization_post(&self) -> bool {
+        self.0.iter().any(|hooks| hooks.handles_authorization_post())
+    }
+
+    async fn authorization_post(
+        &self,
+        context: &AuthorizationContext<'_>,
+    ) -> Result<AuthorizationDecision, OAuthError> {
+        for hooks in self.0.iter().filter(|hooks| hooks.handles_authorization_post()) {
+            let decision = hooks.authorization_post(context).await?;
+            if decision != AuthorizationDecision::Continue {
+                return Ok(decision);
+            }
+        }
+        Ok(AuthorizationDecision::Continue)
+    }
+
+    async fn access_token_validation(&self, context: &TokenContext<'_>) -> Result<(), OAuthError> {
+        for hooks in &self.0 {
+            hooks.access_token_validation(context).await?;
+        }
+        Ok(())
+    }
+
+    async fn access_token_response(&self, context: &TokenContext<'_>) -> Map<String, Value> {
+        let mut fields = Map::new();
+        for hooks in &self.0 {
+            fields.extend(hooks.access_token_response(context).await);
+        }
+        fields
+    }
+}

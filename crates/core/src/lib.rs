@@ -23,6 +23,8 @@ pub mod scope;
 pub mod secret;
 pub mod store;
 
+/// The attribute that implementations of [`Hooks`] and the store traits use.
+pub use async_trait::async_trait;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::ProtocolConfig;
 pub use error::{ErrorCode, OAuthError};

@@ -50,6 +50,11 @@ impl Params {
         self.all(name).next().is_some()
     }
 
+    /// Every parameter, in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.pairs.iter().map(|(name, value)| (name.as_str(), value.as_str()))
+    }
+
     /// The parameters as an urlencoded query string, in their original order.
     pub fn to_query(&self) -> String {
         url::form_urlencoded::Serializer::new(String::new()).extend_pairs(&self.pairs).finish()

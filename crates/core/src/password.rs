@@ -7,6 +7,7 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use crate::error::OAuthError;
 use crate::model::User;
 use crate::provider::Provider;
+use crate::store::Store;
 
 /// Hashes a password with Argon2id (the crate's default parameters, per RFC 9106's
 /// second recommended option). CPU-heavy: call from a blocking thread.
@@ -32,20 +33,29 @@ pub fn decoy_hash() -> &'static str {
 }
 
 impl Provider {
-    /// Checks a user's credentials. An unknown user, a wrong password and a disabled user
-    /// all give `None`, after the same amount of work, so neither answer nor timing tells
-    /// which it was.
+    /// Checks a user's credentials; see [`authenticate`].
     pub async fn authenticate_user(
         &self,
         username: &str,
         password: &str,
     ) -> Result<Option<User>, OAuthError> {
-        let user = self.store.user(username).await?;
-        let stored = user.as_ref().map_or_else(|| decoy_hash().to_owned(), |user| user.password_hash.clone());
-        let password = password.to_owned();
-        let matches = tokio::task::spawn_blocking(move || verify_password(&password, &stored))
-            .await
-            .map_err(OAuthError::server_error)?;
-        Ok(user.filter(|user| matches && !user.disabled))
+        authenticate(self.store.as_ref(), username, password).await
     }
+}
+
+/// Checks a user's credentials. An unknown user, a wrong password and a disabled user
+/// all give `None`, after the same amount of work, so neither answer nor timing tells
+/// which it was.
+pub async fn authenticate(
+    store: &dyn Store,
+    username: &str,
+    password: &str,
+) -> Result<Option<User>, OAuthError> {
+    let user = store.user(username).await?;
+    let stored = user.as_ref().map_or_else(|| decoy_hash().to_owned(), |user| user.password_hash.clone());
+    let password = password.to_owned();
+    let matches = tokio::task::spawn_blocking(move || verify_password(&password, &stored))
+        .await
+        .map_err(OAuthError::server_error)?;
+    Ok(user.filter(|user| matches && !user.disabled))
 }

@@ -33,6 +33,11 @@ impl Provider {
         &self.store
     }
 
+    /// The hooks.
+    pub fn hooks(&self) -> &Arc<dyn Hooks> {
+        &self.hooks
+    }
+
     /// The settings.
     pub fn config(&self) -> &ProtocolConfig {
         &self.config

@@ -44,6 +44,10 @@ pub struct Settings {
     pub sessions: Sessions,
     /// A directory whose templates (`login.html`, `consent.html`, …, `style.css`) replace the built-in ones.
     pub templates_dir: Option<PathBuf>,
+    /// Directories of plugin scripts (`*.rhai`), the seed's `plugins_directories`.
+    pub plugins_directories: Vec<PathBuf>,
+    /// Directories of handler scripts (`*.rhai`) that register extra URLs, the seed's `handlers_directories`.
+    pub handlers_directories: Vec<PathBuf>,
 }
 
 impl Default for Settings {
@@ -62,6 +66,8 @@ impl Default for Settings {
             limits: Limits::default(),
             sessions: Sessions::default(),
             templates_dir: None,
+            plugins_directories: Vec::new(),
+            handlers_directories: Vec::new(),
         }
     }
 }
@@ -137,6 +143,10 @@ pub struct Overrides {
     pub log_format: Option<LogFormat>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub auto_approve: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub plugins_directories: Vec<PathBuf>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub handlers_directories: Vec<PathBuf>,
 }
 
 impl Settings {

@@ -2,6 +2,7 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::Router;
@@ -10,6 +11,7 @@ use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
+use oauth2u_core::hooks::HookChain;
 use oauth2u_core::store::StoreError;
 use oauth2u_core::{Clock, Hooks, NoHooks, Provider, Store, SystemClock};
 use oauth2u_store_sqlite::SqliteStore;
@@ -18,6 +20,7 @@ use tower::ServiceExt;
 
 use crate::config::Settings;
 use crate::http::{self, AppState, ClientAddr};
+use crate::scripts::{self, plugins::PluginHost};
 use crate::ui::templates::Templates;
 
 /// Why a server could not start.
@@ -87,6 +90,21 @@ impl ServerBuilder {
         self
     }
 
+    /// Directories of plugin scripts (`*.rhai`) defining the seed's hooks.
+    pub fn plugins_directories<P: Into<PathBuf>>(mut self, directories: impl IntoIterator<Item = P>) -> Self {
+        self.settings.plugins_directories = directories.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Directories of handler scripts (`*.rhai`) that register extra URLs.
+    pub fn handlers_directories<P: Into<PathBuf>>(
+        mut self,
+        directories: impl IntoIterator<Item = P>,
+    ) -> Self {
+        self.settings.handlers_directories = directories.into_iter().map(Into::into).collect();
+        self
+    }
+
     /// Extra routes of your own, merged beside the OAuth endpoints.
     pub fn merge(mut self, routes: Router) -> Self {
         self.routes = Some(self.routes.take().unwrap_or_default().merge(routes));
@@ -132,18 +150,29 @@ impl Server {
             Some(store) => store,
             None => Arc::new(SqliteStore::open(&settings.database_url).await?),
         };
-        let provider = Provider::new(
-            store,
-            clock.unwrap_or_else(|| Arc::new(SystemClock)),
-            hooks.unwrap_or_else(|| Arc::new(NoHooks)),
-            settings.protocol(),
-        );
+        // Scripts compile before anything listens: a broken one stops the start.
+        let engine = scripts::engine(store.clone());
+        let plugins = scripts::load(&engine, &settings.plugins_directories).map_err(Error::Config)?;
+        let handlers = scripts::load(&engine, &settings.handlers_directories).map_err(Error::Config)?;
+        let mut chain: Vec<Arc<dyn Hooks>> = hooks.into_iter().collect();
+        if !plugins.is_empty() {
+            chain.push(Arc::new(PluginHost::new(engine.clone(), plugins)));
+        }
+        let hooks: Arc<dyn Hooks> = match chain.len() {
+            0 => Arc::new(NoHooks),
+            1 => chain.remove(0),
+            _ => Arc::new(HookChain(chain)),
+        };
+        let provider =
+            Provider::new(store, clock.unwrap_or_else(|| Arc::new(SystemClock)), hooks, settings.protocol());
+        let handler_routes = scripts::handlers::routes(engine, handlers).map_err(Error::Config)?;
         let listener = TcpListener::bind((settings.host, settings.port)).await?;
         let local_addr = listener.local_addr()?;
         let templates = Arc::new(Templates::load(settings.templates_dir.as_deref()).map_err(Error::Config)?);
         let settings = Arc::new(settings);
         let mut router =
             http::router(AppState { provider: provider.clone(), settings: settings.clone(), templates });
+        router = router.merge(handler_routes);
         if let Some(routes) = routes {
             router = router.merge(routes);
         }

@@ -166,14 +166,14 @@ fn unsupported() -> OAuthError {
 /// The fields a response hook cannot add, change or remove.
 pub const PROTECTED_FIELDS: &[&str] = &["access_token", "token_type", "expires_in", "refresh_token", "scope"];
 
+/// Adds a response hook's fields. A hook that tries to set, change or remove a protected
+/// field is refused as a whole: the response goes out as the server made it.
 pub(crate) fn merge_extra(body: &mut Map<String, Value>, extra: Map<String, Value>) {
-    for (key, value) in extra {
-        if PROTECTED_FIELDS.contains(&key.as_str()) {
-            tracing::warn!(field = %key, "access_token_response hook tried to change a protected field; ignored");
-            continue;
-        }
-        body.insert(key, value);
+    if let Some(field) = extra.keys().find(|key| PROTECTED_FIELDS.contains(&key.as_str())) {
+        tracing::warn!(%field, "access_token_response hook tried to change a protected field; its changes are ignored");
+        return;
     }
+    body.extend(extra);
 }
 
 /// §4.2.2: the access token of an implicit grant. Never a refresh token.

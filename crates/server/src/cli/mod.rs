@@ -60,6 +60,12 @@ struct ServeArgs {
     /// Development only: approve every authorization request for this user.
     #[arg(long, value_name = "USERNAME")]
     auto_approve: Option<String>,
+    /// A directory of plugin scripts, *.rhai (repeatable).
+    #[arg(long = "plugins-dir", value_name = "DIR")]
+    plugins_dirs: Vec<PathBuf>,
+    /// A directory of handler scripts, *.rhai, that add URLs (repeatable).
+    #[arg(long = "handlers-dir", value_name = "DIR")]
+    handlers_dirs: Vec<PathBuf>,
 }
 
 /// Parses the command line and runs it.
@@ -74,6 +80,8 @@ pub async fn run() -> ExitCode {
                 database_url: cli.database.clone(),
                 log_format: args.log_format,
                 auto_approve: args.auto_approve.clone(),
+                plugins_directories: args.plugins_dirs.clone(),
+                handlers_directories: args.handlers_dirs.clone(),
             },
             "info,sqlx=warn",
         ),

@@ -5,14 +5,16 @@
 
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::{Html, IntoResponse, Response};
 use oauth2u_core::endpoints::authorize::{AuthorizationRequest, AuthorizeError};
+use oauth2u_core::hooks::{AuthorizationContext, AuthorizationDecision};
 use oauth2u_core::{OAuthError, Params};
 
 use super::AppState;
 use super::error::JsonError;
 use super::form::Form;
-use crate::ui::{error_page, interaction};
+use crate::ui::templates::page_headers;
+use crate::ui::{error_page, expired_form, interaction, session};
 
 pub(crate) async fn get_authorize(
     State(state): State<AppState>,
@@ -20,33 +22,112 @@ pub(crate) async fn get_authorize(
     RawQuery(query): RawQuery,
 ) -> Response {
     let params = Params::parse(query.unwrap_or_default().as_bytes());
-    authorize(&state, &headers, &params, StatusCode::FOUND).await
+    authorize(&state, &headers, &params, None, StatusCode::FOUND).await
 }
 
-/// RFC 6749 §3.1: the endpoint "MAY support the use of the HTTP POST method".
+/// RFC 6749 §3.1: the endpoint "MAY support the use of the HTTP POST method". With an
+/// `authorization_POST` plugin, a form posted to `/authorize?<request>` is the plugin's own.
 pub(crate) async fn post_authorize(
     State(state): State<AppState>,
     headers: HeaderMap,
+    RawQuery(query): RawQuery,
     form: Result<Form, JsonError>,
 ) -> Response {
-    match form {
-        // RFC 9700 §4.12: after a POST, redirect with 303 so the browser does not re-post.
-        Ok(Form(params)) => authorize(&state, &headers, &params, StatusCode::SEE_OTHER).await,
+    // RFC 9700 §4.12: after a POST, redirect with 303 so the browser does not re-post.
+    let status = StatusCode::SEE_OTHER;
+    match (form, query) {
+        (Ok(Form(fields)), Some(query)) if state.provider.hooks().handles_authorization_post() => {
+            let params = Params::parse(query.as_bytes());
+            authorize(&state, &headers, &params, Some(&fields), status).await
+        }
+        (Ok(Form(params)), _) => authorize(&state, &headers, &params, None, status).await,
         // The client is not known yet: tell the user, never redirect.
-        Err(JsonError(error)) => error_page(&state, &error),
+        (Err(JsonError(error)), _) => error_page(&state, &error),
     }
 }
 
-async fn authorize(state: &AppState, headers: &HeaderMap, params: &Params, status: StatusCode) -> Response {
+async fn authorize(
+    state: &AppState,
+    headers: &HeaderMap,
+    params: &Params,
+    form: Option<&Params>,
+    status: StatusCode,
+) -> Response {
     let request = match state.provider.validate_authorization(params).await {
         Ok(request) => request,
         Err(AuthorizeError::Page(error)) => return error_page(state, &error),
         Err(AuthorizeError::Redirect(location)) => return redirect(status, &location),
     };
-    match &state.settings.auto_approve {
-        Some(username) => auto_approve(state, &request, username, status).await,
-        None => interaction::interact(state, headers, &request, params, status).await,
+    let hooks = state.provider.hooks();
+    let hooked =
+        if form.is_some() { hooks.handles_authorization_post() } else { hooks.handles_authorization_get() };
+    if hooked {
+        return with_hooks(state, headers, &request, params, form, status).await;
     }
+    decide(state, headers, &request, params, status).await
+}
+
+/// Without a plugin's decision: the development switch, or the built-in pages.
+async fn decide(
+    state: &AppState,
+    headers: &HeaderMap,
+    request: &AuthorizationRequest,
+    params: &Params,
+    status: StatusCode,
+) -> Response {
+    match &state.settings.auto_approve {
+        Some(username) => auto_approve(state, request, username, status).await,
+        None => interaction::interact(state, headers, request, params, status).await,
+    }
+}
+
+/// The seed's `authorization_GET` / `authorization_POST` plugins decide.
+async fn with_hooks(
+    state: &AppState,
+    headers: &HeaderMap,
+    request: &AuthorizationRequest,
+    params: &Params,
+    form: Option<&Params>,
+    status: StatusCode,
+) -> Response {
+    // A session, so that a page the plugin renders can carry a CSRF token.
+    let (active, new) = match session::current(state, headers).await {
+        Ok(Some(active)) => (active, false),
+        Ok(None) => match session::start(state, None).await {
+            Ok(active) => (active, true),
+            Err(error) => return redirect(status, &state.provider.refuse(request, &error)),
+        },
+        Err(error) => return redirect(status, &state.provider.refuse(request, &error)),
+    };
+    if let Some(form) = form
+        && !active.csrf_matches(form.get("csrf_token").ok().flatten())
+    {
+        return expired_form(state);
+    }
+    let csrf_token = active.csrf_token();
+    let context = AuthorizationContext { request, params, form, csrf_token: &csrf_token };
+    let hooks = state.provider.hooks();
+    let decision = match form {
+        Some(_) => hooks.authorization_post(&context).await,
+        None => hooks.authorization_get(&context).await,
+    };
+    let mut response = match decision {
+        Ok(AuthorizationDecision::Continue) => decide(state, headers, request, params, status).await,
+        Ok(AuthorizationDecision::Grant { subject }) => {
+            interaction::approve(state, request, &subject, status).await
+        }
+        Ok(AuthorizationDecision::Refuse(error)) | Err(error) => {
+            redirect(status, &state.provider.refuse(request, &error))
+        }
+        Ok(AuthorizationDecision::Render { status, html }) => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+            (status, page_headers(), Html(html)).into_response()
+        }
+    };
+    if new && !response.headers().contains_key(header::SET_COOKIE) {
+        response.headers_mut().insert(header::SET_COOKIE, active.cookie(state));
+    }
+    response
 }
 
 /// The development switch: approve for one user without asking anyone.

@@ -14,6 +14,7 @@ mod login;
 mod logs;
 mod oauth2_crate;
 mod password;
+mod plugins;
 mod refresh_token;
 mod server;
 mod token_endpoint;

@@ -1,0 +1,194 @@
+//! The plugin host: [`Hooks`] implemented by the functions of the loaded scripts.
+
+use std::sync::Arc;
+
+use oauth2u_core::async_trait;
+use oauth2u_core::endpoints::authorize::ResponseType;
+use oauth2u_core::hooks::{AuthorizationContext, AuthorizationDecision, Hooks, TokenContext};
+use oauth2u_core::{ErrorCode, OAuthError, Params};
+use rhai::{Dynamic, Engine, Map};
+use serde_json::Value;
+
+use super::{Script, call};
+
+const AUTHORIZATION_GET: &str = "authorization_GET";
+const AUTHORIZATION_POST: &str = "authorization_POST";
+const VALIDATION: &str = "access_token_validation";
+const RESPONSE: &str = "access_token_response";
+
+/// Parameters never shown to a token hook.
+const SECRET_PARAMETERS: &[&str] =
+    &["client_secret", "code", "code_verifier", "refresh_token", "password", "client_assertion", "assertion"];
+
+/// The loaded plugin scripts.
+pub(crate) struct PluginHost {
+    engine: Arc<Engine>,
+    scripts: Vec<Script>,
+}
+
+impl PluginHost {
+    pub(crate) fn new(engine: Arc<Engine>, scripts: Vec<Script>) -> Self {
+        Self { engine, scripts }
+    }
+
+    fn with(&self, name: &str) -> impl Iterator<Item = &Script> {
+        self.scripts.iter().filter(move |script| script.defines(name, 1))
+    }
+
+    async fn decide(
+        &self,
+        name: &'static str,
+        context: &AuthorizationContext<'_>,
+    ) -> Result<AuthorizationDecision, OAuthError> {
+        for script in self.with(name) {
+            let decision = to_decision(call(&self.engine, script, name, authorization_map(context)).await?)?;
+            if decision != AuthorizationDecision::Continue {
+                return Ok(decision);
+            }
+        }
+        Ok(AuthorizationDecision::Continue)
+    }
+}
+
+#[async_trait]
+impl Hooks for PluginHost {
+    fn handles_authorization_get(&self) -> bool {
+        self.with(AUTHORIZATION_GET).next().is_some()
+    }
+
+    async fn authorization_get(
+        &self,
+        context: &AuthorizationContext<'_>,
+    ) -> Result<AuthorizationDecision, OAuthError> {
+        self.decide(AUTHORIZATION_GET, context).await
+    }
+
+    fn handles_authorization_post(&self) -> bool {
+        self.with(AUTHORIZATION_POST).next().is_some()
+    }
+
+    async fn authorization_post(
+        &self,
+        context: &AuthorizationContext<'_>,
+    ) -> Result<AuthorizationDecision, OAuthError> {
+        self.decide(AUTHORIZATION_POST, context).await
+    }
+
+    async fn access_token_validation(&self, context: &TokenContext<'_>) -> Result<(), OAuthError> {
+        for script in self.with(VALIDATION) {
+            let result = call(&self.engine, script, VALIDATION, token_map(context)).await?;
+            if let Some(map) = result.try_cast::<Map>() {
+                return Err(error_of(&map, "access_token_validation")?);
+            }
+        }
+        Ok(())
+    }
+
+    async fn access_token_response(&self, context: &TokenContext<'_>) -> serde_json::Map<String, Value> {
+        let mut fields = serde_json::Map::new();
+        for script in self.with(RESPONSE) {
+            // After commit the response cannot fail: a failing script adds nothing.
+            let added = match call(&self.engine, script, RESPONSE, token_map(context)).await {
+                Ok(value) if value.is_unit() => continue,
+                Ok(value) => rhai::serde::from_dynamic::<serde_json::Map<String, Value>>(&value),
+                Err(_) => continue,
+            };
+            match added {
+                Ok(added) => fields.extend(added),
+                Err(error) => {
+                    tracing::warn!(script = %script.path.display(), %error, "access_token_response must return a map")
+                }
+            }
+        }
+        fields
+    }
+}
+
+fn params_map(params: &Params, hide: &[&str]) -> Map {
+    params
+        .iter()
+        .filter(|(name, _)| !hide.contains(name))
+        .map(|(name, value)| (name.into(), Dynamic::from(value.to_owned())))
+        .collect()
+}
+
+/// What `authorization_GET` and `authorization_POST` receive as `request`.
+fn authorization_map(context: &AuthorizationContext<'_>) -> Dynamic {
+    let request = context.request;
+    let mut map = Map::new();
+    map.insert("client_id".into(), request.client.id.clone().into());
+    map.insert("client_name".into(), request.client.name.clone().into());
+    map.insert("redirect_uri".into(), request.redirect_uri.clone().into());
+    let response_type = match request.response_type {
+        ResponseType::Code => "code",
+        ResponseType::Token => "token",
+    };
+    map.insert("response_type".into(), response_type.into());
+    map.insert("scope".into(), request.scope.to_string().into());
+    map.insert("state".into(), request.state.clone().map_or(Dynamic::UNIT, Dynamic::from));
+    map.insert("params".into(), params_map(context.params, &[]).into());
+    map.insert("query".into(), context.params.to_query().into());
+    map.insert("csrf_token".into(), context.csrf_token.to_owned().into());
+    if let Some(form) = context.form {
+        map.insert("form".into(), params_map(form, &["csrf_token"]).into());
+    }
+    map.into()
+}
+
+/// What the token hooks receive: no secret parameter.
+fn token_map(context: &TokenContext<'_>) -> Dynamic {
+    let mut map = Map::new();
+    map.insert("client_id".into(), context.client.id.clone().into());
+    map.insert("grant_type".into(), context.grant_type.as_str().into());
+    map.insert("subject".into(), context.subject.map_or(Dynamic::UNIT, |subject| subject.to_owned().into()));
+    map.insert("scope".into(), context.scope.to_string().into());
+    map.insert("params".into(), params_map(context.params, SECRET_PARAMETERS).into());
+    map.into()
+}
+
+fn to_decision(value: Dynamic) -> Result<AuthorizationDecision, OAuthError> {
+    if value.is_unit() {
+        return Ok(AuthorizationDecision::Continue);
+    }
+    let Some(map) = value.try_cast::<Map>() else {
+        return Err(OAuthError::server_error("an authorization plugin returned neither a decision nor ()"));
+    };
+    let text = |name: &str| map.get(name).and_then(|value| value.clone().into_string().ok());
+    match text("decision").as_deref() {
+        Some("grant") => match text("subject") {
+            Some(subject) if !subject.is_empty() => Ok(AuthorizationDecision::Grant { subject }),
+            _ => Err(OAuthError::server_error("grant() needs a subject")),
+        },
+        Some("render") => Ok(AuthorizationDecision::Render {
+            status: map
+                .get("status")
+                .and_then(|status| status.as_int().ok())
+                .and_then(|s| u16::try_from(s).ok())
+                .unwrap_or(200),
+            html: text("html").unwrap_or_default(),
+        }),
+        Some("error") => {
+            let error = error_of(&map, "authorization")?;
+            if AuthorizationDecision::REDIRECT_ERRORS.contains(&error.code) {
+                Ok(AuthorizationDecision::Refuse(error))
+            } else {
+                Err(OAuthError::server_error(format!("a plugin may not answer {}", error.code.as_str())))
+            }
+        }
+        _ => Err(OAuthError::server_error("an authorization plugin returned an unknown decision")),
+    }
+}
+
+/// The error a script's `reject`/`redirect_error`/`deny` map stands for.
+fn error_of(map: &Map, hook: &str) -> Result<OAuthError, OAuthError> {
+    let text = |name: &str| map.get(name).and_then(|value| value.clone().into_string().ok());
+    let code = text("error").as_deref().and_then(ErrorCode::parse);
+    match code {
+        // 401 belongs to client authentication, which a hook does not do.
+        Some(code) if code != ErrorCode::InvalidClient => Ok(OAuthError {
+            code,
+            description: text("description").unwrap_or_else(|| format!("refused by {hook} plugin")).into(),
+        }),
+        _ => Err(OAuthError::server_error(format!("a {hook} plugin returned an unknown error code"))),
+    }
+}
