@@ -5,6 +5,7 @@ mod helpers;
 
 mod authorization_code;
 mod authorize;
+mod browser;
 mod cli;
 mod client_credentials;
 mod concurrency;
