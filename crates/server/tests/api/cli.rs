@@ -236,3 +236,27 @@ async fn a_user_subject_never_equals_a_client_id() {
     );
     assert_refused(&output, "taken");
 }
+
+#[tokio::test]
+async fn consents_are_listed_and_revoked_from_the_command_line() {
+    let app = TestApp::spawn_with(|settings| settings.auto_approve = None).await;
+    let client = app.confidential_client().await;
+    let mut browser = Browser::new(&app);
+    let login = browser.authorize(&client).await.text().await.unwrap();
+    let location =
+        browser.login(&login, USERNAME, PASSWORD).await.headers()["location"].to_str().unwrap().to_owned();
+    let consent = browser.get(&location).await.text().await.unwrap();
+    browser.consent(&consent, "allow", true).await;
+
+    let listed = oauth2u(&app.database_url, &["users", "consents", USERNAME], None);
+    let listed = String::from_utf8_lossy(&listed.stdout).into_owned();
+    assert!(listed.contains(&client.id) && listed.contains("read write"), "{listed}");
+    assert!(
+        oauth2u(&app.database_url, &["users", "revoke-consent", USERNAME, &client.id], None).status.success()
+    );
+    assert_refused(
+        &oauth2u(&app.database_url, &["users", "revoke-consent", USERNAME, &client.id], None),
+        "not consented",
+    );
+    assert_eq!(browser.authorize(&client).await.status(), 200, "asked again");
+}

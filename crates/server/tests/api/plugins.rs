@@ -190,3 +190,65 @@ async fn the_seeds_login_window_example_signs_a_user_in() {
         Some(app.subject.as_str())
     );
 }
+
+#[tokio::test]
+async fn authorization_get_can_answer_the_seeds_redirect_errors() {
+    let dir = scripts(&[(
+        "errors.rhai",
+        r#"fn authorization_GET(request) {
+            if request.scope == "write" { return redirect_error("invalid_scope", "write is for staff"); }
+            if request.scope == "read" { return redirect_error("invalid_grant", "not a redirect error"); }
+        }"#,
+    )]);
+    let app = with_plugins(dir.path()).await;
+    let client = app.confidential_client().await;
+    let ask = |scope: &'static str| {
+        [("response_type", "code"), ("client_id", client.id.as_str()), ("scope", scope), ("state", "s1")]
+    };
+    let params = redirect_params(&app.get_authorize(&ask("write")).await);
+    assert_eq!(
+        (params["error"].as_str(), params["error_description"].as_str()),
+        ("invalid_scope", "write is for staff")
+    );
+    assert_eq!(
+        redirect_params(&app.get_authorize(&ask("read")).await)["error"],
+        "server_error",
+        "only the redirect errors are allowed"
+    );
+}
+
+/// Library users implement `Hooks` in Rust.
+struct OnlyOnWeekdays;
+
+#[oauth2u::core::async_trait]
+impl oauth2u::core::Hooks for OnlyOnWeekdays {
+    async fn access_token_validation(
+        &self,
+        context: &oauth2u::core::hooks::TokenContext<'_>,
+    ) -> Result<(), oauth2u::core::OAuthError> {
+        match context.params.get("day")? {
+            Some("sunday") => Err(oauth2u::core::OAuthError::invalid_request("closed on sundays")),
+            _ => Ok(()),
+        }
+    }
+}
+
+#[tokio::test]
+async fn rust_hooks_run_beside_script_plugins() {
+    let dir = examples("plugins");
+    let app = TestApp::spawn_full(
+        move |settings| settings.plugins_directories = vec![dir],
+        |builder| builder.hooks(std::sync::Arc::new(OnlyOnWeekdays)),
+    )
+    .await;
+    let client = app.service_client().await;
+    let sunday = app.token(&client, &[("grant_type", "client_credentials"), ("day", "sunday")]).await;
+    assert_error(sunday, 400, "invalid_request").await;
+    let monday: Value = app
+        .token(&client, &[("grant_type", "client_credentials"), ("day", "monday")])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(monday["issued_by"], "oauth2u example plugin", "the script's hook ran too");
+}

@@ -2,6 +2,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -59,6 +60,8 @@ fn the_binary_layers_its_settings_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let config = dir.path().join("oauth2u.toml");
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/handlers");
+    let plugins = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/plugins");
     std::fs::write(
         &config,
         "port = 1\nissuer = \"https://from-file.example\"\n[lifetimes]\naccess_token = \"5m\"\n",
@@ -67,6 +70,7 @@ fn the_binary_layers_its_settings_and_stops_on_sigterm() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_oauth2u"))
         .current_dir(dir.path())
         .args(["serve", "--config", config.to_str().unwrap(), "--port", &port.to_string()])
+        .args(["--handlers-dir", examples.to_str().unwrap(), "--plugins-dir", plugins.to_str().unwrap()])
         .env("OAUTH2U_ISSUER", "https://from-env.example")
         .env("OAUTH2U_LOG_FORMAT", "json")
         .env_remove("RUST_LOG")
@@ -89,11 +93,15 @@ fn the_binary_layers_its_settings_and_stops_on_sigterm() {
     );
     assert!(dir.path().join("oauth2u.db").exists(), "the default database is created");
 
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    stream.write_all(b"GET /health/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
-    let mut reply = String::new();
-    stream.read_to_string(&mut reply).unwrap();
-    assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+    let get = |path: &str| {
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        write!(stream, "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+        let mut reply = String::new();
+        stream.read_to_string(&mut reply).unwrap();
+        reply
+    };
+    assert!(get("/health/live").starts_with("HTTP/1.1 200"));
+    assert!(get("/my/custom/url").ends_with("hello world"), "--handlers-dir is loaded");
 
     let rest = std::thread::spawn(move || {
         let mut rest = String::new();
