@@ -170,12 +170,12 @@ impl Server {
         let local_addr = listener.local_addr()?;
         let templates = Arc::new(Templates::load(settings.templates_dir.as_deref()).map_err(Error::Config)?);
         let settings = Arc::new(settings);
-        let mut router =
-            http::router(AppState { provider: provider.clone(), settings: settings.clone(), templates });
-        router = router.merge(handler_routes);
-        if let Some(routes) = routes {
-            router = router.merge(routes);
-        }
+        let extra = match routes {
+            Some(routes) => handler_routes.merge(routes),
+            None => handler_routes,
+        };
+        let state = AppState { provider: provider.clone(), settings: settings.clone(), templates };
+        let router = http::router(state, extra);
         Ok(BoundServer { listener, local_addr, router, provider, settings })
     }
 }

@@ -36,8 +36,9 @@ pub(crate) struct AppState {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ClientAddr(pub SocketAddr);
 
-/// The application's routes, with limits, timeouts and request logging.
-pub(crate) fn router(state: AppState) -> Router {
+/// The application's routes, with `extra` routes (handler scripts, an embedder's own)
+/// beside them, all under the same limits, timeouts, panic guard and request logging.
+pub(crate) fn router(state: AppState, extra: Router) -> Router {
     let limits = state.settings.limits;
     let token = post(token::post_token).fallback(error::method_not_allowed).layer(cors::token_cors(&state));
     Router::new()
@@ -49,6 +50,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .merge(ui::routes())
         .fallback(ui::not_found)
         .with_state(state.clone())
+        .merge(extra)
         // A bug must never take the process down; the person sees a friendly page.
         .layer(CatchPanicLayer::custom(move |_| {
             ui::error_page(&state, &oauth2u_core::OAuthError::server_error("a request handler panicked"))

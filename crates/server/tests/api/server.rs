@@ -117,6 +117,41 @@ fn the_binary_layers_its_settings_and_stops_on_sigterm() {
 }
 
 #[tokio::test]
+async fn a_panicking_route_gets_a_friendly_500_and_the_server_goes_on() {
+    let app = TestApp::spawn_full(
+        |_| {},
+        |builder| {
+            builder.merge(axum::Router::new().route(
+                "/boom",
+                get(|| async {
+                    let nothing: Option<&str> = None;
+                    nothing.expect("a bug")
+                }),
+            ))
+        },
+    )
+    .await;
+    let response = app.http.get(app.url("/boom")).send().await.unwrap();
+    assert_eq!(response.status(), 500);
+    assert_eq!(response.headers()["x-frame-options"], "DENY");
+    assert!(response.text().await.unwrap().contains("Something went wrong"));
+    assert_eq!(app.http.get(app.url("/health/live")).send().await.unwrap().status(), 200);
+}
+
+#[tokio::test]
+async fn the_session_cookie_is_secure_when_the_issuer_is_https() {
+    let app = TestApp::spawn_with(|settings| {
+        settings.auto_approve = None;
+        settings.issuer = Some("https://auth.example.com".into());
+    })
+    .await;
+    let client = app.confidential_client().await;
+    let page = app.request_code(&client).await;
+    let cookie = page.headers()["set-cookie"].to_str().unwrap();
+    assert!(cookie.contains("; Secure") && cookie.contains("HttpOnly"), "{cookie}");
+}
+
+#[tokio::test]
 async fn a_client_that_trickles_its_body_gets_408() {
     let app =
         TestApp::spawn_with(|settings| settings.limits.request_timeout = Duration::from_millis(300)).await;
