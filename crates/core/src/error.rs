@@ -22,6 +22,10 @@ pub enum ErrorCode {
     InvalidScope,
     /// The resource owner or the server denied the request.
     AccessDenied,
+    /// RFC 8707 §2: a `resource` that is invalid, unknown, or not this client's to ask for.
+    InvalidTarget,
+    /// RFC 7009 §2.2.1: the server cannot revoke this type of token.
+    UnsupportedTokenType,
     /// The request body is larger than the configured limit: `invalid_request` with 413.
     RequestTooLarge,
     /// An unexpected fault; its cause is logged, never shown.
@@ -42,6 +46,8 @@ impl ErrorCode {
             Self::UnsupportedResponseType => "unsupported_response_type",
             Self::InvalidScope => "invalid_scope",
             Self::AccessDenied => "access_denied",
+            Self::InvalidTarget => "invalid_target",
+            Self::UnsupportedTokenType => "unsupported_token_type",
             Self::ServerError => "server_error",
             Self::TemporarilyUnavailable => "temporarily_unavailable",
         }
@@ -49,7 +55,9 @@ impl ErrorCode {
 
     /// From the code on the wire (`invalid_request` gives [`ErrorCode::InvalidRequest`]).
     pub fn parse(code: &str) -> Option<Self> {
-        const ALL: [ErrorCode; 10] = [
+        const ALL: [ErrorCode; 12] = [
+            ErrorCode::InvalidTarget,
+            ErrorCode::UnsupportedTokenType,
             ErrorCode::InvalidRequest,
             ErrorCode::InvalidClient,
             ErrorCode::InvalidGrant,
@@ -108,6 +116,8 @@ constructors! {
     unsupported_response_type => UnsupportedResponseType,
     invalid_scope => InvalidScope,
     access_denied => AccessDenied,
+    invalid_target => InvalidTarget,
+    unsupported_token_type => UnsupportedTokenType,
     request_too_large => RequestTooLarge,
     temporarily_unavailable => TemporarilyUnavailable,
 }

@@ -19,6 +19,7 @@ pub mod password;
 pub mod pkce;
 pub mod provider;
 pub mod redirect_uri;
+pub mod resource;
 pub mod scope;
 pub mod secret;
 pub mod store;

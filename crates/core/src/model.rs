@@ -86,6 +86,11 @@ pub struct Client {
     pub default_scopes: Option<ScopeSet>,
     /// Browser origins allowed to call the token endpoint (CORS).
     pub allowed_origins: Vec<String>,
+    /// For a resource server (an API): the URI it is known by, a valid `resource` value
+    /// and the audience whose tokens it may introspect.
+    pub resource_server: Option<String>,
+    /// The resources (RFC 8707) this client may ask tokens for.
+    pub resources: Vec<String>,
     /// Overrides the server's access token lifetime.
     pub access_token_lifetime: Option<Duration>,
     /// Overrides the server's refresh token lifetime.
@@ -145,6 +150,8 @@ pub struct AuthorizationCode {
     pub scope: ScopeSet,
     /// The PKCE challenge, if one was sent.
     pub challenge: Option<CodeChallenge>,
+    /// The resources (RFC 8707) authorized.
+    pub resources: Vec<String>,
     /// When it was issued.
     pub issued_at: UnixTime,
     /// When it expires.
@@ -187,6 +194,8 @@ pub struct TokenRecord {
     pub subject: Option<String>,
     /// The scope.
     pub scope: ScopeSet,
+    /// The audience: the resources it is for (RFC 8707).
+    pub audience: Vec<String>,
     /// When it was issued.
     pub issued_at: UnixTime,
     /// When it expires.
@@ -220,6 +229,8 @@ pub struct NewToken {
     pub hash: SecretHash,
     /// Its scope.
     pub scope: ScopeSet,
+    /// Its audience (for a refresh token: every resource the grant covers).
+    pub audience: Vec<String>,
     /// When it expires.
     pub expires_at: UnixTime,
 }

@@ -133,6 +133,8 @@ pub trait TokenStore: Send + Sync {
         now: UnixTime,
         issuance: &Issuance,
     ) -> Result<Rotation, StoreError>;
+    /// Revokes one token.
+    async fn revoke_token(&self, hash: &SecretHash, now: UnixTime) -> Result<(), StoreError>;
     /// Revokes every token of a grant (family); returns how many were live.
     async fn revoke_grant(&self, grant_id: &str, now: UnixTime) -> Result<u64, StoreError>;
 }

@@ -14,8 +14,8 @@ impl CodeStore for SqliteStore {
     async fn insert_code(&self, code: &AuthorizationCode) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO authorization_codes (hash, grant_id, client_id, subject, redirect_uri, scope,
-                code_challenge, code_challenge_method, issued_at, expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                code_challenge, code_challenge_method, issued_at, expires_at, resources)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .bind(code.hash.as_bytes().to_vec())
         .bind(&code.grant_id)
@@ -27,6 +27,7 @@ impl CodeStore for SqliteStore {
         .bind(code.challenge.as_ref().map(|c| c.method.as_str()))
         .bind(code.issued_at)
         .bind(code.expires_at)
+        .bind(crate::rows::to_json_list(&code.resources))
         .execute(&self.pool)
         .await
         .map_err(map_error)?;

@@ -11,8 +11,8 @@ use sqlx::{Sqlite, Transaction};
 use crate::{SqliteStore, map_error, rows};
 
 const INSERT: &str = "INSERT INTO tokens (hash, kind, grant_id, client_id, subject, scope, issued_at,
-        expires_at, grant_expires_at, paired_refresh)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+        expires_at, grant_expires_at, paired_refresh, audience)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
 
 /// Stores the tokens of one response inside a transaction.
 pub(crate) async fn insert(
@@ -36,6 +36,7 @@ pub(crate) async fn insert(
             .bind(token.expires_at)
             .bind(family_end)
             .bind(paired)
+            .bind(crate::rows::to_json_list(&token.audience))
             .execute(&mut **tx)
             .await
             .map_err(map_error)?;
@@ -134,6 +135,16 @@ impl TokenStore for SqliteStore {
         insert(&mut tx, issuance).await?;
         tx.commit().await.map_err(map_error)?;
         Ok(Rotation::Rotated)
+    }
+
+    async fn revoke_token(&self, hash: &SecretHash, now: UnixTime) -> Result<(), StoreError> {
+        sqlx::query("UPDATE tokens SET revoked_at = $2 WHERE hash = $1 AND revoked_at IS NULL")
+            .bind(hash.as_bytes().to_vec())
+            .bind(now)
+            .execute(&self.pool)
+            .await
+            .map_err(map_error)?;
+        Ok(())
     }
 
     async fn revoke_grant(&self, grant_id: &str, now: UnixTime) -> Result<u64, StoreError> {

@@ -31,6 +31,10 @@ pub struct ClientSpec {
     pub default_scopes: Option<String>,
     /// Browser origins allowed to call the token endpoint.
     pub allowed_origins: Option<Vec<String>>,
+    /// For an API: the URI it is known by (a `resource` value and an audience).
+    pub resource_server: Option<String>,
+    /// Resources (RFC 8707) the client may ask tokens for.
+    pub resources: Option<Vec<String>>,
     /// Access token lifetime override.
     pub access_token_lifetime: Option<Duration>,
     /// Refresh token lifetime override.
@@ -67,6 +71,8 @@ pub async fn register_client(
         scopes: ScopeSet::empty(),
         default_scopes: None,
         allowed_origins: Vec::new(),
+        resource_server: None,
+        resources: Vec::new(),
         access_token_lifetime: None,
         refresh_token_lifetime: None,
         created_at: now,
@@ -171,6 +177,16 @@ fn apply(mut client: Client, spec: ClientSpec) -> Result<Client, AdminError> {
     if let Some(origins) = spec.allowed_origins {
         client.allowed_origins =
             origins.iter().map(|origin| check_origin(origin)).collect::<Result<_, _>>()?;
+    }
+    if let Some(uri) = spec.resource_server {
+        crate::resource::check_uri(&uri).map_err(|error| invalid(error.description.into_owned()))?;
+        client.resource_server = Some(uri);
+    }
+    if let Some(resources) = spec.resources {
+        for uri in &resources {
+            crate::resource::check_uri(uri).map_err(|error| invalid(error.description.into_owned()))?;
+        }
+        client.resources = resources;
     }
     if spec.access_token_lifetime.is_some() {
         client.access_token_lifetime = spec.access_token_lifetime;

@@ -13,6 +13,7 @@ use crate::model::{AuthorizationCode, Client, GrantType};
 use crate::params::Params;
 use crate::pkce::CodeChallenge;
 use crate::provider::Provider;
+use crate::resource::requested_resources;
 use crate::scope::ScopeSet;
 use crate::secret::{Secret, SecretKind, random_string};
 
@@ -51,6 +52,8 @@ pub struct AuthorizationRequest {
     pub state: Option<String>,
     /// The PKCE challenge.
     pub challenge: Option<CodeChallenge>,
+    /// The resources (RFC 8707) asked for.
+    pub resources: Vec<String>,
 }
 
 /// How an authorization request fails.
@@ -115,6 +118,7 @@ impl Provider {
         let response_type =
             self.response_type(&client, params.require("response_type").map_err(fail)?).map_err(fail)?;
         let scope = self.requested_scope(&client, params.get("scope").map_err(fail)?).map_err(fail)?;
+        let resources = requested_resources(&client, params).map_err(fail)?;
         let challenge = match response_type {
             ResponseType::Code => self.challenge(&client, params).map_err(fail)?,
             ResponseType::Token => None,
@@ -127,6 +131,7 @@ impl Provider {
             response_type,
             scope,
             challenge,
+            resources,
         })
     }
 
@@ -201,6 +206,7 @@ impl Provider {
                 redirect_uri: request.redirect_uri_sent.then(|| request.redirect_uri.clone()),
                 scope: request.scope.clone(),
                 challenge: request.challenge.clone(),
+                resources: request.resources.clone(),
                 issued_at: now,
                 expires_at: now + seconds(self.config.lifetimes.authorization_code),
                 consumed_at: None,
@@ -216,7 +222,8 @@ impl Provider {
         request: &AuthorizationRequest,
         subject: &str,
     ) -> Result<String, OAuthError> {
-        let response = issue_implicit(self, &request.client, subject, &request.scope).await?;
+        let response =
+            issue_implicit(self, &request.client, subject, &request.scope, request.resources.clone()).await?;
         let mut fields = vec![
             ("access_token", response.access_token.expose().to_owned()),
             ("token_type", "Bearer".to_owned()),

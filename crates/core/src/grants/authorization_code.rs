@@ -13,7 +13,8 @@ use crate::secret::Secret;
 use crate::store::Redemption;
 
 use super::TokenResponse;
-use super::issue::Mint;
+use super::issue::{Mint, RefreshMint};
+use crate::resource::narrowed_resources;
 
 impl Provider {
     pub(super) async fn exchange_code(
@@ -53,6 +54,8 @@ impl Provider {
             }
             (None, None) => {}
         }
+        // RFC 8707 §2.2: the resources stay within what was authorized.
+        let audience = narrowed_resources(params, &stored.resources)?;
         self.validate_with_hooks(
             client,
             GrantType::AuthorizationCode,
@@ -62,13 +65,17 @@ impl Provider {
         )
         .await?;
 
-        let refresh =
-            self.issues_refresh_token(client).then(|| (stored.scope.clone(), self.new_family_end()));
+        let refresh = self.issues_refresh_token(client).then(|| RefreshMint {
+            scope: stored.scope.clone(),
+            audience: stored.resources.clone(),
+            family_end: self.new_family_end(),
+        });
         let minted = self.mint(Mint {
             client,
             subject: Some(&stored.subject),
             grant_id: stored.grant_id.clone(),
             scope: stored.scope.clone(),
+            audience,
             refresh,
         })?;
         match self.store.redeem_code(&hash, self.now(), &minted.issuance).await? {

@@ -5,6 +5,7 @@ use crate::error::OAuthError;
 use crate::model::{Client, GrantType};
 use crate::params::Params;
 use crate::provider::Provider;
+use crate::resource::requested_resources;
 use crate::scope::ScopeSet;
 
 use super::TokenResponse;
@@ -18,12 +19,14 @@ impl Provider {
         scope: Option<&str>,
     ) -> Result<(TokenResponse, Option<String>, ScopeSet), OAuthError> {
         let scope = self.requested_scope(client, scope)?;
+        let audience = requested_resources(client, params)?;
         self.validate_with_hooks(client, GrantType::ClientCredentials, None, &scope, params).await?;
         let minted = self.mint(Mint {
             client,
             subject: None,
             grant_id: new_grant_id()?,
             scope: scope.clone(),
+            audience,
             refresh: None,
         })?;
         self.store.insert_tokens(&minted.issuance).await?;

@@ -62,8 +62,18 @@ pub(crate) struct Mint<'a> {
     pub grant_id: String,
     /// The access token's scope.
     pub scope: ScopeSet,
-    /// The refresh token's scope and the family's absolute end, or `None` for no refresh token.
-    pub refresh: Option<(ScopeSet, UnixTime)>,
+    /// The access token's audience.
+    pub audience: Vec<String>,
+    /// The refresh token, or `None` for none.
+    pub refresh: Option<RefreshMint>,
+}
+
+/// What a refresh token covers: the whole grant, however narrow its access tokens.
+pub(crate) struct RefreshMint {
+    pub scope: ScopeSet,
+    pub audience: Vec<String>,
+    /// The family's absolute end.
+    pub family_end: UnixTime,
 }
 
 impl Provider {
@@ -87,15 +97,17 @@ impl Provider {
         let access = NewToken {
             hash: access_token.hash(),
             scope: mint.scope.clone(),
+            audience: mint.audience,
             expires_at: now + access_lifetime,
         };
         let (refresh_token, refresh) = match mint.refresh {
-            Some((scope, family_end)) => {
+            Some(RefreshMint { scope, audience, family_end }) => {
                 let lifetime = seconds(mint.client.refresh_token_lifetime.unwrap_or(lifetimes.refresh_token));
                 let token = Secret::generate(SecretKind::RefreshToken)?;
                 let stored = NewToken {
                     hash: token.hash(),
                     scope,
+                    audience,
                     // A refresh token never outlives its family.
                     expires_at: (now + lifetime).min(family_end),
                 };

@@ -182,12 +182,14 @@ pub(crate) async fn issue_implicit(
     client: &Client,
     subject: &str,
     scope: &ScopeSet,
+    audience: Vec<String>,
 ) -> Result<TokenResponse, OAuthError> {
     let minted = provider.mint(issue::Mint {
         client,
         subject: Some(subject),
         grant_id: issue::new_grant_id()?,
         scope: scope.clone(),
+        audience,
         refresh: None,
     })?;
     provider.store.insert_tokens(&minted.issuance).await?;

@@ -5,10 +5,11 @@ use crate::error::OAuthError;
 use crate::model::{Client, GrantType};
 use crate::params::Params;
 use crate::provider::Provider;
+use crate::resource::requested_resources;
 use crate::scope::ScopeSet;
 
 use super::TokenResponse;
-use super::issue::{Mint, new_grant_id};
+use super::issue::{Mint, RefreshMint, new_grant_id};
 
 impl Provider {
     pub(super) async fn password(
@@ -20,6 +21,7 @@ impl Provider {
         scope: Option<&str>,
     ) -> Result<(TokenResponse, Option<String>, ScopeSet), OAuthError> {
         let scope = self.requested_scope(client, scope)?;
+        let audience = requested_resources(client, params)?;
         // §5.2 invalid_grant: "the provided authorization grant (e.g., ... resource owner credentials) is invalid".
         let user = self
             .authenticate_user(username, password)
@@ -27,12 +29,17 @@ impl Provider {
             .ok_or_else(|| OAuthError::invalid_grant("invalid username or password"))?;
 
         self.validate_with_hooks(client, GrantType::Password, Some(&user.subject), &scope, params).await?;
-        let refresh = self.issues_refresh_token(client).then(|| (scope.clone(), self.new_family_end()));
+        let refresh = self.issues_refresh_token(client).then(|| RefreshMint {
+            scope: scope.clone(),
+            audience: audience.clone(),
+            family_end: self.new_family_end(),
+        });
         let minted = self.mint(Mint {
             client,
             subject: Some(&user.subject),
             grant_id: new_grant_id()?,
             scope: scope.clone(),
+            audience,
             refresh,
         })?;
         self.store.insert_tokens(&minted.issuance).await?;

@@ -15,7 +15,8 @@ use crate::secret::{Secret, SecretHash};
 use crate::store::Rotation;
 
 use super::TokenResponse;
-use super::issue::Mint;
+use super::issue::{Mint, RefreshMint};
+use crate::resource::narrowed_resources;
 
 impl Provider {
     pub(super) async fn refresh(
@@ -57,6 +58,8 @@ impl Provider {
                 requested
             }
         };
+        // RFC 8707 §2.2: within what the grant covers.
+        let audience = narrowed_resources(params, &stored.audience)?;
         let subject = stored.subject.as_deref();
         self.validate_with_hooks(client, GrantType::RefreshToken, subject, &access_scope, params).await?;
 
@@ -65,7 +68,12 @@ impl Provider {
             subject,
             grant_id: stored.grant_id.clone(),
             scope: access_scope.clone(),
-            refresh: Some((stored.scope.clone(), family_end)),
+            audience,
+            refresh: Some(RefreshMint {
+                scope: stored.scope.clone(),
+                audience: stored.audience.clone(),
+                family_end,
+            }),
         })?;
         let rotation = match retry_of {
             None => self.store.rotate_refresh_token(&hash, now, &minted.issuance).await?,

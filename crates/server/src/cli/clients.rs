@@ -88,6 +88,13 @@ pub(super) struct ClientOptions {
     /// A browser origin allowed to call the token endpoint (CORS), e.g. https://app.example.com (repeatable).
     #[arg(long = "allowed-origin", value_name = "ORIGIN")]
     allowed_origins: Vec<String>,
+    /// For an API: the URI it is known by; it becomes a valid `resource` value, and this client
+    /// may introspect the tokens issued for it.
+    #[arg(long, value_name = "URI")]
+    resource_server: Option<String>,
+    /// A resource (RFC 8707) this client may ask tokens for (repeatable).
+    #[arg(long = "resource", value_name = "URI")]
+    resources: Vec<String>,
     /// Access token lifetime for this client, e.g. 15m (default: the server's).
     #[arg(long, value_parser = humantime::parse_duration, value_name = "DURATION")]
     access_token_lifetime: Option<Duration>,
@@ -121,6 +128,8 @@ impl ClientOptions {
             scopes: self.scopes,
             default_scopes: self.default_scopes,
             allowed_origins: list(self.allowed_origins),
+            resource_server: self.resource_server,
+            resources: list(self.resources),
             access_token_lifetime: self.access_token_lifetime,
             refresh_token_lifetime: self.refresh_token_lifetime,
         }
@@ -198,6 +207,8 @@ fn print_client(client: &Client, secret: Option<&str>, json: bool) {
         "scopes",
         "default_scopes",
         "allowed_origins",
+        "resource_server",
+        "resources",
         "access_token_lifetime",
         "refresh_token_lifetime",
         "secret_overlap_until",
@@ -230,6 +241,8 @@ fn describe(client: &Client) -> Value {
         "scopes": client.scopes.to_string(),
         "default_scopes": client.default_scope().to_string(),
         "allowed_origins": client.allowed_origins,
+        "resource_server": client.resource_server,
+        "resources": client.resources,
         "access_token_lifetime": seconds(client.access_token_lifetime),
         "refresh_token_lifetime": seconds(client.refresh_token_lifetime),
         "secret_overlap_until": client.previous_secret.map(|(_, until)| until),

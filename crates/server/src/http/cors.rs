@@ -1,12 +1,13 @@
-//! CORS on the token endpoint for browser clients, limited to the origins clients
-//! registered (`--allowed-origin`). Never on `/authorize`, which is navigated to, not fetched.
+//! CORS for browser clients on the endpoints they fetch (token, revocation, metadata),
+//! limited to the origins clients registered (`--allowed-origin`). Never on `/authorize`,
+//! which is navigated to, not fetched.
 
 use axum::http::{HeaderValue, Method, header};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use super::AppState;
 
-pub(crate) fn token_cors(state: &AppState) -> CorsLayer {
+pub(crate) fn registered_origins(state: &AppState) -> CorsLayer {
     let store = state.provider.store().clone();
     CorsLayer::new()
         .allow_origin(AllowOrigin::async_predicate(move |origin: HeaderValue, _| {
@@ -18,6 +19,6 @@ pub(crate) fn token_cors(state: &AppState) -> CorsLayer {
                 }
             }
         }))
-        .allow_methods([Method::POST])
+        .allow_methods([Method::GET, Method::POST])
         .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
 }

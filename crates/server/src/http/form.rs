@@ -3,7 +3,7 @@
 //! the framework's plain-text 415 or 422.
 
 use axum::extract::{FromRequest, Request};
-use axum::http::header;
+use axum::http::{HeaderMap, header};
 use http_body_util::LengthLimitError;
 use oauth2u_core::{OAuthError, Params};
 
@@ -39,4 +39,16 @@ async fn read_form(request: Request, state: &AppState) -> Result<Params, OAuthEr
         })?;
         Ok(Params::parse(&bytes))
     }
+}
+
+/// The `Authorization` header, if any; a repeated or unreadable one is `invalid_client`.
+pub(crate) fn authorization_header(headers: &HeaderMap) -> Result<Option<&str>, OAuthError> {
+    let mut values = headers.get_all(header::AUTHORIZATION).iter();
+    let Some(value) = values.next() else {
+        return Ok(None);
+    };
+    if values.next().is_some() {
+        return Err(OAuthError::invalid_client("more than one Authorization header"));
+    }
+    value.to_str().map(Some).map_err(|_| OAuthError::invalid_client("malformed Authorization header"))
 }

@@ -6,6 +6,9 @@ mod cors;
 pub(crate) mod error;
 pub(crate) mod form;
 mod health;
+mod introspect;
+mod metadata;
+mod revoke;
 mod token;
 
 use std::net::SocketAddr;
@@ -24,6 +27,17 @@ use tracing::Level;
 use crate::config::Settings;
 use crate::ui::{self, templates::Templates};
 
+/// The paths of the endpoints, shared by the router and the metadata document.
+pub(crate) mod paths {
+    pub const AUTHORIZE: &str = "/authorize";
+    pub const TOKEN: &str = "/token";
+    /// The seed's path for the token endpoint.
+    pub const ACCESS_TOKEN: &str = "/access-token";
+    pub const REVOKE: &str = "/revoke";
+    pub const INTROSPECT: &str = "/introspect";
+    pub const METADATA: &str = "/.well-known/oauth-authorization-server";
+}
+
 /// What every handler can reach.
 #[derive(Clone)]
 pub(crate) struct AppState {
@@ -40,12 +54,27 @@ pub(crate) struct ClientAddr(pub SocketAddr);
 /// beside them, all under the same limits, timeouts, panic guard and request logging.
 pub(crate) fn router(state: AppState, extra: Router) -> Router {
     let limits = state.settings.limits;
-    let token = post(token::post_token).fallback(error::method_not_allowed).layer(cors::token_cors(&state));
-    Router::new()
-        .route("/authorize", get(authorize::get_authorize).post(authorize::post_authorize))
-        .route("/token", token.clone())
-        // The seed's path for the token endpoint.
-        .route("/access-token", token)
+    let token =
+        post(token::post_token).fallback(error::method_not_allowed).layer(cors::registered_origins(&state));
+    let revoke =
+        post(revoke::post_revoke).fallback(error::method_not_allowed).layer(cors::registered_origins(&state));
+    let introspect = post(introspect::post_introspect).fallback(error::method_not_allowed);
+    let metadata = get(metadata::get_metadata).layer(cors::registered_origins(&state));
+    // RFC 8414 §3: an issuer with a path has its metadata under that path too.
+    let issuer_path = url::Url::parse(&state.settings.issuer())
+        .map(|issuer| issuer.path().trim_end_matches('/').to_owned())
+        .unwrap_or_default();
+    let mut router = Router::new();
+    if !issuer_path.is_empty() {
+        router = router.route(&format!("{}{issuer_path}", paths::METADATA), metadata.clone());
+    }
+    router
+        .route(paths::AUTHORIZE, get(authorize::get_authorize).post(authorize::post_authorize))
+        .route(paths::TOKEN, token.clone())
+        .route(paths::ACCESS_TOKEN, token)
+        .route(paths::REVOKE, revoke)
+        .route(paths::INTROSPECT, introspect)
+        .route(paths::METADATA, metadata)
         .route("/health/live", get(health::get_live))
         .merge(ui::routes())
         .fallback(ui::not_found)

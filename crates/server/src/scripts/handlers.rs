@@ -16,18 +16,27 @@ use oauth2u_core::Params;
 use rhai::{CallFnOptions, Dynamic, Engine, Map, Scope};
 
 use super::Script;
+use crate::http::paths;
 
 /// Paths the server serves itself; a handler may not take them.
 const RESERVED: &[&str] = &[
-    "/authorize",
-    "/token",
-    "/access-token",
+    paths::AUTHORIZE,
+    paths::TOKEN,
+    paths::ACCESS_TOKEN,
+    paths::REVOKE,
+    paths::INTROSPECT,
+    paths::METADATA,
     "/login",
     "/consent",
     "/logout",
     "/health/live",
     "/assets/style.css",
 ];
+
+/// A plain path: no route parameters or wildcards, which the router would interpret.
+fn is_plain_path(path: &str) -> bool {
+    path.starts_with('/') && path.bytes().all(|b| b.is_ascii_alphanumeric() || b"/._~-".contains(&b))
+}
 
 /// The routes the handler scripts register.
 pub(crate) fn routes<S: Clone + Send + Sync + 'static>(
@@ -59,7 +68,7 @@ pub(crate) fn routes<S: Clone + Send + Sync + 'static>(
             };
             let method = Method::from_bytes(method.to_uppercase().as_bytes())
                 .map_err(|_| format!("{}: unknown method {method}", script.path.display()))?;
-            if !path.starts_with('/')
+            if !is_plain_path(&path)
                 || RESERVED.contains(&path.as_str())
                 || !taken.insert((method.clone(), path.clone()))
             {

@@ -1,0 +1,75 @@
+//! RFC 7662 — Token Introspection.
+//!
+//! Only authenticated confidential clients may ask (§2.1). A caller sees the tokens issued
+//! to itself, and a resource server those whose audience includes it; for anything else —
+//! unknown, expired, revoked, not the caller's — the answer is `{"active": false}` and
+//! nothing more (§2.2).
+
+use serde_json::{Map, Value, json};
+
+use crate::error::OAuthError;
+use crate::model::{Client, TokenKind, TokenRecord};
+use crate::params::Params;
+use crate::provider::Provider;
+use crate::secret::Secret;
+
+impl Provider {
+    /// The introspection endpoint's JSON answer.
+    pub async fn introspect(
+        &self,
+        params: &Params,
+        authorization: Option<&str>,
+    ) -> Result<Value, OAuthError> {
+        params.reject_repeated()?;
+        let client = self.authenticate_client(params, authorization).await?;
+        if client.public {
+            return Err(OAuthError::invalid_client(
+                "introspection needs an authenticated confidential client",
+            ));
+        }
+        let token = params.require("token")?;
+        let record = self.store.token(&Secret::from_client(token).hash()).await?;
+        match record {
+            Some(record) if record.is_active(self.now()) && may_see(&client, &record) => {
+                self.describe(&record).await
+            }
+            _ => Ok(json!({ "active": false })),
+        }
+    }
+
+    async fn describe(&self, record: &TokenRecord) -> Result<Value, OAuthError> {
+        let mut body = Map::new();
+        body.insert("active".into(), json!(true));
+        if !record.scope.is_empty() {
+            body.insert("scope".into(), json!(record.scope.to_string()));
+        }
+        body.insert("client_id".into(), json!(record.client_id));
+        if let Some(subject) = &record.subject {
+            if let Some(user) = self.store.user_by_subject(subject).await? {
+                body.insert("username".into(), json!(user.username));
+            }
+            body.insert("sub".into(), json!(subject));
+        }
+        if record.kind == TokenKind::Access {
+            body.insert("token_type".into(), json!("Bearer"));
+        }
+        let expires_at = match record.grant_expires_at {
+            Some(family_end) => record.expires_at.min(family_end),
+            None => record.expires_at,
+        };
+        body.insert("exp".into(), json!(expires_at));
+        body.insert("iat".into(), json!(record.issued_at));
+        body.insert("nbf".into(), json!(record.issued_at));
+        if !record.audience.is_empty() {
+            body.insert("aud".into(), json!(record.audience));
+        }
+        body.insert("iss".into(), json!(self.config.issuer));
+        Ok(Value::Object(body))
+    }
+}
+
+/// The client the token was issued to, or a resource server in its audience.
+fn may_see(caller: &Client, record: &TokenRecord) -> bool {
+    record.client_id == caller.id
+        || caller.resource_server.as_ref().is_some_and(|uri| record.audience.iter().any(|aud| aud == uri))
+}

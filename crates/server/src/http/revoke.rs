@@ -1,0 +1,25 @@
+//! `POST /revoke`: RFC 7009. The steps are in [`oauth2u_core::Provider::revoke`].
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+
+use super::AppState;
+use super::error::{JsonError, no_store};
+use super::form::{Form, authorization_header};
+
+pub(crate) async fn post_revoke(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    form: Result<Form, JsonError>,
+) -> Response {
+    let result = async {
+        let Form(params) = form.map_err(|rejection| rejection.0)?;
+        state.provider.revoke(&params, authorization_header(&headers)?).await
+    };
+    match result.await {
+        // §2.2: "The authorization server responds with HTTP status code 200" and no content.
+        Ok(()) => no_store().into_response(),
+        Err(error) => JsonError(error).into_response(),
+    }
+}

@@ -1,0 +1,102 @@
+//! RFC 7009: token revocation.
+
+use serde_json::Value;
+
+use crate::helpers::*;
+
+impl TestApp {
+    pub async fn revoke(&self, client: &TestClient, form: &[(&str, &str)]) -> reqwest::Response {
+        let mut request = self.http.post(self.url("/revoke"));
+        let mut form = form.to_vec();
+        match &client.secret {
+            Some(secret) => request = request.basic_auth(&client.id, Some(secret)),
+            None => form.push(("client_id", &client.id)),
+        }
+        request.form(&form).send().await.unwrap()
+    }
+}
+
+fn field(body: &Value, name: &str) -> String {
+    body[name].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn revoking_a_refresh_token_ends_the_whole_grant() {
+    let app = TestApp::spawn().await;
+    let client = app.confidential_client().await;
+    let first = app.tokens(&client).await;
+    let refreshed: Value = app
+        .token(
+            &client,
+            &[("grant_type", "refresh_token"), ("refresh_token", &field(&first, "refresh_token"))],
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let response = app.revoke(&client, &[("token", &field(&refreshed, "refresh_token"))]).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.text().await.unwrap(), "");
+    for token in
+        [field(&first, "access_token"), field(&refreshed, "access_token"), field(&refreshed, "refresh_token")]
+    {
+        assert!(!app.is_active(&token).await);
+    }
+}
+
+#[tokio::test]
+async fn revoking_an_access_token_leaves_the_refresh_token() {
+    let app = TestApp::spawn().await;
+    let client = app.confidential_client().await;
+    let tokens = app.tokens(&client).await;
+    // A wrong hint is only a hint.
+    let form = [("token", field(&tokens, "access_token")), ("token_type_hint", "refresh_token".into())];
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(app.revoke(&client, &form).await.status(), 200);
+    assert!(!app.is_active(&field(&tokens, "access_token")).await);
+    assert!(app.is_active(&field(&tokens, "refresh_token")).await);
+}
+
+#[tokio::test]
+async fn unknown_and_already_revoked_tokens_answer_200() {
+    let app = TestApp::spawn().await;
+    let client = app.confidential_client().await;
+    assert_eq!(app.revoke(&client, &[("token", "o2u_at_unknown")]).await.status(), 200);
+    let tokens = app.tokens(&client).await;
+    let access = field(&tokens, "access_token");
+    assert_eq!(app.revoke(&client, &[("token", &access)]).await.status(), 200);
+    assert_eq!(app.revoke(&client, &[("token", &access)]).await.status(), 200);
+}
+
+#[tokio::test]
+async fn another_clients_token_is_refused_and_stays_active() {
+    let app = TestApp::spawn().await;
+    let owner = app.confidential_client().await;
+    let other = app.confidential_client().await;
+    let tokens = app.tokens(&owner).await;
+    let access = field(&tokens, "access_token");
+    assert_error(app.revoke(&other, &[("token", &access)]).await, 400, "unauthorized_client").await;
+    assert!(app.is_active(&access).await);
+}
+
+#[tokio::test]
+async fn public_clients_revoke_their_own_tokens_with_client_id() {
+    let app = TestApp::spawn().await;
+    let client = app.public_client().await;
+    let tokens = app.tokens(&client).await;
+    assert_eq!(app.revoke(&client, &[("token", &field(&tokens, "refresh_token"))]).await.status(), 200);
+    assert!(!app.is_active(&field(&tokens, "access_token")).await);
+}
+
+#[tokio::test]
+async fn revocation_errors() {
+    let app = TestApp::spawn().await;
+    let client = app.confidential_client().await;
+    assert_error(app.revoke(&client, &[]).await, 400, "invalid_request").await;
+    let hint = [("token", "x"), ("token_type_hint", "id_token")];
+    assert_error(app.revoke(&client, &hint).await, 400, "unsupported_token_type").await;
+    let wrong = TestClient { id: client.id.clone(), secret: Some("wrong".into()) };
+    assert_error(app.revoke(&wrong, &[("token", "x")]).await, 401, "invalid_client").await;
+    let get = app.http.get(app.url("/revoke")).send().await.unwrap();
+    assert_error(get, 405, "invalid_request").await;
+}
