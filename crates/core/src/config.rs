@@ -19,6 +19,37 @@ pub struct ProtocolConfig {
     pub pkce_required: bool,
     /// Accept `code_challenge_method=plain` (RFC 7636 §4.2); S256 is always accepted.
     pub pkce_plain_allowed: bool,
+    /// Opaque or JWT access tokens, unless a client says otherwise.
+    pub access_token_format: TokenFormat,
+    /// The audience of a JWT access token when the request names no resource and the
+    /// client has no default (RFC 9068 §3); the issuer when unset.
+    pub default_resource: Option<String>,
+}
+
+/// The form of access tokens.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenFormat {
+    /// 256 random bits, looked up by hash: revocable at once, checked by introspection.
+    #[default]
+    Opaque,
+    /// A signed JWT (RFC 9068) that resource servers verify against the JWKS.
+    Jwt,
+}
+
+impl TokenFormat {
+    /// The name in settings and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Opaque => "opaque",
+            Self::Jwt => "jwt",
+        }
+    }
+
+    /// From its name.
+    pub fn parse(name: &str) -> Option<Self> {
+        [Self::Opaque, Self::Jwt].into_iter().find(|format| format.as_str() == name)
+    }
 }
 
 impl ProtocolConfig {
@@ -30,6 +61,8 @@ impl ProtocolConfig {
             lifetimes: Lifetimes::default(),
             pkce_required: false,
             pkce_plain_allowed: true,
+            access_token_format: TokenFormat::Opaque,
+            default_resource: None,
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod endpoints;
 pub mod error;
 pub mod grants;
 pub mod hooks;
+pub mod keys;
 pub mod model;
 pub mod params;
 pub mod password;

@@ -91,6 +91,10 @@ pub struct Client {
     pub resource_server: Option<String>,
     /// The resources (RFC 8707) this client may ask tokens for.
     pub resources: Vec<String>,
+    /// The audience of its JWT access tokens when a request names no resource.
+    pub default_resource: Option<String>,
+    /// Overrides the server's access token format.
+    pub access_token_format: Option<crate::config::TokenFormat>,
     /// Overrides the server's access token lifetime.
     pub access_token_lifetime: Option<Duration>,
     /// Overrides the server's refresh token lifetime.
@@ -210,6 +214,10 @@ pub struct TokenRecord {
     pub successor: Option<SecretHash>,
     /// Refresh tokens: whether the retry allowed in the grace period was used.
     pub grace_used: bool,
+    /// JWT access tokens: the `jti`.
+    pub jti: Option<String>,
+    /// JWT access tokens: the key that signed it.
+    pub kid: Option<String>,
 }
 
 impl TokenRecord {
@@ -233,6 +241,8 @@ pub struct NewToken {
     pub audience: Vec<String>,
     /// When it expires.
     pub expires_at: UnixTime,
+    /// JWT access tokens: the `jti` and the signing key's id.
+    pub jwt: Option<(String, String)>,
 }
 
 /// What one token response issues: stored together, or not at all.

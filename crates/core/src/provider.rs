@@ -5,6 +5,7 @@ use std::sync::Arc;
 use crate::clock::{Clock, UnixTime};
 use crate::config::ProtocolConfig;
 use crate::hooks::Hooks;
+use crate::keys::KeyRing;
 use crate::store::Store;
 
 /// One authorization server. The endpoint functions are methods on it, each in the
@@ -15,6 +16,7 @@ pub struct Provider {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) hooks: Arc<dyn Hooks>,
     pub(crate) config: Arc<ProtocolConfig>,
+    pub(crate) keys: Option<Arc<KeyRing>>,
 }
 
 impl Provider {
@@ -25,7 +27,18 @@ impl Provider {
         hooks: Arc<dyn Hooks>,
         config: ProtocolConfig,
     ) -> Self {
-        Self { store, clock, hooks, config: Arc::new(config) }
+        Self { store, clock, hooks, config: Arc::new(config), keys: None }
+    }
+
+    /// With signing keys: JWT access tokens and a JWKS.
+    pub fn with_keys(mut self, keys: KeyRing) -> Self {
+        self.keys = Some(Arc::new(keys));
+        self
+    }
+
+    /// The signing keys, when the server has a master key.
+    pub fn keys(&self) -> Option<&Arc<KeyRing>> {
+        self.keys.as_ref()
     }
 
     /// The store.

@@ -5,6 +5,7 @@ use async_trait::async_trait;
 
 use crate::clock::UnixTime;
 use crate::error::OAuthError;
+use crate::keys::SigningKeyRecord;
 use crate::model::{AuthorizationCode, Client, Consent, Issuance, LoginFailures, Session, TokenRecord, User};
 use crate::secret::SecretHash;
 
@@ -182,13 +183,35 @@ pub trait LoginThrottleStore: Send + Sync {
     async fn clear_login_failures(&self, key: &str) -> Result<(), StoreError>;
 }
 
+/// Signing keys for JWT access tokens.
+#[async_trait]
+pub trait KeyStore: Send + Sync {
+    /// Every key, revoked or not, oldest first.
+    async fn signing_keys(&self) -> Result<Vec<SigningKeyRecord>, StoreError>;
+    /// The key with this id.
+    async fn signing_key(&self, kid: &str) -> Result<Option<SigningKeyRecord>, StoreError>;
+    /// Stores a new key; `Conflict` if the kid exists.
+    async fn insert_signing_key(&self, key: &SigningKeyRecord) -> Result<(), StoreError>;
+    /// Sets `publish_until` on every unrevoked key other than `successor` that has none yet.
+    async fn retire_signing_keys(&self, successor: &str, publish_until: UnixTime) -> Result<(), StoreError>;
+    /// Revokes a key at once; false if there is no such key.
+    async fn revoke_signing_key(&self, kid: &str, now: UnixTime) -> Result<bool, StoreError>;
+}
+
 /// Everything the server stores.
 pub trait Store:
-    ClientStore + UserStore + CodeStore + TokenStore + SessionStore + ConsentStore + LoginThrottleStore
+    ClientStore + UserStore + CodeStore + TokenStore + SessionStore + ConsentStore + LoginThrottleStore + KeyStore
 {
 }
 
 impl<T> Store for T where
-    T: ClientStore + UserStore + CodeStore + TokenStore + SessionStore + ConsentStore + LoginThrottleStore
+    T: ClientStore
+        + UserStore
+        + CodeStore
+        + TokenStore
+        + SessionStore
+        + ConsentStore
+        + LoginThrottleStore
+        + KeyStore
 {
 }

@@ -8,7 +8,8 @@ use std::time::Duration;
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use oauth2u_core::ProtocolConfig;
-use oauth2u_core::config::{GrantSwitches, Lifetimes};
+use oauth2u_core::config::{GrantSwitches, Lifetimes, TokenFormat};
+use oauth2u_core::keys::SigningAlgorithm;
 use serde::{Deserialize, Serialize};
 
 /// The config file read when `--config` is not given, if it exists.
@@ -48,6 +49,22 @@ pub struct Settings {
     pub plugins_directories: Vec<PathBuf>,
     /// Directories of handler scripts (`*.rhai`) that register extra URLs, the seed's `handlers_directories`.
     pub handlers_directories: Vec<PathBuf>,
+    /// `opaque` (default) or `jwt` access tokens, unless a client says otherwise.
+    pub access_token_format: TokenFormat,
+    /// The algorithm of new signing keys: ES256 (default), EdDSA or RS256.
+    pub jwt_algorithm: SigningAlgorithm,
+    /// How long resource servers may cache the JWKS; a new key is published this long before it signs.
+    #[serde(with = "humantime_serde")]
+    pub jwks_max_age: Duration,
+    /// Rotate the signing key this often (off by default; `oauth2u keys rotate` rotates by hand).
+    #[serde(with = "humantime_serde")]
+    pub key_rotation_interval: Option<Duration>,
+    /// The master key (base64 of 32 bytes) that seals signing keys; best from `OAUTH2U_MASTER_KEY`.
+    pub master_key: Option<String>,
+    /// A file holding the master key; default: beside the SQLite file (`oauth2u.db.key`), created 0600.
+    pub master_key_file: Option<PathBuf>,
+    /// The audience of JWT access tokens when a request names no resource and the client has no default.
+    pub default_resource: Option<String>,
 }
 
 impl Default for Settings {
@@ -68,6 +85,13 @@ impl Default for Settings {
             templates_dir: None,
             plugins_directories: Vec::new(),
             handlers_directories: Vec::new(),
+            access_token_format: TokenFormat::Opaque,
+            jwt_algorithm: SigningAlgorithm::ES256,
+            jwks_max_age: Duration::from_secs(3600),
+            key_rotation_interval: None,
+            master_key: None,
+            master_key_file: None,
+            default_resource: None,
         }
     }
 }
@@ -147,6 +171,8 @@ pub struct Overrides {
     pub plugins_directories: Vec<PathBuf>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub handlers_directories: Vec<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_token_format: Option<TokenFormat>,
 }
 
 impl Settings {
@@ -183,6 +209,8 @@ impl Settings {
             lifetimes: self.lifetimes,
             pkce_required: self.pkce_required,
             pkce_plain_allowed: self.pkce_plain_allowed,
+            access_token_format: self.access_token_format,
+            default_resource: self.default_resource.clone(),
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod cli;
 pub mod config;
 mod http;
 pub mod logging;
+mod master_key;
 mod scripts;
 mod server;
 mod ui;

@@ -11,7 +11,9 @@ use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
+use oauth2u_core::clock::seconds;
 use oauth2u_core::hooks::HookChain;
+use oauth2u_core::keys::{KeyRing, MasterKey};
 use oauth2u_core::store::StoreError;
 use oauth2u_core::{Clock, Hooks, NoHooks, Provider, Store, SystemClock};
 use oauth2u_store_sqlite::SqliteStore;
@@ -20,6 +22,7 @@ use tower::ServiceExt;
 
 use crate::config::Settings;
 use crate::http::{self, AppState, ClientAddr};
+use crate::master_key;
 use crate::scripts::{self, plugins::PluginHost};
 use crate::ui::templates::Templates;
 
@@ -45,9 +48,17 @@ pub struct ServerBuilder {
     clock: Option<Arc<dyn Clock>>,
     hooks: Option<Arc<dyn Hooks>>,
     routes: Option<Router>,
+    master_key: Option<MasterKey>,
 }
 
 impl ServerBuilder {
+    /// The master key that seals signing keys (default: from the settings, or a key file
+    /// beside the SQLite database).
+    pub fn master_key(mut self, key: MasterKey) -> Self {
+        self.master_key = Some(key);
+        self
+    }
+
     /// All settings at once (e.g. from [`Settings::load`]); later calls override fields.
     pub fn settings(mut self, settings: Settings) -> Self {
         self.settings = settings;
@@ -145,7 +156,7 @@ impl Server {
 
     /// Opens (and migrates) the database and binds the port, without serving yet.
     pub async fn bind(self) -> Result<BoundServer, Error> {
-        let ServerBuilder { settings, store, clock, hooks, routes } = self.builder;
+        let ServerBuilder { settings, store, clock, hooks, routes, master_key } = self.builder;
         let store: Arc<dyn Store> = match store {
             Some(store) => store,
             None => Arc::new(SqliteStore::open(&settings.database_url).await?),
@@ -163,8 +174,20 @@ impl Server {
             1 => chain.remove(0),
             _ => Arc::new(HookChain(chain)),
         };
+        let master = match master_key {
+            Some(master) => master,
+            None => master_key::load(&settings).map_err(Error::Config)?,
+        };
+        let keys = KeyRing::new(
+            master,
+            settings.jwt_algorithm,
+            seconds(settings.jwks_max_age),
+            settings.key_rotation_interval.map(seconds),
+            seconds(settings.lifetimes.access_token),
+        );
         let provider =
-            Provider::new(store, clock.unwrap_or_else(|| Arc::new(SystemClock)), hooks, settings.protocol());
+            Provider::new(store, clock.unwrap_or_else(|| Arc::new(SystemClock)), hooks, settings.protocol())
+                .with_keys(keys);
         let handler_routes = scripts::handlers::routes(engine, handlers).map_err(Error::Config)?;
         let listener = TcpListener::bind((settings.host, settings.port)).await?;
         let local_addr = listener.local_addr()?;

@@ -31,8 +31,9 @@ impl ClientStore for SqliteStore {
         // A client_id may never equal a user's subject.
         let sql = "INSERT INTO clients (id, name, public, secret_hash, previous_secret_hash,
                 previous_secret_expires_at, redirect_uris, grant_types, scopes, default_scopes,
-                allowed_origins, access_token_lifetime, refresh_token_lifetime, resource_server, resources, created_at)
-            SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16
+                allowed_origins, access_token_lifetime, refresh_token_lifetime, resource_server, resources,
+                default_resource, access_token_format, created_at)
+            SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18
             WHERE NOT EXISTS (SELECT 1 FROM users WHERE subject = $1)";
         let inserted =
             bind_client(sqlx::query(sql), client).bind(client.created_at).execute(&self.pool).await.map_err(
@@ -51,7 +52,8 @@ impl ClientStore for SqliteStore {
         let sql = "UPDATE clients SET name = $2, public = $3, secret_hash = $4, previous_secret_hash = $5,
                 previous_secret_expires_at = $6, redirect_uris = $7, grant_types = $8, scopes = $9,
                 default_scopes = $10, allowed_origins = $11, access_token_lifetime = $12,
-                refresh_token_lifetime = $13, resource_server = $14, resources = $15
+                refresh_token_lifetime = $13, resource_server = $14, resources = $15,
+                default_resource = $16, access_token_format = $17
             WHERE id = $1";
         let updated = bind_client(sqlx::query(sql), client).execute(&self.pool).await.map_err(map_error)?;
         Ok(updated.rows_affected() == 1)
@@ -92,7 +94,7 @@ impl ClientStore for SqliteStore {
 
 type Query<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>;
 
-/// Binds $1..$15 in the column order of the statements above.
+/// Binds $1..$17 in the column order of the statements above.
 fn bind_client<'q>(query: Query<'q>, client: &Client) -> Query<'q> {
     let uris: Vec<&str> = client.redirect_uris.iter().map(|uri| uri.as_str()).collect();
     let grants: Vec<&str> = client.grant_types.iter().map(|grant| grant.as_str()).collect();
@@ -113,4 +115,6 @@ fn bind_client<'q>(query: Query<'q>, client: &Client) -> Query<'q> {
         .bind(seconds(client.refresh_token_lifetime))
         .bind(client.resource_server.clone())
         .bind(to_json_list(&client.resources))
+        .bind(client.default_resource.clone())
+        .bind(client.access_token_format.map(|format| format.as_str()))
 }

@@ -10,6 +10,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "initial", include_str!("../migrations/0001_initial.sql")),
     (2, "sessions", include_str!("../migrations/0002_sessions.sql")),
     (3, "resources", include_str!("../migrations/0003_resources.sql")),
+    (4, "signing keys", include_str!("../migrations/0004_signing_keys.sql")),
 ];
 
 pub(crate) async fn run(pool: &SqlitePool) -> Result<(), StoreError> {

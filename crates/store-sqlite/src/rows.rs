@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use oauth2u_core::config::TokenFormat;
 use oauth2u_core::model::{
     AuthorizationCode, Client, Consent, GrantType, Session, TokenKind, TokenRecord, User,
 };
@@ -70,6 +71,10 @@ pub(crate) fn client(row: &SqliteRow) -> Result<Client> {
         allowed_origins: json_list(row, "allowed_origins")?,
         resource_server: get(row, "resource_server")?,
         resources: json_list(row, "resources")?,
+        default_resource: get(row, "default_resource")?,
+        access_token_format: get::<Option<String>>(row, "access_token_format")?
+            .map(|name| TokenFormat::parse(&name).ok_or_else(|| corrupt("access_token_format")))
+            .transpose()?,
         access_token_lifetime: lifetime(row, "access_token_lifetime")?,
         refresh_token_lifetime: lifetime(row, "refresh_token_lifetime")?,
         created_at: get(row, "created_at")?,
@@ -133,6 +138,8 @@ pub(crate) fn token(row: &SqliteRow) -> Result<TokenRecord> {
         rotated_at: get(row, "rotated_at")?,
         successor: hash_from(get(row, "successor")?)?,
         grace_used: get(row, "grace_used")?,
+        jti: get(row, "jti")?,
+        kid: get(row, "kid")?,
     })
 }
 

@@ -11,8 +11,8 @@ use sqlx::{Sqlite, Transaction};
 use crate::{SqliteStore, map_error, rows};
 
 const INSERT: &str = "INSERT INTO tokens (hash, kind, grant_id, client_id, subject, scope, issued_at,
-        expires_at, grant_expires_at, paired_refresh, audience)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+        expires_at, grant_expires_at, paired_refresh, audience, jti, kid)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
 
 /// Stores the tokens of one response inside a transaction.
 pub(crate) async fn insert(
@@ -37,6 +37,8 @@ pub(crate) async fn insert(
             .bind(family_end)
             .bind(paired)
             .bind(crate::rows::to_json_list(&token.audience))
+            .bind(token.jwt.as_ref().map(|(jti, _)| jti.clone()))
+            .bind(token.jwt.as_ref().map(|(_, kid)| kid.clone()))
             .execute(&mut **tx)
             .await
             .map_err(map_error)?;

@@ -35,6 +35,10 @@ pub struct ClientSpec {
     pub resource_server: Option<String>,
     /// Resources (RFC 8707) the client may ask tokens for.
     pub resources: Option<Vec<String>>,
+    /// The audience of its JWT access tokens when a request names no resource.
+    pub default_resource: Option<String>,
+    /// Opaque or JWT access tokens for this client.
+    pub access_token_format: Option<crate::config::TokenFormat>,
     /// Access token lifetime override.
     pub access_token_lifetime: Option<Duration>,
     /// Refresh token lifetime override.
@@ -73,6 +77,8 @@ pub async fn register_client(
         allowed_origins: Vec::new(),
         resource_server: None,
         resources: Vec::new(),
+        default_resource: None,
+        access_token_format: None,
         access_token_lifetime: None,
         refresh_token_lifetime: None,
         created_at: now,
@@ -187,6 +193,13 @@ fn apply(mut client: Client, spec: ClientSpec) -> Result<Client, AdminError> {
             crate::resource::check_uri(uri).map_err(|error| invalid(error.description.into_owned()))?;
         }
         client.resources = resources;
+    }
+    if let Some(uri) = spec.default_resource {
+        crate::resource::check_uri(&uri).map_err(|error| invalid(error.description.into_owned()))?;
+        client.default_resource = Some(uri);
+    }
+    if spec.access_token_format.is_some() {
+        client.access_token_format = spec.access_token_format;
     }
     if spec.access_token_lifetime.is_some() {
         client.access_token_lifetime = spec.access_token_lifetime;

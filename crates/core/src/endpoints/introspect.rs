@@ -64,6 +64,9 @@ impl Provider {
             body.insert("aud".into(), json!(record.audience));
         }
         body.insert("iss".into(), json!(self.config.issuer));
+        if let Some(jti) = &record.jti {
+            body.insert("jti".into(), json!(jti));
+        }
         Ok(Value::Object(body))
     }
 }

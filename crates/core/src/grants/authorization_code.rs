@@ -70,14 +70,16 @@ impl Provider {
             audience: stored.resources.clone(),
             family_end: self.new_family_end(),
         });
-        let minted = self.mint(Mint {
-            client,
-            subject: Some(&stored.subject),
-            grant_id: stored.grant_id.clone(),
-            scope: stored.scope.clone(),
-            audience,
-            refresh,
-        })?;
+        let minted = self
+            .mint(Mint {
+                client,
+                subject: Some(&stored.subject),
+                grant_id: stored.grant_id.clone(),
+                scope: stored.scope.clone(),
+                audience,
+                refresh,
+            })
+            .await?;
         match self.store.redeem_code(&hash, self.now(), &minted.issuance).await? {
             Redemption::Fresh => Ok((minted.response, Some(stored.subject), stored.scope)),
             Redemption::Replayed { grant_id } => {

@@ -21,14 +21,16 @@ impl Provider {
         let scope = self.requested_scope(client, scope)?;
         let audience = requested_resources(client, params)?;
         self.validate_with_hooks(client, GrantType::ClientCredentials, None, &scope, params).await?;
-        let minted = self.mint(Mint {
-            client,
-            subject: None,
-            grant_id: new_grant_id()?,
-            scope: scope.clone(),
-            audience,
-            refresh: None,
-        })?;
+        let minted = self
+            .mint(Mint {
+                client,
+                subject: None,
+                grant_id: new_grant_id()?,
+                scope: scope.clone(),
+                audience,
+                refresh: None,
+            })
+            .await?;
         self.store.insert_tokens(&minted.issuance).await?;
         Ok((minted.response, None, scope))
     }

@@ -3,6 +3,7 @@
 use serde_json::{Map, Value, json};
 
 use crate::clock::{UnixTime, seconds};
+use crate::config::TokenFormat;
 use crate::error::OAuthError;
 use crate::model::{Client, GrantType, Issuance, NewToken};
 use crate::provider::Provider;
@@ -89,16 +90,25 @@ impl Provider {
         self.now() + seconds(self.config.lifetimes.refresh_family)
     }
 
-    pub(crate) fn mint(&self, mint: Mint<'_>) -> Result<Minted, OAuthError> {
+    pub(crate) async fn mint(&self, mint: Mint<'_>) -> Result<Minted, OAuthError> {
         let now = self.now();
         let lifetimes = &self.config.lifetimes;
         let access_lifetime = seconds(mint.client.access_token_lifetime.unwrap_or(lifetimes.access_token));
-        let access_token = Secret::generate(SecretKind::AccessToken)?;
+        let expires_at = now + access_lifetime;
+        let format = mint.client.access_token_format.unwrap_or(self.config.access_token_format);
+        let (access_token, jwt) = match format {
+            TokenFormat::Opaque => (Secret::generate(SecretKind::AccessToken)?, None),
+            TokenFormat::Jwt => {
+                let signed = self.sign_access_token(&mint, now, expires_at).await?;
+                (Secret::from_client(&signed.jwt), Some((signed.jti, signed.kid)))
+            }
+        };
         let access = NewToken {
             hash: access_token.hash(),
             scope: mint.scope.clone(),
             audience: mint.audience,
-            expires_at: now + access_lifetime,
+            expires_at,
+            jwt,
         };
         let (refresh_token, refresh) = match mint.refresh {
             Some(RefreshMint { scope, audience, family_end }) => {
@@ -110,6 +120,7 @@ impl Provider {
                     audience,
                     // A refresh token never outlives its family.
                     expires_at: (now + lifetime).min(family_end),
+                    jwt: None,
                 };
                 (Some(token), Some((stored, family_end)))
             }

@@ -4,6 +4,7 @@
 mod authorization_code;
 mod client_credentials;
 mod issue;
+mod jwt;
 mod password;
 mod refresh_token;
 
@@ -184,14 +185,16 @@ pub(crate) async fn issue_implicit(
     scope: &ScopeSet,
     audience: Vec<String>,
 ) -> Result<TokenResponse, OAuthError> {
-    let minted = provider.mint(issue::Mint {
-        client,
-        subject: Some(subject),
-        grant_id: issue::new_grant_id()?,
-        scope: scope.clone(),
-        audience,
-        refresh: None,
-    })?;
+    let minted = provider
+        .mint(issue::Mint {
+            client,
+            subject: Some(subject),
+            grant_id: issue::new_grant_id()?,
+            scope: scope.clone(),
+            audience,
+            refresh: None,
+        })
+        .await?;
     provider.store.insert_tokens(&minted.issuance).await?;
     Ok(minted.response)
 }

@@ -34,14 +34,16 @@ impl Provider {
             audience: audience.clone(),
             family_end: self.new_family_end(),
         });
-        let minted = self.mint(Mint {
-            client,
-            subject: Some(&user.subject),
-            grant_id: new_grant_id()?,
-            scope: scope.clone(),
-            audience,
-            refresh,
-        })?;
+        let minted = self
+            .mint(Mint {
+                client,
+                subject: Some(&user.subject),
+                grant_id: new_grant_id()?,
+                scope: scope.clone(),
+                audience,
+                refresh,
+            })
+            .await?;
         self.store.insert_tokens(&minted.issuance).await?;
         Ok((minted.response, Some(user.subject), scope))
     }

@@ -63,18 +63,20 @@ impl Provider {
         let subject = stored.subject.as_deref();
         self.validate_with_hooks(client, GrantType::RefreshToken, subject, &access_scope, params).await?;
 
-        let minted = self.mint(Mint {
-            client,
-            subject,
-            grant_id: stored.grant_id.clone(),
-            scope: access_scope.clone(),
-            audience,
-            refresh: Some(RefreshMint {
-                scope: stored.scope.clone(),
-                audience: stored.audience.clone(),
-                family_end,
-            }),
-        })?;
+        let minted = self
+            .mint(Mint {
+                client,
+                subject,
+                grant_id: stored.grant_id.clone(),
+                scope: access_scope.clone(),
+                audience,
+                refresh: Some(RefreshMint {
+                    scope: stored.scope.clone(),
+                    audience: stored.audience.clone(),
+                    family_end,
+                }),
+            })
+            .await?;
         let rotation = match retry_of {
             None => self.store.rotate_refresh_token(&hash, now, &minted.issuance).await?,
             Some(successor) => self.retry(&hash, &successor, &minted).await?,

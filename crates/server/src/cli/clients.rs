@@ -95,6 +95,12 @@ pub(super) struct ClientOptions {
     /// A resource (RFC 8707) this client may ask tokens for (repeatable).
     #[arg(long = "resource", value_name = "URI")]
     resources: Vec<String>,
+    /// The audience of this client's JWT access tokens when a request names no resource.
+    #[arg(long, value_name = "URI")]
+    default_resource: Option<String>,
+    /// opaque or jwt access tokens for this client (default: the server's).
+    #[arg(long, value_parser = super::parse_format, value_name = "FORMAT")]
+    access_token_format: Option<oauth2u_core::config::TokenFormat>,
     /// Access token lifetime for this client, e.g. 15m (default: the server's).
     #[arg(long, value_parser = humantime::parse_duration, value_name = "DURATION")]
     access_token_lifetime: Option<Duration>,
@@ -130,6 +136,8 @@ impl ClientOptions {
             allowed_origins: list(self.allowed_origins),
             resource_server: self.resource_server,
             resources: list(self.resources),
+            default_resource: self.default_resource,
+            access_token_format: self.access_token_format,
             access_token_lifetime: self.access_token_lifetime,
             refresh_token_lifetime: self.refresh_token_lifetime,
         }
@@ -209,6 +217,8 @@ fn print_client(client: &Client, secret: Option<&str>, json: bool) {
         "allowed_origins",
         "resource_server",
         "resources",
+        "default_resource",
+        "access_token_format",
         "access_token_lifetime",
         "refresh_token_lifetime",
         "secret_overlap_until",
@@ -243,6 +253,8 @@ fn describe(client: &Client) -> Value {
         "allowed_origins": client.allowed_origins,
         "resource_server": client.resource_server,
         "resources": client.resources,
+        "default_resource": client.default_resource,
+        "access_token_format": client.access_token_format.map(|format| format.as_str()),
         "access_token_lifetime": seconds(client.access_token_lifetime),
         "refresh_token_lifetime": seconds(client.refresh_token_lifetime),
         "secret_overlap_until": client.previous_secret.map(|(_, until)| until),

@@ -2,6 +2,7 @@
 //! database as the server, and work while it runs: the server reads every change at once.
 
 mod clients;
+mod keys;
 mod users;
 
 use std::path::PathBuf;
@@ -11,6 +12,7 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand};
 use oauth2u_core::Store;
 use oauth2u_core::admin::AdminError;
+use oauth2u_core::config::TokenFormat;
 use oauth2u_store_sqlite::SqliteStore;
 
 use crate::config::{LogFormat, Overrides, Settings};
@@ -41,6 +43,14 @@ enum Command {
     /// Manage users (resource owners).
     #[command(subcommand)]
     Users(users::UsersCommand),
+    /// Manage the keys that sign JWT access tokens.
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
+}
+
+/// `opaque` or `jwt`.
+pub(crate) fn parse_format(name: &str) -> Result<TokenFormat, String> {
+    TokenFormat::parse(name).ok_or_else(|| format!("unknown access token format `{name}`: opaque or jwt"))
 }
 
 #[derive(Debug, clap::Args)]
@@ -60,6 +70,9 @@ struct ServeArgs {
     /// Development only: approve every authorization request for this user.
     #[arg(long, value_name = "USERNAME")]
     auto_approve: Option<String>,
+    /// opaque or jwt access tokens (clients may override).
+    #[arg(long, value_parser = parse_format, value_name = "FORMAT")]
+    access_token_format: Option<TokenFormat>,
     /// A directory of plugin scripts, *.rhai (repeatable).
     #[arg(long = "plugins-dir", value_name = "DIR")]
     plugins_dirs: Vec<PathBuf>,
@@ -82,6 +95,7 @@ pub async fn run() -> ExitCode {
                 auto_approve: args.auto_approve.clone(),
                 plugins_directories: args.plugins_dirs.clone(),
                 handlers_directories: args.handlers_dirs.clone(),
+                access_token_format: args.access_token_format,
             },
             "info,sqlx=warn",
         ),
@@ -96,6 +110,7 @@ pub async fn run() -> ExitCode {
         Command::Serve(_) => serve(settings).await,
         Command::Clients(command) => admin(&settings, |store| clients::run(store, command)).await,
         Command::Users(command) => admin(&settings, |store| users::run(store, command)).await,
+        Command::Keys(command) => admin(&settings, |store| keys::run(store, &settings, command)).await,
     }
 }
 

@@ -62,6 +62,11 @@ fn document(state: &AppState, scopes: Vec<&str>) -> Value {
         // RFC 9207: every authorization response carries iss.
         "authorization_response_iss_parameter_supported": true,
     });
+    if state.provider.keys().is_some()
+        && let Some(object) = document.as_object_mut()
+    {
+        object.insert("jwks_uri".into(), json!(url(paths::JWKS)));
+    }
     if !response_types.is_empty()
         && let Some(object) = document.as_object_mut()
     {

@@ -7,6 +7,7 @@ pub(crate) mod error;
 pub(crate) mod form;
 mod health;
 mod introspect;
+mod jwks;
 mod metadata;
 mod revoke;
 mod token;
@@ -36,6 +37,7 @@ pub(crate) mod paths {
     pub const REVOKE: &str = "/revoke";
     pub const INTROSPECT: &str = "/introspect";
     pub const METADATA: &str = "/.well-known/oauth-authorization-server";
+    pub const JWKS: &str = "/jwks.json";
 }
 
 /// What every handler can reach.
@@ -60,11 +62,15 @@ pub(crate) fn router(state: AppState, extra: Router) -> Router {
         post(revoke::post_revoke).fallback(error::method_not_allowed).layer(cors::registered_origins(&state));
     let introspect = post(introspect::post_introspect).fallback(error::method_not_allowed);
     let metadata = get(metadata::get_metadata).layer(cors::registered_origins(&state));
+    let jwks = get(jwks::get_jwks).layer(cors::registered_origins(&state));
     // RFC 8414 §3: an issuer with a path has its metadata under that path too.
     let issuer_path = url::Url::parse(&state.settings.issuer())
         .map(|issuer| issuer.path().trim_end_matches('/').to_owned())
         .unwrap_or_default();
     let mut router = Router::new();
+    if state.provider.keys().is_some() {
+        router = router.route(paths::JWKS, jwks);
+    }
     if !issuer_path.is_empty() {
         router = router.route(&format!("{}{issuer_path}", paths::METADATA), metadata.clone());
     }

@@ -26,6 +26,7 @@ const RESERVED: &[&str] = &[
     paths::REVOKE,
     paths::INTROSPECT,
     paths::METADATA,
+    paths::JWKS,
     "/login",
     "/consent",
     "/logout",

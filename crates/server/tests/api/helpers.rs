@@ -59,7 +59,13 @@ impl TestApp {
         let clock = Arc::new(ManualClock::new());
         let user = admin::add_user(store.as_ref(), USERNAME, PASSWORD, clock.now()).await.unwrap();
 
-        let mut settings = Settings { port: 0, auto_approve: Some(USERNAME.into()), ..Settings::default() };
+        let mut settings = Settings {
+            port: 0,
+            auto_approve: Some(USERNAME.into()),
+            // The master key file goes beside this database.
+            database_url: database_url.clone(),
+            ..Settings::default()
+        };
         settings.issuer = Some("http://127.0.0.1".into());
         configure(&mut settings);
         let builder = oauth2u::Server::builder().settings(settings).store(store.clone()).clock(clock.clone());

@@ -78,10 +78,24 @@ fn the_binary_layers_its_settings_and_stops_on_sigterm() {
         .spawn()
         .unwrap();
     let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut first = String::new();
-    stderr.read_line(&mut first).unwrap();
-    let announced: serde_json::Value =
-        serde_json::from_str(&first).unwrap_or_else(|_| panic!("JSON log line: {first}"));
+    let mut lines = Vec::new();
+    let announced: serde_json::Value = loop {
+        let mut line = String::new();
+        assert!(stderr.read_line(&mut line).unwrap() > 0, "the server exited: {lines:?}");
+        let parsed: serde_json::Value =
+            serde_json::from_str(&line).unwrap_or_else(|_| panic!("JSON log line: {line}"));
+        if parsed["fields"]["message"] == "oauth2u listening" {
+            break parsed;
+        }
+        lines.push(line);
+    };
+    assert!(lines.iter().any(|line| line.contains("created the master key file")), "{lines:?}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let key_file = std::fs::metadata(dir.path().join("oauth2u.db.key")).unwrap();
+        assert_eq!(key_file.permissions().mode() & 0o777, 0o600, "the master key file is private");
+    }
     assert_eq!(
         announced["fields"]["address"],
         format!("http://127.0.0.1:{port}"),

@@ -1,0 +1,101 @@
+//! Signing algorithms for JWT access tokens: generating keys and publishing them as JWKs.
+//! ES256 by default (small, fast); EdDSA and RS256 for resource servers that need them.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::{Algorithm, EncodingKey};
+use rand_core::OsRng;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::error::OAuthError;
+
+/// A JWS algorithm the server signs with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum SigningAlgorithm {
+    /// ECDSA on P-256 with SHA-256 (the default).
+    ES256,
+    /// Ed25519.
+    EdDSA,
+    /// RSASSA-PKCS1-v1_5 with SHA-256, 2048-bit keys.
+    RS256,
+}
+
+/// A new key pair: the private key (DER, to be sealed) and the public key as a JWK.
+pub struct GeneratedKey {
+    /// PKCS#8 (ES256, EdDSA) or PKCS#1 (RS256) DER: what [`encoding_key`] reads.
+    pub private_der: Vec<u8>,
+    /// The public JWK, with `kid`, `alg` and `use`.
+    pub public_jwk: Value,
+}
+
+impl SigningAlgorithm {
+    /// The `alg` name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ES256 => "ES256",
+            Self::EdDSA => "EdDSA",
+            Self::RS256 => "RS256",
+        }
+    }
+
+    /// From the `alg` name.
+    pub fn parse(name: &str) -> Option<Self> {
+        [Self::ES256, Self::EdDSA, Self::RS256].into_iter().find(|alg| alg.as_str() == name)
+    }
+
+    pub(crate) fn jwt(self) -> Algorithm {
+        match self {
+            Self::ES256 => Algorithm::ES256,
+            Self::EdDSA => Algorithm::EdDSA,
+            Self::RS256 => Algorithm::RS256,
+        }
+    }
+
+    /// Generates a key pair from the OS CSPRNG.
+    pub fn generate(self, kid: &str) -> Result<GeneratedKey, OAuthError> {
+        let b64 = |bytes: &[u8]| URL_SAFE_NO_PAD.encode(bytes);
+        let (private_der, mut jwk) = match self {
+            Self::ES256 => {
+                use p256::elliptic_curve::sec1::ToEncodedPoint;
+                use p256::pkcs8::EncodePrivateKey;
+                let secret = p256::SecretKey::random(&mut OsRng);
+                let der = secret.to_pkcs8_der().map_err(OAuthError::server_error)?.as_bytes().to_vec();
+                let point = secret.public_key().to_encoded_point(false);
+                let (Some(x), Some(y)) = (point.x(), point.y()) else {
+                    return Err(OAuthError::server_error("P-256 point without coordinates"));
+                };
+                (der, json!({ "kty": "EC", "crv": "P-256", "x": b64(x), "y": b64(y) }))
+            }
+            Self::EdDSA => {
+                use ed25519_dalek::pkcs8::EncodePrivateKey;
+                let signing = ed25519_dalek::SigningKey::generate(&mut OsRng);
+                let der = signing.to_pkcs8_der().map_err(OAuthError::server_error)?.as_bytes().to_vec();
+                (der, json!({ "kty": "OKP", "crv": "Ed25519", "x": b64(signing.verifying_key().as_bytes()) }))
+            }
+            Self::RS256 => {
+                use rsa::pkcs1::EncodeRsaPrivateKey;
+                use rsa::traits::PublicKeyParts;
+                let private = rsa::RsaPrivateKey::new(&mut OsRng, 2048).map_err(OAuthError::server_error)?;
+                let der = private.to_pkcs1_der().map_err(OAuthError::server_error)?.as_bytes().to_vec();
+                let jwk = json!({ "kty": "RSA", "n": b64(&private.n().to_bytes_be()), "e": b64(&private.e().to_bytes_be()) });
+                (der, jwk)
+            }
+        };
+        if let Some(object) = jwk.as_object_mut() {
+            object.insert("kid".into(), json!(kid));
+            object.insert("alg".into(), json!(self.as_str()));
+            object.insert("use".into(), json!("sig"));
+        }
+        Ok(GeneratedKey { private_der, public_jwk: jwk })
+    }
+
+    /// The signing key from its DER.
+    pub(crate) fn encoding_key(self, der: &[u8]) -> EncodingKey {
+        match self {
+            Self::ES256 => EncodingKey::from_ec_der(der),
+            Self::EdDSA => EncodingKey::from_ed_der(der),
+            Self::RS256 => EncodingKey::from_rsa_der(der),
+        }
+    }
+}

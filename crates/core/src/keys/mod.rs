@@ -1,0 +1,245 @@
+//! Signing keys for JWT access tokens (RFC 9068): generated on first use, kept in the
+//! database sealed under the [`MasterKey`], published in the JWKS, and rotated so that
+//! resource servers are never surprised:
+//!
+//! - a new key is published for `publish_delay` (the JWKS cache lifetime) before it signs;
+//! - a key that stops signing stays published until the last token it signed has expired;
+//! - a revoked key disappears at once, and its tokens fail introspection.
+
+mod algorithm;
+mod master;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use jsonwebtoken::EncodingKey;
+use serde_json::Value;
+
+pub use algorithm::{GeneratedKey, SigningAlgorithm};
+pub use master::MasterKey;
+
+use crate::clock::UnixTime;
+use crate::error::OAuthError;
+use crate::secret::random_string;
+use crate::store::Store;
+
+/// A signing key as stored.
+#[derive(Debug, Clone)]
+pub struct SigningKeyRecord {
+    /// Key id (`kid`).
+    pub kid: String,
+    /// The algorithm.
+    pub algorithm: SigningAlgorithm,
+    /// The private key, sealed under the master key.
+    pub sealed_private_key: Vec<u8>,
+    /// The public JWK.
+    pub public_jwk: Value,
+    /// When it was made.
+    pub created_at: UnixTime,
+    /// When it starts signing (it is published from `created_at`).
+    pub activates_at: UnixTime,
+    /// When it leaves the JWKS; set when a successor takes over.
+    pub publish_until: Option<UnixTime>,
+    /// When it was revoked.
+    pub revoked_at: Option<UnixTime>,
+}
+
+impl SigningKeyRecord {
+    /// Whether it belongs in the JWKS at `now`.
+    pub fn is_published(&self, now: UnixTime) -> bool {
+        self.revoked_at.is_none() && self.publish_until.is_none_or(|until| until > now)
+    }
+}
+
+/// The server's signing keys: policy and a cache of the opened ones.
+pub struct KeyRing {
+    master: MasterKey,
+    algorithm: SigningAlgorithm,
+    publish_delay: i64,
+    rotation_interval: Option<i64>,
+    default_lifetime: i64,
+    opened: Mutex<HashMap<String, Arc<EncodingKey>>>,
+    rotating: tokio::sync::Mutex<()>,
+}
+
+impl KeyRing {
+    /// The public keys that belong in the JWKS at `now`.
+    pub async fn published(&self, store: &dyn Store, now: UnixTime) -> Result<Vec<Value>, OAuthError> {
+        let keys = store.signing_keys().await?;
+        Ok(keys.into_iter().filter(|key| key.is_published(now)).map(|key| key.public_jwk).collect())
+    }
+
+    /// How long resource servers may cache the JWKS: the publish delay.
+    pub fn max_age(&self) -> i64 {
+        self.publish_delay
+    }
+}
+
+/// The key to sign with now.
+pub struct ActiveKey {
+    /// Its id.
+    pub kid: String,
+    /// Its algorithm.
+    pub algorithm: SigningAlgorithm,
+    pub(crate) key: Arc<EncodingKey>,
+}
+
+impl KeyRing {
+    /// A key ring. New keys use `algorithm`; a rotated-in key is published `publish_delay`
+    /// seconds before it signs; with `rotation_interval`, keys rotate by themselves; access
+    /// tokens live `default_lifetime` seconds unless a client says longer.
+    pub fn new(
+        master: MasterKey,
+        algorithm: SigningAlgorithm,
+        publish_delay: i64,
+        rotation_interval: Option<i64>,
+        default_lifetime: i64,
+    ) -> Self {
+        Self {
+            master,
+            algorithm,
+            publish_delay,
+            rotation_interval,
+            default_lifetime,
+            opened: Mutex::new(HashMap::new()),
+            rotating: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// The key that signs at `now`: the newest unrevoked key already active. With none, a
+    /// first key is made, active at once; a due scheduled rotation happens here too.
+    pub async fn signing_key(&self, store: &dyn Store, now: UnixTime) -> Result<ActiveKey, OAuthError> {
+        let mut keys = store.signing_keys().await?;
+        let due = |keys: &[SigningKeyRecord]| {
+            let newest = keys.iter().filter(|key| key.revoked_at.is_none()).map(|key| key.activates_at).max();
+            match (newest, self.rotation_interval) {
+                (None, _) => true,
+                (Some(newest), Some(interval)) => newest + interval <= now,
+                (Some(_), None) => false,
+            }
+        };
+        if current(&keys, now).is_none() || due(&keys) {
+            let _one_at_a_time = self.rotating.lock().await;
+            keys = store.signing_keys().await?;
+            if current(&keys, now).is_none() {
+                self.add_key(store, now, now).await?;
+            } else if due(&keys) {
+                self.add_key(store, now, now + self.publish_delay).await?;
+            }
+            keys = store.signing_keys().await?;
+        }
+        let record = current(&keys, now).ok_or_else(|| OAuthError::server_error("no signing key"))?;
+        Ok(ActiveKey { kid: record.kid.clone(), algorithm: record.algorithm, key: self.open(record)? })
+    }
+
+    /// Introduces a new key: published now, signing after the publish delay.
+    pub async fn rotate(&self, store: &dyn Store, now: UnixTime) -> Result<SigningKeyRecord, OAuthError> {
+        let _one_at_a_time = self.rotating.lock().await;
+        self.add_key(store, now, now + self.publish_delay).await
+    }
+
+    async fn add_key(
+        &self,
+        store: &dyn Store,
+        now: UnixTime,
+        activates_at: UnixTime,
+    ) -> Result<SigningKeyRecord, OAuthError> {
+        let kid = random_string(12)?;
+        let generated = self.algorithm.generate(&kid)?;
+        let record = SigningKeyRecord {
+            sealed_private_key: self.master.seal(&generated.private_der, &kid)?,
+            kid,
+            algorithm: self.algorithm,
+            public_jwk: generated.public_jwk,
+            created_at: now,
+            activates_at,
+            publish_until: None,
+            revoked_at: None,
+        };
+        store.insert_signing_key(&record).await?;
+        // The keys it succeeds stay published until their last token has expired.
+        let longest = store
+            .clients()
+            .await?
+            .iter()
+            .filter_map(|client| client.access_token_lifetime.map(crate::clock::seconds))
+            .fold(self.default_lifetime, i64::max);
+        store.retire_signing_keys(&record.kid, activates_at + longest).await?;
+        Ok(record)
+    }
+
+    /// Imports a key from an export: sealed again under this ring's master key.
+    pub async fn import(&self, store: &dyn Store, exported: &ExportedKey) -> Result<(), OAuthError> {
+        let record = SigningKeyRecord {
+            kid: exported.kid.clone(),
+            algorithm: exported.algorithm,
+            sealed_private_key: self.master.seal(&exported.private_der, &exported.kid)?,
+            public_jwk: exported.public_jwk.clone(),
+            created_at: exported.created_at,
+            activates_at: exported.activates_at,
+            publish_until: exported.publish_until,
+            revoked_at: exported.revoked_at,
+        };
+        Ok(store.insert_signing_key(&record).await?)
+    }
+
+    /// Every key with its private part opened, for a backup.
+    pub async fn export(&self, store: &dyn Store) -> Result<Vec<ExportedKey>, OAuthError> {
+        let keys = store.signing_keys().await?;
+        keys.into_iter()
+            .map(|record| {
+                Ok(ExportedKey {
+                    private_der: self.master.open(&record.sealed_private_key, &record.kid)?,
+                    kid: record.kid,
+                    algorithm: record.algorithm,
+                    public_jwk: record.public_jwk,
+                    created_at: record.created_at,
+                    activates_at: record.activates_at,
+                    publish_until: record.publish_until,
+                    revoked_at: record.revoked_at,
+                })
+            })
+            .collect()
+    }
+
+    fn open(&self, record: &SigningKeyRecord) -> Result<Arc<EncodingKey>, OAuthError> {
+        if let Ok(opened) = self.opened.lock()
+            && let Some(key) = opened.get(&record.kid)
+        {
+            return Ok(key.clone());
+        }
+        let der = self.master.open(&record.sealed_private_key, &record.kid)?;
+        let key = Arc::new(record.algorithm.encoding_key(&der));
+        if let Ok(mut opened) = self.opened.lock() {
+            opened.insert(record.kid.clone(), key.clone());
+        }
+        Ok(key)
+    }
+}
+
+/// A key as exported for backup: its private part in the clear. Handle like the master key.
+#[derive(Debug, Clone)]
+pub struct ExportedKey {
+    /// Key id.
+    pub kid: String,
+    /// Algorithm.
+    pub algorithm: SigningAlgorithm,
+    /// The private key DER.
+    pub private_der: Vec<u8>,
+    /// The public JWK.
+    pub public_jwk: Value,
+    /// See [`SigningKeyRecord`].
+    pub created_at: UnixTime,
+    /// See [`SigningKeyRecord`].
+    pub activates_at: UnixTime,
+    /// See [`SigningKeyRecord`].
+    pub publish_until: Option<UnixTime>,
+    /// See [`SigningKeyRecord`].
+    pub revoked_at: Option<UnixTime>,
+}
+
+fn current(keys: &[SigningKeyRecord], now: UnixTime) -> Option<&SigningKeyRecord> {
+    keys.iter()
+        .filter(|key| key.revoked_at.is_none() && key.activates_at <= now)
+        .max_by_key(|key| key.activates_at)
+}

@@ -1,0 +1,25 @@
+//! `GET /jwks.json`: the public signing keys (RFC 7517), cacheable for as long as a new key
+//! is published before it signs.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use super::AppState;
+use super::error::JsonError;
+
+pub(crate) async fn get_jwks(State(state): State<AppState>) -> Response {
+    let Some(keys) = state.provider.keys() else {
+        return axum::http::StatusCode::NOT_FOUND.into_response();
+    };
+    match keys.published(state.provider.store().as_ref(), state.provider.now()).await {
+        Ok(published) => {
+            let cache = HeaderValue::from_str(&format!("public, max-age={}", keys.max_age()))
+                .unwrap_or(HeaderValue::from_static("no-cache"));
+            ([(header::CACHE_CONTROL, cache)], Json(json!({ "keys": published }))).into_response()
+        }
+        Err(error) => JsonError(error).into_response(),
+    }
+}

@@ -1,0 +1,88 @@
+//! `KeyStore` on SQLite. Private keys arrive sealed; this layer never sees them in the clear.
+
+use async_trait::async_trait;
+use oauth2u_core::clock::UnixTime;
+use oauth2u_core::keys::{SigningAlgorithm, SigningKeyRecord};
+use oauth2u_core::store::{KeyStore, StoreError};
+use sqlx::Row;
+use sqlx::sqlite::SqliteRow;
+
+use crate::{SqliteStore, map_error};
+
+fn record(row: &SqliteRow) -> Result<SigningKeyRecord, StoreError> {
+    let get_text = |column: &str| row.try_get::<String, _>(column).map_err(map_error);
+    let corrupt = |what: &str| StoreError::Other(format!("corrupt signing key: {what}"));
+    Ok(SigningKeyRecord {
+        kid: get_text("kid")?,
+        algorithm: SigningAlgorithm::parse(&get_text("alg")?).ok_or_else(|| corrupt("alg"))?,
+        sealed_private_key: row.try_get("private_key").map_err(map_error)?,
+        public_jwk: serde_json::from_str(&get_text("public_jwk")?).map_err(|_| corrupt("public_jwk"))?,
+        created_at: row.try_get("created_at").map_err(map_error)?,
+        activates_at: row.try_get("activates_at").map_err(map_error)?,
+        publish_until: row.try_get("publish_until").map_err(map_error)?,
+        revoked_at: row.try_get("revoked_at").map_err(map_error)?,
+    })
+}
+
+#[async_trait]
+impl KeyStore for SqliteStore {
+    async fn signing_keys(&self) -> Result<Vec<SigningKeyRecord>, StoreError> {
+        let rows = sqlx::query("SELECT * FROM signing_keys ORDER BY activates_at, created_at")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_error)?;
+        rows.iter().map(record).collect()
+    }
+
+    async fn signing_key(&self, kid: &str) -> Result<Option<SigningKeyRecord>, StoreError> {
+        let row = sqlx::query("SELECT * FROM signing_keys WHERE kid = $1")
+            .bind(kid)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_error)?;
+        row.as_ref().map(record).transpose()
+    }
+
+    async fn insert_signing_key(&self, key: &SigningKeyRecord) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO signing_keys (kid, alg, private_key, public_jwk, created_at, activates_at, publish_until, revoked_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&key.kid)
+        .bind(key.algorithm.as_str())
+        .bind(&key.sealed_private_key)
+        .bind(key.public_jwk.to_string())
+        .bind(key.created_at)
+        .bind(key.activates_at)
+        .bind(key.publish_until)
+        .bind(key.revoked_at)
+        .execute(&self.pool)
+        .await
+        .map_err(map_error)?;
+        Ok(())
+    }
+
+    async fn retire_signing_keys(&self, successor: &str, publish_until: UnixTime) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE signing_keys SET publish_until = $2
+             WHERE kid <> $1 AND publish_until IS NULL AND revoked_at IS NULL",
+        )
+        .bind(successor)
+        .bind(publish_until)
+        .execute(&self.pool)
+        .await
+        .map_err(map_error)?;
+        Ok(())
+    }
+
+    async fn revoke_signing_key(&self, kid: &str, now: UnixTime) -> Result<bool, StoreError> {
+        let revoked =
+            sqlx::query("UPDATE signing_keys SET revoked_at = $2 WHERE kid = $1 AND revoked_at IS NULL")
+                .bind(kid)
+                .bind(now)
+                .execute(&self.pool)
+                .await
+                .map_err(map_error)?;
+        Ok(revoked.rows_affected() == 1)
+    }
+}
