@@ -106,6 +106,17 @@ pub fn random_string(bytes: usize) -> Result<String, OAuthError> {
     Ok(URL_SAFE_NO_PAD.encode(buffer))
 }
 
+/// A random identifier (client id, subject, grant id): `bytes` random bytes as base64url,
+/// never starting with `-` or `_`, so that it cannot pass for an option on a command line.
+pub fn random_id(bytes: usize) -> Result<String, OAuthError> {
+    loop {
+        let id = random_string(bytes)?;
+        if id.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+            return Ok(id);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -116,6 +127,13 @@ mod tests {
         assert!(token.expose().starts_with("o2u_at_"));
         assert_eq!(token.expose().len(), "o2u_at_".len() + 43);
         assert_ne!(token.expose(), Secret::generate(SecretKind::AccessToken).unwrap().expose());
+    }
+
+    #[test]
+    fn identifiers_never_look_like_options() {
+        for _ in 0..500 {
+            assert!(random_id(16).unwrap().starts_with(|c: char| c.is_ascii_alphanumeric()));
+        }
     }
 
     #[test]

@@ -6,7 +6,7 @@ use crate::clock::{UnixTime, seconds};
 use crate::model::{Client, GrantType};
 use crate::redirect_uri::RedirectUri;
 use crate::scope::ScopeSet;
-use crate::secret::{Secret, SecretKind, random_string};
+use crate::secret::{Secret, SecretKind, random_id};
 use crate::store::Store;
 
 use super::AdminError;
@@ -62,7 +62,7 @@ pub async fn register_client(
 ) -> Result<RegisteredClient, AdminError> {
     let id = match &spec.id {
         Some(id) => check_client_id(id)?,
-        None => random_string(16)?,
+        None => random_id(16)?,
     };
     let blank = Client {
         id,
@@ -244,12 +244,15 @@ fn parse_scopes(text: &str) -> Result<ScopeSet, AdminError> {
 /// RFC 6749 §2.2: client_id is printable ASCII (VSCHAR); we also keep out spaces and ':'
 /// so that it survives Basic authentication unencoded.
 fn check_client_id(id: &str) -> Result<String, AdminError> {
-    let ok = !id.is_empty() && id.len() <= 255 && id.bytes().all(|b| b.is_ascii_graphic() && b != b':');
+    let ok = !id.is_empty()
+        && id.len() <= 255
+        && !id.starts_with('-')
+        && id.bytes().all(|b| b.is_ascii_graphic() && b != b':');
     if ok {
         Ok(id.to_owned())
     } else {
         Err(AdminError::Invalid(format!(
-            "client id `{id}` must be 1 to 255 printable ASCII characters, without ':'"
+            "client id `{id}` must be 1 to 255 printable ASCII characters, without ':' or a leading '-'"
         )))
     }
 }

@@ -3,7 +3,7 @@
 use crate::clock::UnixTime;
 use crate::model::{Consent, User};
 use crate::password::hash_password;
-use crate::secret::random_string;
+use crate::secret::random_id;
 use crate::store::Store;
 
 use super::AdminError;
@@ -18,7 +18,7 @@ pub async fn add_user(
     let username = check_username(username)?;
     check_password(password)?;
     let user = User {
-        subject: random_string(16)?,
+        subject: random_id(16)?,
         username,
         password_hash: hash(password).await?,
         disabled: false,

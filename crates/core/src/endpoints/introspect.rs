@@ -30,11 +30,23 @@ impl Provider {
         let token = params.require("token")?;
         let record = self.store.token(&Secret::from_client(token).hash()).await?;
         match record {
-            Some(record) if record.is_active(self.now()) && may_see(&client, &record) => {
+            Some(record)
+                if record.is_active(self.now())
+                    && may_see(&client, &record)
+                    && self.key_stands(&record).await? =>
+            {
                 self.describe(&record).await
             }
             _ => Ok(json!({ "active": false })),
         }
+    }
+
+    /// A JWT whose signing key was revoked is no longer trusted, even if not itself revoked.
+    async fn key_stands(&self, record: &TokenRecord) -> Result<bool, OAuthError> {
+        let Some(kid) = &record.kid else {
+            return Ok(true);
+        };
+        Ok(self.store.signing_key(kid).await?.is_some_and(|key| key.revoked_at.is_none()))
     }
 
     async fn describe(&self, record: &TokenRecord) -> Result<Value, OAuthError> {

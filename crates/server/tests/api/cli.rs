@@ -30,6 +30,10 @@ fn json_of(output: &Output) -> Value {
     serde_json::from_slice(&output.stdout).unwrap()
 }
 
+fn assert_success(output: &Output) {
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+}
+
 fn assert_refused(output: &Output, mentions: &str) {
     assert_eq!(output.status.code(), Some(2), "{output:?}");
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -118,8 +122,7 @@ async fn a_client_added_while_the_server_runs_works_at_once() {
         .await;
     assert_eq!(app.token(&new, &[("grant_type", "client_credentials")]).await.status(), 200);
 
-    let output = oauth2u(&app.database_url, &["clients", "remove", &client.id], None);
-    assert!(output.status.success());
+    assert_success(&oauth2u(&app.database_url, &["clients", "remove", &client.id], None));
     assert_error(app.token(&new, &[("grant_type", "client_credentials")]).await, 401, "invalid_client").await;
 }
 
@@ -181,7 +184,7 @@ async fn users_are_managed_with_passwords_from_stdin() {
     let app = TestApp::spawn_with(|settings| settings.grants.password = true).await;
     let db = app.database_url.as_str();
     let output = oauth2u(db, &["users", "add", "bob", "--password-stdin"], Some("bob's long password\n"));
-    assert!(output.status.success(), "{output:?}");
+    assert_success(&output);
     assert_refused(
         &oauth2u(db, &["users", "add", "bob", "--password-stdin"], Some("another password\n")),
         "bob",
@@ -212,10 +215,10 @@ async fn users_are_managed_with_passwords_from_stdin() {
     assert_error(app.token(&client, &login("bob's long password")).await, 400, "invalid_grant").await;
     assert_eq!(app.token(&client, &login("a new password")).await.status(), 200);
 
-    assert!(oauth2u(db, &["users", "disable", "bob"], None).status.success());
+    assert_success(&oauth2u(db, &["users", "disable", "bob"], None));
     assert!(!app.is_active(&token).await, "disabling revokes the user's tokens");
     assert_error(app.token(&client, &login("a new password")).await, 400, "invalid_grant").await;
-    assert!(oauth2u(db, &["users", "remove", "bob"], None).status.success());
+    assert_success(&oauth2u(db, &["users", "remove", "bob"], None));
     assert_refused(&oauth2u(db, &["users", "remove", "bob"], None), "no user");
 }
 
@@ -251,9 +254,7 @@ async fn consents_are_listed_and_revoked_from_the_command_line() {
     let listed = oauth2u(&app.database_url, &["users", "consents", USERNAME], None);
     let listed = String::from_utf8_lossy(&listed.stdout).into_owned();
     assert!(listed.contains(&client.id) && listed.contains("read write"), "{listed}");
-    assert!(
-        oauth2u(&app.database_url, &["users", "revoke-consent", USERNAME, &client.id], None).status.success()
-    );
+    assert_success(&oauth2u(&app.database_url, &["users", "revoke-consent", USERNAME, &client.id], None));
     assert_refused(
         &oauth2u(&app.database_url, &["users", "revoke-consent", USERNAME, &client.id], None),
         "not consented",

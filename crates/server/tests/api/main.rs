@@ -12,6 +12,7 @@ mod concurrency;
 mod faults;
 mod implicit;
 mod introspection;
+mod jwt;
 mod login;
 mod logs;
 mod metadata;
