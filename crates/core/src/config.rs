@@ -82,6 +82,8 @@ pub struct GrantSwitches {
     pub password: bool,
     /// RFC 6749 §4.2 (off by default: RFC 9700 §2.1.2).
     pub implicit: bool,
+    /// RFC 8628 (on by default).
+    pub device_code: bool,
 }
 
 impl Default for GrantSwitches {
@@ -92,6 +94,7 @@ impl Default for GrantSwitches {
             client_credentials: true,
             password: false,
             implicit: false,
+            device_code: true,
         }
     }
 }
@@ -105,6 +108,7 @@ impl GrantSwitches {
             GrantType::ClientCredentials => self.client_credentials,
             GrantType::Password => self.password,
             GrantType::Implicit => self.implicit,
+            GrantType::DeviceCode => self.device_code,
         }
     }
 }
@@ -125,6 +129,9 @@ pub struct Lifetimes {
     /// A refresh token family's absolute lifetime, however often it rotates (default 90 days).
     #[serde(with = "humantime_serde")]
     pub refresh_family: Duration,
+    /// Device codes (default 10 minutes, RFC 8628 §3.2's example).
+    #[serde(with = "humantime_serde")]
+    pub device_code: Duration,
     /// How long a just-rotated refresh token may be presented once more, for network
     /// retries (default 0: off).
     #[serde(with = "humantime_serde")]
@@ -140,6 +147,7 @@ impl Default for Lifetimes {
             refresh_token: Duration::from_secs(30 * DAY),
             authorization_code: Duration::from_secs(60),
             refresh_family: Duration::from_secs(90 * DAY),
+            device_code: Duration::from_secs(600),
             refresh_grace_period: Duration::ZERO,
         }
     }

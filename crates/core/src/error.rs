@@ -26,6 +26,12 @@ pub enum ErrorCode {
     InvalidTarget,
     /// RFC 7009 §2.2.1: the server cannot revoke this type of token.
     UnsupportedTokenType,
+    /// RFC 8628 §3.5: the user has not decided yet; poll again.
+    AuthorizationPending,
+    /// RFC 8628 §3.5: polling too fast; wait 5 seconds longer from now on.
+    SlowDown,
+    /// RFC 8628 §3.5: the device code expired.
+    ExpiredToken,
     /// The request body is larger than the configured limit: `invalid_request` with 413.
     RequestTooLarge,
     /// An unexpected fault; its cause is logged, never shown.
@@ -48,6 +54,9 @@ impl ErrorCode {
             Self::AccessDenied => "access_denied",
             Self::InvalidTarget => "invalid_target",
             Self::UnsupportedTokenType => "unsupported_token_type",
+            Self::AuthorizationPending => "authorization_pending",
+            Self::SlowDown => "slow_down",
+            Self::ExpiredToken => "expired_token",
             Self::ServerError => "server_error",
             Self::TemporarilyUnavailable => "temporarily_unavailable",
         }
@@ -118,6 +127,9 @@ constructors! {
     access_denied => AccessDenied,
     invalid_target => InvalidTarget,
     unsupported_token_type => UnsupportedTokenType,
+    authorization_pending => AuthorizationPending,
+    slow_down => SlowDown,
+    expired_token => ExpiredToken,
     request_too_large => RequestTooLarge,
     temporarily_unavailable => TemporarilyUnavailable,
 }

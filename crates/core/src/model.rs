@@ -22,16 +22,19 @@ pub enum GrantType {
     Password,
     /// RFC 6749 §4.2 (legacy; RFC 9700 §2.1.2 says SHOULD NOT be used).
     Implicit,
+    /// RFC 8628: the device authorization grant.
+    DeviceCode,
 }
 
 impl GrantType {
     /// Every grant type, in the order they are listed.
-    pub const ALL: [GrantType; 5] = [
+    pub const ALL: [GrantType; 6] = [
         Self::AuthorizationCode,
         Self::RefreshToken,
         Self::ClientCredentials,
         Self::Password,
         Self::Implicit,
+        Self::DeviceCode,
     ];
 
     /// The registered name.
@@ -42,11 +45,15 @@ impl GrantType {
             Self::ClientCredentials => "client_credentials",
             Self::Password => "password",
             Self::Implicit => "implicit",
+            Self::DeviceCode => "urn:ietf:params:oauth:grant-type:device_code",
         }
     }
 
-    /// From the registered name.
+    /// From the registered name (`device_code` is accepted as a short form).
     pub fn parse(name: &str) -> Option<Self> {
+        if name == "device_code" {
+            return Some(Self::DeviceCode);
+        }
         Self::ALL.into_iter().find(|grant| grant.as_str() == name)
     }
 
@@ -299,4 +306,46 @@ pub struct LoginFailures {
     pub first_at: UnixTime,
     /// The latest failure.
     pub last_at: UnixTime,
+}
+
+/// Where a device authorization stands (RFC 8628 §3.5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeviceStatus {
+    /// The user has not decided yet.
+    Pending,
+    /// The user approved.
+    Approved,
+    /// The user denied.
+    Denied,
+}
+
+/// A device authorization as stored (RFC 8628 §3.2).
+#[derive(Debug, Clone)]
+pub struct DeviceAuthorization {
+    /// The device code's hash.
+    pub hash: SecretHash,
+    /// The normalised user code (8 letters, no dash).
+    pub user_code: String,
+    /// The client (device).
+    pub client_id: String,
+    /// The scope asked for.
+    pub scope: ScopeSet,
+    /// The resources asked for.
+    pub resources: Vec<String>,
+    /// The grant its tokens will belong to.
+    pub grant_id: String,
+    /// When it was issued.
+    pub issued_at: UnixTime,
+    /// When it expires.
+    pub expires_at: UnixTime,
+    /// The minimum seconds between polls.
+    pub interval: i64,
+    /// The last poll.
+    pub last_polled_at: Option<UnixTime>,
+    /// The user's decision so far.
+    pub status: DeviceStatus,
+    /// Who approved.
+    pub subject: Option<String>,
+    /// When its tokens were issued; they are issued once.
+    pub consumed_at: Option<UnixTime>,
 }

@@ -25,6 +25,8 @@ pub enum SecretKind {
     AuthorizationCode,
     /// A client secret.
     ClientSecret,
+    /// A device code (RFC 8628).
+    DeviceCode,
 }
 
 impl SecretKind {
@@ -34,6 +36,7 @@ impl SecretKind {
             Self::RefreshToken => "o2u_rt_",
             Self::AuthorizationCode => "o2u_ac_",
             Self::ClientSecret => "o2u_cs_",
+            Self::DeviceCode => "o2u_dc_",
         }
     }
 }

@@ -6,7 +6,10 @@ use async_trait::async_trait;
 use crate::clock::UnixTime;
 use crate::error::OAuthError;
 use crate::keys::SigningKeyRecord;
-use crate::model::{AuthorizationCode, Client, Consent, Issuance, LoginFailures, Session, TokenRecord, User};
+use crate::model::{
+    AuthorizationCode, Client, Consent, DeviceAuthorization, Issuance, LoginFailures, Session, TokenRecord,
+    User,
+};
 use crate::secret::SecretHash;
 
 /// A storage failure.
@@ -198,9 +201,56 @@ pub trait KeyStore: Send + Sync {
     async fn revoke_signing_key(&self, kid: &str, now: UnixTime) -> Result<bool, StoreError>;
 }
 
+/// Device authorizations (RFC 8628).
+#[async_trait]
+pub trait DeviceStore: Send + Sync {
+    /// Stores a new device authorization; `Conflict` if the user code is taken.
+    async fn insert_device_authorization(&self, device: &DeviceAuthorization) -> Result<(), StoreError>;
+    /// By device code hash.
+    async fn device_authorization(
+        &self,
+        hash: &SecretHash,
+    ) -> Result<Option<DeviceAuthorization>, StoreError>;
+    /// By normalised user code.
+    async fn device_authorization_by_user_code(
+        &self,
+        user_code: &str,
+    ) -> Result<Option<DeviceAuthorization>, StoreError>;
+    /// Records a poll, and the interval from now on.
+    async fn record_device_poll(
+        &self,
+        hash: &SecretHash,
+        now: UnixTime,
+        interval: i64,
+    ) -> Result<(), StoreError>;
+    /// Records the user's decision while still pending and unexpired; false otherwise.
+    async fn decide_device_authorization(
+        &self,
+        user_code: &str,
+        approved_for: Option<&str>,
+        now: UnixTime,
+    ) -> Result<bool, StoreError>;
+    /// Consumes an approved authorization and stores the issuance, in one transaction.
+    /// Never returns `Fresh` twice.
+    async fn redeem_device_authorization(
+        &self,
+        hash: &SecretHash,
+        now: UnixTime,
+        issuance: &Issuance,
+    ) -> Result<Redemption, StoreError>;
+}
+
 /// Everything the server stores.
 pub trait Store:
-    ClientStore + UserStore + CodeStore + TokenStore + SessionStore + ConsentStore + LoginThrottleStore + KeyStore
+    ClientStore
+    + UserStore
+    + CodeStore
+    + TokenStore
+    + SessionStore
+    + ConsentStore
+    + LoginThrottleStore
+    + KeyStore
+    + DeviceStore
 {
 }
 
@@ -213,5 +263,6 @@ impl<T> Store for T where
         + ConsentStore
         + LoginThrottleStore
         + KeyStore
+        + DeviceStore
 {
 }

@@ -6,6 +6,7 @@
 
 mod clients;
 mod codes;
+mod devices;
 mod keys;
 mod migrations;
 mod rows;

@@ -1,5 +1,6 @@
 //! Endpoint logic other than the token endpoint's grants (which live in [`crate::grants`]).
 
 pub mod authorize;
+pub mod device;
 pub mod introspect;
 pub mod revoke;

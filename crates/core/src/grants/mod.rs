@@ -3,6 +3,7 @@
 
 mod authorization_code;
 mod client_credentials;
+mod device_code;
 mod issue;
 mod jwt;
 mod password;
@@ -43,6 +44,11 @@ pub enum TokenRequest<'a> {
         /// `scope`.
         scope: Option<&'a str>,
     },
+    /// RFC 8628 §3.4.
+    DeviceCode {
+        /// `device_code`.
+        device_code: &'a str,
+    },
     /// §4.3.2.
     Password {
         /// `username`.
@@ -73,6 +79,7 @@ impl<'a> TokenRequest<'a> {
                 password: params.require("password")?,
                 scope: params.get("scope")?,
             },
+            GrantType::DeviceCode => Self::DeviceCode { device_code: params.require("device_code")? },
             GrantType::Implicit => return Err(unsupported()),
         })
     }
@@ -90,7 +97,10 @@ impl Provider {
         // §3.2.1: authenticate the client.
         let client = self.authenticate_client(params, authorization).await?;
         // §5.2 unsupported_grant_type: unknown, not a token-endpoint grant, or switched off.
-        let grant = GrantType::parse(params.require("grant_type")?)
+        let name = params.require("grant_type")?;
+        let grant = GrantType::ALL
+            .into_iter()
+            .find(|grant| grant.as_str() == name)
             .filter(|grant| *grant != GrantType::Implicit && self.config.grants.enabled(*grant))
             .ok_or_else(unsupported)?;
         // §5.2 unauthorized_client: the client is not registered for this grant.
@@ -110,6 +120,9 @@ impl Provider {
             }
             TokenRequest::ClientCredentials { scope } => {
                 self.client_credentials(&client, params, scope).await?
+            }
+            TokenRequest::DeviceCode { device_code } => {
+                self.poll_device(&client, params, device_code).await?
             }
             TokenRequest::Password { username, password, scope } => {
                 self.password(&client, params, username, password, scope).await?

@@ -62,6 +62,11 @@ fn document(state: &AppState, scopes: Vec<&str>) -> Value {
         // RFC 9207: every authorization response carries iss.
         "authorization_response_iss_parameter_supported": true,
     });
+    if config.grants.device_code
+        && let Some(object) = document.as_object_mut()
+    {
+        object.insert("device_authorization_endpoint".into(), json!(url(paths::DEVICE_AUTHORIZATION)));
+    }
     if state.provider.keys().is_some()
         && let Some(object) = document.as_object_mut()
     {

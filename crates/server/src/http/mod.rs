@@ -3,6 +3,7 @@
 
 pub(crate) mod authorize;
 mod cors;
+mod device_authorization;
 pub(crate) mod error;
 pub(crate) mod form;
 mod health;
@@ -38,6 +39,9 @@ pub(crate) mod paths {
     pub const INTROSPECT: &str = "/introspect";
     pub const METADATA: &str = "/.well-known/oauth-authorization-server";
     pub const JWKS: &str = "/jwks.json";
+    pub const DEVICE_AUTHORIZATION: &str = "/device_authorization";
+    /// The page where a person enters a device's user code (RFC 8628 `verification_uri`).
+    pub const DEVICE: &str = "/device";
 }
 
 /// What every handler can reach.
@@ -81,6 +85,10 @@ pub(crate) fn router(state: AppState, extra: Router) -> Router {
         .route(paths::REVOKE, revoke)
         .route(paths::INTROSPECT, introspect)
         .route(paths::METADATA, metadata)
+        .route(
+            paths::DEVICE_AUTHORIZATION,
+            post(device_authorization::post_device_authorization).fallback(error::method_not_allowed),
+        )
         .route("/health/live", get(health::get_live))
         .merge(ui::routes())
         .fallback(ui::not_found)

@@ -35,10 +35,21 @@ pub(crate) async fn interact(
             Some(active) if active.session.subject.is_some() => {
                 consent_or_approve(state, active, request, params, status).await?
             }
-            Some(active) => login_page(state, &active, request, params, None, StatusCode::OK, false),
+            Some(active) => {
+                login_page(state, &active, &request.client.name, &continue_with(params), None, StatusCode::OK)
+            }
             None => {
                 let active = session::start(state, None).await?;
-                login_page(state, &active, request, params, None, StatusCode::OK, true)
+                let mut page = login_page(
+                    state,
+                    &active,
+                    &request.client.name,
+                    &continue_with(params),
+                    None,
+                    StatusCode::OK,
+                );
+                page.headers_mut().insert(header::SET_COOKIE, active.cookie(state));
+                page
             }
         })
     };
@@ -78,28 +89,53 @@ async fn consent_or_approve(
     Ok(state.templates.page(StatusCode::OK, "consent.html", context))
 }
 
-#[allow(clippy::too_many_arguments)]
-fn login_page(
+/// Where a sign-in leads back to.
+pub(crate) enum Continuation {
+    /// An authorization request (its query string).
+    Authorize(String),
+    /// A device's user code (`XXXX-XXXX`).
+    Device(String),
+}
+
+/// The login page for `client_name`; the form carries what to continue with.
+pub(crate) fn login_page(
     state: &AppState,
     active: &ActiveSession,
-    request: &AuthorizationRequest,
-    params: &Params,
+    client_name: &str,
+    continuation: &Continuation,
     message: Option<&str>,
     status: StatusCode,
-    set_cookie: bool,
 ) -> Response {
+    let (request, user_code) = match continuation {
+        Continuation::Authorize(query) => (Some(query.as_str()), None),
+        Continuation::Device(code) => (None, Some(code.as_str())),
+    };
     let context = context! {
-        client_name => &request.client.name,
+        client_name,
         csrf_token => active.csrf_token(),
-        request => params.to_query(),
+        request,
+        user_code,
         message,
         username => "",
     };
-    let mut response = state.templates.page(status, "login.html", context);
-    if set_cookie {
-        response.headers_mut().insert(header::SET_COOKIE, active.cookie(state));
+    state.templates.page(status, "login.html", context)
+}
+
+fn continue_with(params: &Params) -> Continuation {
+    Continuation::Authorize(params.to_query())
+}
+
+/// A form's session: live, and the form carries its CSRF token.
+pub(crate) async fn form_session(
+    state: &AppState,
+    headers: &HeaderMap,
+    fields: &Params,
+) -> Result<ActiveSession, Response> {
+    match session::current(state, headers).await {
+        Ok(Some(active)) if active.csrf_matches(fields.get("csrf_token").ok().flatten()) => Ok(active),
+        Ok(_) => Err(expired_form(state)),
+        Err(error) => Err(error_page(state, &error)),
     }
-    response
 }
 
 /// The steps both forms share: a live session, its CSRF token, the request re-validated.
@@ -111,11 +147,7 @@ async fn form_step(
     let Ok(Form(fields)) = form else {
         return Err(expired_form(state));
     };
-    let active = match session::current(state, headers).await {
-        Ok(Some(active)) if active.csrf_matches(fields.get("csrf_token").ok().flatten()) => active,
-        Ok(_) => return Err(expired_form(state)),
-        Err(error) => return Err(error_page(state, &error)),
-    };
+    let active = form_session(state, headers, &fields).await?;
     let original = Params::parse(fields.get("request").ok().flatten().unwrap_or_default().as_bytes());
     match state.provider.validate_authorization(&original).await {
         Ok(request) => Ok((active, fields, original, request)),
@@ -124,54 +156,61 @@ async fn form_step(
     }
 }
 
-/// `POST /login`.
+/// `POST /login`: back to the authorization request, or to the device being connected.
 pub(crate) async fn post_login(
     State(state): State<AppState>,
     address: Option<Extension<crate::http::ClientAddr>>,
     headers: HeaderMap,
     form: Result<Form, JsonError>,
 ) -> Response {
-    let (active, fields, original, request) = match form_step(&state, &headers, form).await {
-        Ok(step) => step,
-        Err(response) => return response,
+    let address = address.map(|Extension(crate::http::ClientAddr(address))| address.ip());
+    let device =
+        form.as_ref().ok().and_then(|Form(fields)| fields.get("user_code").ok().flatten().map(str::to_owned));
+    let (active, fields, continuation, client_name) = match device {
+        Some(user_code) => {
+            let Ok(Form(fields)) = form else {
+                return expired_form(&state);
+            };
+            let active = match form_session(&state, &headers, &fields).await {
+                Ok(active) => active,
+                Err(response) => return response,
+            };
+            let client_name = super::device::client_name(&state, &user_code).await;
+            (active, fields, Continuation::Device(user_code), client_name)
+        }
+        None => match form_step(&state, &headers, form).await {
+            Ok((active, fields, original, request)) => {
+                (active, fields, Continuation::Authorize(original.to_query()), request.client.name)
+            }
+            Err(response) => return response,
+        },
     };
     let username = fields.get("username").ok().flatten().unwrap_or_default();
     let password = fields.get("password").ok().flatten().unwrap_or_default();
-    let address = address.map(|Extension(crate::http::ClientAddr(address))| address.ip());
+    let page = |message: &str, status| {
+        login_page(&state, &active, &client_name, &continuation, Some(message), status)
+    };
     let outcome = async {
         let keys = throttle::keys(username, address);
         let wait = throttle::wait(&state, &keys).await?;
         if wait > 0 {
             let message = format!("Too many failed attempts. Try again in {wait} seconds.");
-            return Ok(login_page(
-                &state,
-                &active,
-                &request,
-                &original,
-                Some(&message),
-                StatusCode::TOO_MANY_REQUESTS,
-                false,
-            ));
+            return Ok(page(&message, StatusCode::TOO_MANY_REQUESTS));
         }
         // The same message for an unknown user, a wrong password and a disabled user.
         let Some(user) = state.provider.authenticate_user(username, password).await? else {
             throttle::fail(&state, &keys).await?;
-            let message = "Invalid username or password.";
-            return Ok(login_page(
-                &state,
-                &active,
-                &request,
-                &original,
-                Some(message),
-                StatusCode::UNAUTHORIZED,
-                false,
-            ));
+            return Ok(page("Invalid username or password.", StatusCode::UNAUTHORIZED));
         };
         throttle::succeed(&state, username).await?;
         // A new session at sign-in, so a session fixed before it is worth nothing.
         state.provider.store().delete_session(&active.session.hash).await?;
         let signed_in = session::start(&state, Some(user.subject)).await?;
-        let mut response = redirect(StatusCode::SEE_OTHER, &format!("/authorize?{}", original.to_query()));
+        let next = match &continuation {
+            Continuation::Authorize(query) => format!("/authorize?{query}"),
+            Continuation::Device(code) => format!("{}?user_code={}", crate::http::paths::DEVICE, code),
+        };
+        let mut response = redirect(StatusCode::SEE_OTHER, &next);
         response.headers_mut().insert(header::SET_COOKIE, signed_in.cookie(&state));
         Ok::<_, OAuthError>(response)
     };

@@ -2,6 +2,7 @@
 //! and friendly error pages. Every form carries a CSRF token bound to the session, and
 //! every page the headers in [`templates::page_headers`].
 
+mod device;
 pub(crate) mod interaction;
 mod logout;
 pub(crate) mod session;
@@ -16,7 +17,7 @@ use axum::routing::{get, post};
 use minijinja::context;
 use oauth2u_core::{ErrorCode, OAuthError};
 
-use crate::http::AppState;
+use crate::http::{AppState, paths};
 
 /// The pages' routes.
 pub(crate) fn routes() -> Router<AppState> {
@@ -24,6 +25,8 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/login", post(interaction::post_login))
         .route("/consent", post(interaction::post_consent))
         .route("/logout", get(logout::get_logout).post(logout::post_logout))
+        .route(paths::DEVICE, get(device::get_device).post(device::post_device))
+        .route("/device/consent", post(device::post_device_consent))
         .route(
             "/assets/style.css",
             get(|State(state): State<AppState>| async move { state.templates.stylesheet() }),

@@ -16,6 +16,7 @@ const BUILT_IN: &[(&str, &str)] = &[
     ("consent.html", include_str!("../../templates/consent.html")),
     ("logout.html", include_str!("../../templates/logout.html")),
     ("message.html", include_str!("../../templates/message.html")),
+    ("device.html", include_str!("../../templates/device.html")),
     ("style.css", include_str!("../../templates/style.css")),
 ];
 

@@ -258,9 +258,11 @@ impl<'a> Browser<'a> {
 
     /// Submits the login form of `page`; returns the response (a 303 on success).
     pub async fn login(&mut self, page: &str, username: &str, password: &str) -> reqwest::Response {
+        // Back to an authorization request, or to a device's user code.
+        let continuation = if page.contains("name=\"user_code\"") { "user_code" } else { "request" };
         let form = [
             ("csrf_token", hidden(page, "csrf_token")),
-            ("request", hidden(page, "request")),
+            (continuation, hidden(page, continuation)),
             ("username", username.to_owned()),
             ("password", password.to_owned()),
         ];

@@ -9,6 +9,7 @@ mod browser;
 mod cli;
 mod client_credentials;
 mod concurrency;
+mod device;
 mod faults;
 mod implicit;
 mod introspection;

@@ -20,9 +20,15 @@ async fn metadata_lists_every_endpoint_and_what_is_supported() {
     assert_eq!(document["token_endpoint"], "http://127.0.0.1/token");
     assert_eq!(document["revocation_endpoint"], "http://127.0.0.1/revoke");
     assert_eq!(document["introspection_endpoint"], "http://127.0.0.1/introspect");
+    assert_eq!(document["device_authorization_endpoint"], "http://127.0.0.1/device_authorization");
     assert_eq!(
         document["grant_types_supported"],
-        json!(["authorization_code", "refresh_token", "client_credentials"])
+        json!([
+            "authorization_code",
+            "refresh_token",
+            "client_credentials",
+            "urn:ietf:params:oauth:grant-type:device_code"
+        ])
     );
     assert_eq!(document["response_types_supported"], json!(["code"]));
     assert_eq!(document["code_challenge_methods_supported"], json!(["S256", "plain"]));
@@ -38,6 +44,7 @@ async fn metadata_lists_every_endpoint_and_what_is_supported() {
 async fn metadata_changes_when_a_grant_is_switched_off_or_on() {
     let app = TestApp::spawn_with(|settings| {
         settings.grants.client_credentials = false;
+        settings.grants.device_code = false;
         settings.grants.implicit = true;
         settings.pkce_plain_allowed = false;
     })
@@ -46,6 +53,7 @@ async fn metadata_changes_when_a_grant_is_switched_off_or_on() {
     assert_eq!(document["grant_types_supported"], json!(["authorization_code", "refresh_token", "implicit"]));
     assert_eq!(document["response_types_supported"], json!(["code", "token"]));
     assert_eq!(document["code_challenge_methods_supported"], json!(["S256"]));
+    assert!(document.get("device_authorization_endpoint").is_none());
 
     let no_redirects = TestApp::spawn_with(|settings| settings.grants.authorization_code = false).await;
     let document = metadata(&no_redirects).await;

@@ -1,0 +1,147 @@
+//! `DeviceStore` on SQLite. Issuing the tokens is one conditional UPDATE in the transaction
+//! that stores them, so a device gets its tokens exactly once.
+
+use async_trait::async_trait;
+use oauth2u_core::clock::UnixTime;
+use oauth2u_core::model::{DeviceAuthorization, DeviceStatus, Issuance};
+use oauth2u_core::secret::SecretHash;
+use oauth2u_core::store::{DeviceStore, Redemption, StoreError};
+use sqlx::Row;
+use sqlx::sqlite::SqliteRow;
+
+use crate::rows::{scope_from, to_json_list};
+use crate::{SqliteStore, map_error, tokens};
+
+fn device(row: &SqliteRow) -> Result<DeviceAuthorization, StoreError> {
+    let get = |column: &str| -> Result<i64, StoreError> { row.try_get(column).map_err(map_error) };
+    let text = |column: &str| -> Result<String, StoreError> { row.try_get(column).map_err(map_error) };
+    let corrupt = |what: &str| StoreError::Other(format!("corrupt device code: {what}"));
+    let hash: Vec<u8> = row.try_get("hash").map_err(map_error)?;
+    Ok(DeviceAuthorization {
+        hash: SecretHash::from_bytes(&hash).ok_or_else(|| corrupt("hash"))?,
+        user_code: text("user_code")?,
+        client_id: text("client_id")?,
+        scope: scope_from(&text("scope")?)?,
+        resources: serde_json::from_str(&text("resources")?).map_err(|_| corrupt("resources"))?,
+        grant_id: text("grant_id")?,
+        issued_at: get("issued_at")?,
+        expires_at: get("expires_at")?,
+        interval: get("interval")?,
+        last_polled_at: row.try_get("last_polled_at").map_err(map_error)?,
+        status: match text("status")?.as_str() {
+            "pending" => DeviceStatus::Pending,
+            "approved" => DeviceStatus::Approved,
+            "denied" => DeviceStatus::Denied,
+            _ => return Err(corrupt("status")),
+        },
+        subject: row.try_get("subject").map_err(map_error)?,
+        consumed_at: row.try_get("consumed_at").map_err(map_error)?,
+    })
+}
+
+#[async_trait]
+impl DeviceStore for SqliteStore {
+    async fn insert_device_authorization(&self, device: &DeviceAuthorization) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO device_codes (hash, user_code, client_id, scope, resources, grant_id, issued_at, expires_at, interval)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(device.hash.as_bytes().to_vec())
+        .bind(&device.user_code)
+        .bind(&device.client_id)
+        .bind(device.scope.to_string())
+        .bind(to_json_list(&device.resources))
+        .bind(&device.grant_id)
+        .bind(device.issued_at)
+        .bind(device.expires_at)
+        .bind(device.interval)
+        .execute(&self.pool)
+        .await
+        .map_err(map_error)?;
+        Ok(())
+    }
+
+    async fn device_authorization(
+        &self,
+        hash: &SecretHash,
+    ) -> Result<Option<DeviceAuthorization>, StoreError> {
+        let row = sqlx::query("SELECT * FROM device_codes WHERE hash = $1")
+            .bind(hash.as_bytes().to_vec())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_error)?;
+        row.as_ref().map(device).transpose()
+    }
+
+    async fn device_authorization_by_user_code(
+        &self,
+        user_code: &str,
+    ) -> Result<Option<DeviceAuthorization>, StoreError> {
+        let row = sqlx::query("SELECT * FROM device_codes WHERE user_code = $1")
+            .bind(user_code)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_error)?;
+        row.as_ref().map(device).transpose()
+    }
+
+    async fn record_device_poll(
+        &self,
+        hash: &SecretHash,
+        now: UnixTime,
+        interval: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE device_codes SET last_polled_at = $2, interval = $3 WHERE hash = $1")
+            .bind(hash.as_bytes().to_vec())
+            .bind(now)
+            .bind(interval)
+            .execute(&self.pool)
+            .await
+            .map_err(map_error)?;
+        Ok(())
+    }
+
+    async fn decide_device_authorization(
+        &self,
+        user_code: &str,
+        approved_for: Option<&str>,
+        now: UnixTime,
+    ) -> Result<bool, StoreError> {
+        let status = if approved_for.is_some() { "approved" } else { "denied" };
+        let decided = sqlx::query(
+            "UPDATE device_codes SET status = $2, subject = $3
+             WHERE user_code = $1 AND status = 'pending' AND expires_at > $4",
+        )
+        .bind(user_code)
+        .bind(status)
+        .bind(approved_for)
+        .bind(now)
+        .execute(&self.pool)
+        .await
+        .map_err(map_error)?;
+        Ok(decided.rows_affected() == 1)
+    }
+
+    async fn redeem_device_authorization(
+        &self,
+        hash: &SecretHash,
+        now: UnixTime,
+        issuance: &Issuance,
+    ) -> Result<Redemption, StoreError> {
+        let mut tx = self.write_transaction().await?;
+        let consumed = sqlx::query(
+            "UPDATE device_codes SET consumed_at = $2 WHERE hash = $1 AND status = 'approved' AND consumed_at IS NULL",
+        )
+        .bind(hash.as_bytes().to_vec())
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(map_error)?;
+        if consumed.rows_affected() != 1 {
+            return Ok(Redemption::Unknown);
+        }
+        tokens::insert(&mut tx, issuance).await?;
+        tx.commit().await.map_err(map_error)?;
+        Ok(Redemption::Fresh)
+    }
+}
