@@ -11,6 +11,7 @@ mod client_credentials;
 mod concurrency;
 mod device;
 mod faults;
+mod guard;
 mod implicit;
 mod introspection;
 mod jwt;

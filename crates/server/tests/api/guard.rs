@@ -1,0 +1,230 @@
+//! The resource-server guard (`oauth2u-guard`) in front of a small API, against our server.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::routing::{get, post};
+use oauth2u::core::Clock;
+use oauth2u::core::admin::ClientSpec;
+use oauth2u::core::config::TokenFormat;
+use oauth2u::core::model::GrantType;
+use oauth2u_guard::{AccessToken, Guard};
+use serde_json::Value;
+
+use crate::helpers::*;
+
+const API: &str = "https://photos.example/api";
+
+/// The API, on its own port, behind the guard.
+async fn protected_api(guard: Guard) -> String {
+    let app = Router::new()
+        .route(
+            "/photos",
+            get(|token: AccessToken| async move { format!("photos of {}", token.subject().unwrap_or("?")) })
+                .post(|| async { "posted" }),
+        )
+        .layer(guard.require(["photos:read"]))
+        .merge(
+            Router::new()
+                .route("/upload", post(|| async { "uploaded" }))
+                .layer(guard.require(["photos:write"])),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    base
+}
+
+fn jwt_guard(app: &TestApp) -> oauth2u_guard::GuardBuilder {
+    let clock = app.clock.clone();
+    Guard::builder("http://127.0.0.1", API)
+        .jwks_uri(app.url("/jwks.json"))
+        .clock(Arc::new(move || clock.now()))
+}
+
+async fn client(app: &TestApp, format: TokenFormat, scopes: &str) -> TestClient {
+    app.register(ClientSpec {
+        name: Some("photo printer".into()),
+        grant_types: Some(vec![GrantType::ClientCredentials]),
+        scopes: Some(scopes.into()),
+        resources: Some(vec![API.into(), "https://other.example/".into()]),
+        access_token_format: Some(format),
+        ..ClientSpec::default()
+    })
+    .await
+}
+
+async fn token(app: &TestApp, client: &TestClient, resource: &str) -> String {
+    let form = [("grant_type", "client_credentials"), ("resource", resource)];
+    let body: Value = app.token(client, &form).await.json().await.unwrap();
+    body["access_token"].as_str().unwrap().to_owned()
+}
+
+async fn call(api: &str, bearer: Option<&str>) -> reqwest::Response {
+    let mut request = reqwest::Client::new().get(format!("{api}/photos"));
+    if let Some(token) = bearer {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    request.send().await.unwrap()
+}
+
+fn challenge(response: &reqwest::Response) -> String {
+    response.headers()["www-authenticate"].to_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_valid_jwt_passes_and_the_handler_sees_its_claims() {
+    let app = TestApp::spawn().await;
+    let api = protected_api(jwt_guard(&app).build().unwrap()).await;
+    let client = client(&app, TokenFormat::Jwt, "photos:read").await;
+    let response = call(&api, Some(&token(&app, &client, API).await)).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.text().await.unwrap(), format!("photos of {}", client.id));
+}
+
+#[tokio::test]
+async fn no_token_is_401_with_a_challenge_and_no_error_code() {
+    let app = TestApp::spawn().await;
+    let api = protected_api(jwt_guard(&app).realm("photos").build().unwrap()).await;
+    let response = call(&api, None).await;
+    assert_eq!(response.status(), 401);
+    assert_eq!(challenge(&response), "Bearer realm=\"photos\"");
+    // The query-parameter method is not offered (RFC 9700 §4.3.2).
+    let client = client(&app, TokenFormat::Jwt, "photos:read").await;
+    let jwt = token(&app, &client, API).await;
+    let in_query = reqwest::get(format!("{api}/photos?access_token={jwt}")).await.unwrap();
+    assert_eq!(in_query.status(), 401);
+    assert_eq!(challenge(&in_query), "Bearer realm=\"photos\"");
+}
+
+#[tokio::test]
+async fn bad_tokens_are_401_invalid_token() {
+    let app = TestApp::spawn().await;
+    let api = protected_api(jwt_guard(&app).build().unwrap()).await;
+    let client = client(&app, TokenFormat::Jwt, "photos:read").await;
+    let other_audience = token(&app, &client, "https://other.example/").await;
+    let good = token(&app, &client, API).await;
+    let mut tampered = good.clone();
+    tampered.pop();
+    tampered.push(if good.ends_with('A') { 'B' } else { 'A' });
+    let parts: Vec<&str> = good.split('.').collect();
+    let b64 = |text: &str| base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, text);
+    let alg_none = format!("{}.{}.", b64(r#"{"alg":"none","typ":"at+jwt"}"#), parts[1]);
+    let hmac = format!("{}.{}.{}", b64(r#"{"alg":"HS256","typ":"at+jwt","kid":"x"}"#), parts[1], parts[2]);
+    for bad in [other_audience.as_str(), tampered.as_str(), alg_none.as_str(), hmac.as_str(), "garbage"] {
+        let response = call(&api, Some(bad)).await;
+        assert_eq!(response.status(), 401, "{bad}");
+        assert!(challenge(&response).contains("error=\"invalid_token\""), "{bad}");
+    }
+    app.clock.advance(Duration::from_secs(3601));
+    let expired = call(&api, Some(&good)).await;
+    assert!(challenge(&expired).contains("expired"), "{}", challenge(&expired));
+}
+
+#[tokio::test]
+async fn too_little_scope_is_403_insufficient_scope_with_the_scope_needed() {
+    let app = TestApp::spawn().await;
+    let api = protected_api(jwt_guard(&app).build().unwrap()).await;
+    let client = client(&app, TokenFormat::Jwt, "photos:read").await;
+    let jwt = token(&app, &client, API).await;
+    let response =
+        reqwest::Client::new().post(format!("{api}/upload")).bearer_auth(&jwt).send().await.unwrap();
+    assert_eq!(response.status(), 403);
+    assert!(
+        challenge(&response).contains("error=\"insufficient_scope\", scope=\"photos:write\""),
+        "{}",
+        challenge(&response)
+    );
+}
+
+#[tokio::test]
+async fn a_malformed_request_is_400_invalid_request() {
+    let app = TestApp::spawn().await;
+    let api = protected_api(jwt_guard(&app).build().unwrap()).await;
+    for header in ["Bearer", "Bearer a b", "Bearer {}"] {
+        let response = reqwest::Client::new()
+            .get(format!("{api}/photos"))
+            .header("authorization", header)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400, "{header}");
+        assert!(challenge(&response).contains("error=\"invalid_request\""));
+    }
+}
+
+#[tokio::test]
+async fn an_unknown_kid_fetches_the_jwks_again() {
+    let app = TestApp::spawn().await;
+    let api = protected_api(jwt_guard(&app).build().unwrap()).await;
+    let client = client(&app, TokenFormat::Jwt, "photos:read").await;
+    assert_eq!(call(&api, Some(&token(&app, &client, API).await)).await.status(), 200);
+    // A key revoked: the next token is signed by a key the guard has not cached.
+    let kid = {
+        let jwt = token(&app, &client, API).await;
+        let header = jwt.split('.').next().unwrap().to_owned();
+        let header: Value = serde_json::from_slice(
+            &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, header).unwrap(),
+        )
+        .unwrap();
+        header["kid"].as_str().unwrap().to_owned()
+    };
+    app.store.revoke_signing_key(&kid, app.clock.now()).await.unwrap();
+    app.clock.advance(Duration::from_secs(11));
+    assert_eq!(call(&api, Some(&token(&app, &client, API).await)).await.status(), 200);
+}
+
+#[tokio::test]
+async fn opaque_tokens_are_checked_by_introspection() {
+    let app = TestApp::spawn().await;
+    let resource_server = app
+        .register(ClientSpec {
+            name: Some("photos api".into()),
+            grant_types: Some(vec![]),
+            resource_server: Some(API.into()),
+            ..ClientSpec::default()
+        })
+        .await;
+    let guard = Guard::builder("http://127.0.0.1", API)
+        .introspection(
+            app.url("/introspect"),
+            resource_server.id.clone(),
+            resource_server.secret.clone().unwrap(),
+        )
+        .introspection_cache(Duration::ZERO)
+        .build()
+        .unwrap();
+    let api = protected_api(guard).await;
+    let client = client(&app, TokenFormat::Opaque, "photos:read").await;
+    let opaque = token(&app, &client, API).await;
+    assert_eq!(call(&api, Some(&opaque)).await.status(), 200);
+    assert_eq!(app.revoke(&client, &[("token", &opaque)]).await.status(), 200);
+    let revoked = call(&api, Some(&opaque)).await;
+    assert_eq!(revoked.status(), 401);
+    assert!(challenge(&revoked).contains("invalid_token"));
+}
+
+#[tokio::test]
+async fn the_form_body_method_works_only_when_allowed() {
+    let app = TestApp::spawn().await;
+    let client = client(&app, TokenFormat::Jwt, "photos:read").await;
+    let jwt = token(&app, &client, API).await;
+    let strict = protected_api(jwt_guard(&app).build().unwrap()).await;
+    let lenient = protected_api(jwt_guard(&app).allow_form_body().build().unwrap()).await;
+    let post = |api: String| {
+        let jwt = jwt.clone();
+        async move {
+            reqwest::Client::new()
+                .post(format!("{api}/photos"))
+                .form(&[("access_token", jwt)])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(post(strict).await.status(), 401);
+    let response = post(lenient).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.text().await.unwrap(), "posted");
+}
