@@ -83,6 +83,11 @@ pub async fn register_client(
         refresh_token_lifetime: None,
         created_at: now,
     };
+    // An API (a resource server) only authenticates to introspect: it needs no grant.
+    let blank = match (&spec.grant_types, &spec.resource_server) {
+        (None, Some(_)) => Client { grant_types: Vec::new(), ..blank },
+        _ => blank,
+    };
     let mut client = apply(blank, spec)?;
     if client.name.is_empty() {
         return Err(AdminError::Invalid("a client needs a --name".into()));

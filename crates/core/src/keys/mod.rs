@@ -20,7 +20,7 @@ pub use master::MasterKey;
 
 use crate::clock::UnixTime;
 use crate::error::OAuthError;
-use crate::secret::random_string;
+use crate::secret::random_id;
 use crate::store::Store;
 
 /// A signing key as stored.
@@ -144,7 +144,7 @@ impl KeyRing {
         now: UnixTime,
         activates_at: UnixTime,
     ) -> Result<SigningKeyRecord, OAuthError> {
-        let kid = random_string(12)?;
+        let kid = random_id(12)?;
         let generated = self.algorithm.generate(&kid)?;
         let record = SigningKeyRecord {
             sealed_private_key: self.master.seal(&generated.private_der, &kid)?,
