@@ -135,8 +135,7 @@ async fn a_resource_server_sees_the_tokens_for_its_audience_only() {
     assert_eq!(app.introspection(&api, for_other["access_token"].as_str().unwrap()).await, INACTIVE());
 }
 
-/// The `oauth2` crate introspects. (It revokes only over https, RFC 7009 §2, so its
-/// revocation is tested once the server speaks TLS.)
+/// The `oauth2` crate introspects (its revocation is in `revocation.rs`).
 #[tokio::test]
 async fn the_oauth2_crate_introspects() {
     use oauth2::basic::BasicClient;

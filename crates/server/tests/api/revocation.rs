@@ -100,3 +100,56 @@ async fn revocation_errors() {
     let get = app.http.get(app.url("/revoke")).send().await.unwrap();
     assert_error(get, 405, "invalid_request").await;
 }
+
+/// The `oauth2` crate revokes. It insists on an https revocation URL (RFC 7009 §2); the
+/// test server speaks plain HTTP, so the transport below carries the crate's request
+/// over http unchanged — the crate still builds the request and reads the answer.
+#[tokio::test]
+async fn the_oauth2_crate_revokes() {
+    use oauth2::basic::BasicClient;
+    use oauth2::{ClientId, ClientSecret, RevocationUrl, StandardRevocableToken, TokenUrl};
+
+    let app = TestApp::spawn().await;
+    let client = app.confidential_client().await;
+    let tokens = app.tokens(&client).await;
+    let oauth = BasicClient::new(ClientId::new(client.id.clone()))
+        .set_client_secret(ClientSecret::new(client.secret.clone().unwrap()))
+        .set_token_uri(TokenUrl::new(app.url("/token")).unwrap())
+        .set_revocation_url(
+            RevocationUrl::new(app.url("/revoke").replacen("http://", "https://", 1)).unwrap(),
+        );
+    let http = app.http.clone();
+    let transport = move |request: oauth2::HttpRequest| {
+        let http = http.clone();
+        async move {
+            let (parts, body) = request.into_parts();
+            let url = parts.uri.to_string().replacen("https://", "http://", 1);
+            let response = http.request(parts.method, url).headers(parts.headers).body(body).send().await?;
+            let mut answer = oauth2::http::Response::builder().status(response.status());
+            for (name, value) in response.headers() {
+                answer = answer.header(name, value);
+            }
+            Ok::<_, reqwest::Error>(answer.body(response.bytes().await?.to_vec()).unwrap())
+        }
+    };
+
+    let refresh = oauth2::RefreshToken::new(field(&tokens, "refresh_token"));
+    oauth
+        .revoke_token(StandardRevocableToken::RefreshToken(refresh))
+        .unwrap()
+        .request_async(&transport)
+        .await
+        .unwrap();
+    assert!(!app.is_active(&field(&tokens, "access_token")).await, "the grant is gone");
+
+    // Another client's token: the crate reports the server's error.
+    let other = app.confidential_client().await;
+    let others = app.tokens(&other).await;
+    let access = oauth2::AccessToken::new(field(&others, "access_token"));
+    let refused = oauth
+        .revoke_token(StandardRevocableToken::AccessToken(access))
+        .unwrap()
+        .request_async(&transport)
+        .await;
+    assert!(format!("{refused:?}").contains("unauthorized_client"), "{refused:?}");
+}
