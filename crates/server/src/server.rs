@@ -185,9 +185,12 @@ impl Server {
             settings.key_rotation_interval.map(seconds),
             seconds(settings.lifetimes.access_token),
         );
-        let provider =
-            Provider::new(store, clock.unwrap_or_else(|| Arc::new(SystemClock)), hooks, settings.protocol())
-                .with_keys(keys);
+        let clock = clock.unwrap_or_else(|| Arc::new(SystemClock));
+        // A signing key from the first start, so the JWKS is never empty.
+        keys.signing_key(store.as_ref(), clock.now())
+            .await
+            .map_err(|error| Error::Config(format!("signing key: {}", error.description)))?;
+        let provider = Provider::new(store, clock, hooks, settings.protocol()).with_keys(keys);
         let handler_routes = scripts::handlers::routes(engine, handlers).map_err(Error::Config)?;
         let listener = TcpListener::bind((settings.host, settings.port)).await?;
         let local_addr = listener.local_addr()?;

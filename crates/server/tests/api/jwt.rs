@@ -237,7 +237,7 @@ async fn keys_export_and_import_into_another_database() {
 }
 
 #[tokio::test]
-async fn metadata_names_the_jwks() {
+async fn metadata_names_the_jwks_which_has_a_key_from_the_start() {
     let app = TestApp::spawn().await;
     let document: Value = app
         .http
@@ -249,4 +249,5 @@ async fn metadata_names_the_jwks() {
         .await
         .unwrap();
     assert_eq!(document["jwks_uri"], "http://127.0.0.1/jwks.json");
+    assert_eq!(jwks(&app).await.len(), 1, "a key from the first start, before any JWT is issued");
 }
