@@ -8,8 +8,9 @@ use std::time::Duration;
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use oauth2u_core::ProtocolConfig;
+use oauth2u_core::clock::seconds;
 use oauth2u_core::config::{GrantSwitches, Lifetimes, TokenFormat};
-use oauth2u_core::keys::SigningAlgorithm;
+use oauth2u_core::keys::{KeyRing, MasterKey, SigningAlgorithm};
 use serde::{Deserialize, Serialize};
 
 /// The config file read when `--config` is not given, if it exists.
@@ -199,6 +200,17 @@ impl Settings {
     /// The issuer: as configured, or `http://localhost:PORT`.
     pub fn issuer(&self) -> String {
         self.issuer.clone().unwrap_or_else(|| format!("http://localhost:{}", self.port))
+    }
+
+    /// The signing keys of these settings, sealed under `master`.
+    pub fn key_ring(&self, master: MasterKey) -> KeyRing {
+        KeyRing::new(
+            master,
+            self.jwt_algorithm,
+            seconds(self.jwks_max_age),
+            self.key_rotation_interval.map(seconds),
+            seconds(self.lifetimes.access_token),
+        )
     }
 
     /// The protocol settings.

@@ -11,9 +11,8 @@ use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
-use oauth2u_core::clock::seconds;
 use oauth2u_core::hooks::HookChain;
-use oauth2u_core::keys::{KeyRing, MasterKey};
+use oauth2u_core::keys::MasterKey;
 use oauth2u_core::store::StoreError;
 use oauth2u_core::{Clock, Hooks, NoHooks, Provider, Store, SystemClock};
 use oauth2u_store_sqlite::SqliteStore;
@@ -178,13 +177,7 @@ impl Server {
             Some(master) => master,
             None => master_key::load(&settings).map_err(Error::Config)?,
         };
-        let keys = KeyRing::new(
-            master,
-            settings.jwt_algorithm,
-            seconds(settings.jwks_max_age),
-            settings.key_rotation_interval.map(seconds),
-            seconds(settings.lifetimes.access_token),
-        );
+        let keys = settings.key_ring(master);
         let clock = clock.unwrap_or_else(|| Arc::new(SystemClock));
         // A signing key from the first start, so the JWKS is never empty.
         keys.signing_key(store.as_ref(), clock.now())

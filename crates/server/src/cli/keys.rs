@@ -8,8 +8,7 @@ use base64::engine::general_purpose::STANDARD;
 use clap::Subcommand;
 use oauth2u_core::Store;
 use oauth2u_core::admin::AdminError;
-use oauth2u_core::clock::seconds;
-use oauth2u_core::keys::{ExportedKey, KeyRing, SigningAlgorithm};
+use oauth2u_core::keys::{ExportedKey, SigningAlgorithm};
 use serde_json::{Value, json};
 
 use super::now;
@@ -35,13 +34,7 @@ pub(super) async fn run(
     command: KeysCommand,
 ) -> Result<(), AdminError> {
     let master = crate::master_key::load(settings).map_err(AdminError::Invalid)?;
-    let ring = KeyRing::new(
-        master,
-        settings.jwt_algorithm,
-        seconds(settings.jwks_max_age),
-        settings.key_rotation_interval.map(seconds),
-        seconds(settings.lifetimes.access_token),
-    );
+    let ring = settings.key_ring(master);
     let store = store.as_ref();
     let now = now();
     match command {

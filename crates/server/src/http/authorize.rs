@@ -91,12 +91,8 @@ async fn with_hooks(
     status: StatusCode,
 ) -> Response {
     // A session, so that a page the plugin renders can carry a CSRF token.
-    let (active, new) = match session::current(state, headers).await {
-        Ok(Some(active)) => (active, false),
-        Ok(None) => match session::start(state, None).await {
-            Ok(active) => (active, true),
-            Err(error) => return redirect(status, &state.provider.refuse(request, &error)),
-        },
+    let (active, new) = match session::current_or_start(state, headers).await {
+        Ok(found) => found,
         Err(error) => return redirect(status, &state.provider.refuse(request, &error)),
     };
     if let Some(form) = form

@@ -1,13 +1,12 @@
 //! `POST /device_authorization`: RFC 8628 §3.1. The steps are in
 //! [`oauth2u_core::Provider::device_authorization`].
 
-use axum::Json;
 use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
-use super::error::{JsonError, no_store};
-use super::form::{Form, authorization_header};
+use super::error::{JsonError, json_or_error};
+use super::form::{Form, client_request};
 use super::{AppState, paths};
 
 pub(crate) async fn post_device_authorization(
@@ -16,12 +15,9 @@ pub(crate) async fn post_device_authorization(
     form: Result<Form, JsonError>,
 ) -> Response {
     let verification_uri = format!("{}{}", state.settings.issuer().trim_end_matches('/'), paths::DEVICE);
-    let result = async {
-        let Form(params) = form.map_err(|rejection| rejection.0)?;
-        state.provider.device_authorization(&params, authorization_header(&headers)?, &verification_uri).await
-    };
-    match result.await {
-        Ok(answer) => (no_store(), Json(answer)).into_response(),
-        Err(error) => JsonError(error).into_response(),
-    }
+    let provider = &state.provider;
+    let result = client_request(&headers, form, |params, authorization| async move {
+        provider.device_authorization(&params, authorization.as_deref(), &verification_uri).await
+    });
+    json_or_error(result.await)
 }

@@ -26,6 +26,14 @@ impl IntoResponse for JsonError {
     }
 }
 
+/// A JSON answer that must not be cached, or the error's JSON.
+pub(crate) fn json_or_error(result: Result<serde_json::Value, OAuthError>) -> Response {
+    match result {
+        Ok(answer) => (no_store(), Json(answer)).into_response(),
+        Err(error) => JsonError(error).into_response(),
+    }
+}
+
 /// RFC 6749 §5.1: responses with tokens or credentials "MUST NOT be cached".
 pub(crate) fn no_store() -> HeaderMap {
     let mut headers = HeaderMap::new();

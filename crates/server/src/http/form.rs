@@ -9,6 +9,7 @@ use oauth2u_core::{OAuthError, Params};
 
 use super::AppState;
 use super::error::JsonError;
+use std::future::Future;
 
 /// The parameters of a form body.
 pub(crate) struct Form(pub Params);
@@ -51,4 +52,21 @@ pub(crate) fn authorization_header(headers: &HeaderMap) -> Result<Option<&str>, 
         return Err(OAuthError::invalid_client("more than one Authorization header"));
     }
     value.to_str().map(Some).map_err(|_| OAuthError::invalid_client("malformed Authorization header"))
+}
+
+/// What the client-authenticated endpoints (token, revocation, introspection, device
+/// authorization) share: the form, with RFC answers when it is bad, and the
+/// `Authorization` header, handed to one protocol call.
+pub(crate) async fn client_request<T, F, Fut>(
+    headers: &HeaderMap,
+    form: Result<Form, JsonError>,
+    call: F,
+) -> Result<T, OAuthError>
+where
+    F: FnOnce(Params, Option<String>) -> Fut,
+    Fut: Future<Output = Result<T, OAuthError>>,
+{
+    let Form(params) = form.map_err(|rejection| rejection.0)?;
+    let authorization = authorization_header(headers)?.map(str::to_owned);
+    call(params, authorization).await
 }

@@ -6,17 +6,17 @@ use axum::response::{IntoResponse, Response};
 
 use super::AppState;
 use super::error::{JsonError, no_store};
-use super::form::{Form, authorization_header};
+use super::form::{Form, client_request};
 
 pub(crate) async fn post_revoke(
     State(state): State<AppState>,
     headers: HeaderMap,
     form: Result<Form, JsonError>,
 ) -> Response {
-    let result = async {
-        let Form(params) = form.map_err(|rejection| rejection.0)?;
-        state.provider.revoke(&params, authorization_header(&headers)?).await
-    };
+    let provider = &state.provider;
+    let result = client_request(&headers, form, |params, authorization| async move {
+        provider.revoke(&params, authorization.as_deref()).await
+    });
     match result.await {
         // §2.2: "The authorization server responds with HTTP status code 200" and no content.
         Ok(()) => no_store().into_response(),

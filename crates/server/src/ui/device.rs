@@ -26,12 +26,8 @@ pub(crate) async fn get_device(
     RawQuery(query): RawQuery,
 ) -> Response {
     let query = Params::parse(query.unwrap_or_default().as_bytes());
-    let (active, new) = match session::current(&state, &headers).await {
-        Ok(Some(active)) => (active, false),
-        Ok(None) => match session::start(&state, None).await {
-            Ok(active) => (active, true),
-            Err(error) => return error_page(&state, &error),
-        },
+    let (active, new) = match session::current_or_start(&state, &headers).await {
+        Ok(found) => found,
         Err(error) => return error_page(&state, &error),
     };
     let mut response = match query.get("user_code").ok().flatten() {
@@ -51,11 +47,8 @@ pub(crate) async fn post_device(
     headers: HeaderMap,
     form: Result<Form, JsonError>,
 ) -> Response {
-    let Ok(Form(fields)) = form else {
-        return expired_form(&state);
-    };
-    let active = match form_session(&state, &headers, &fields).await {
-        Ok(active) => active,
+    let (active, fields) = match form_session(&state, &headers, form).await {
+        Ok(found) => found,
         Err(response) => return response,
     };
     let typed = fields.get("user_code").ok().flatten().unwrap_or_default();
@@ -125,11 +118,8 @@ pub(crate) async fn post_device_consent(
     headers: HeaderMap,
     form: Result<Form, JsonError>,
 ) -> Response {
-    let Ok(Form(fields)) = form else {
-        return expired_form(&state);
-    };
-    let active = match form_session(&state, &headers, &fields).await {
-        Ok(active) => active,
+    let (active, fields) = match form_session(&state, &headers, form).await {
+        Ok(found) => found,
         Err(response) => return response,
     };
     let Some(subject) = active.session.subject.clone() else {

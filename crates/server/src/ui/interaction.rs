@@ -125,14 +125,19 @@ fn continue_with(params: &Params) -> Continuation {
     Continuation::Authorize(params.to_query())
 }
 
-/// A form's session: live, and the form carries its CSRF token.
+/// A form and its session: live, and the form carries the session's CSRF token.
 pub(crate) async fn form_session(
     state: &AppState,
     headers: &HeaderMap,
-    fields: &Params,
-) -> Result<ActiveSession, Response> {
+    form: Result<Form, JsonError>,
+) -> Result<(ActiveSession, Params), Response> {
+    let Ok(Form(fields)) = form else {
+        return Err(expired_form(state));
+    };
     match session::current(state, headers).await {
-        Ok(Some(active)) if active.csrf_matches(fields.get("csrf_token").ok().flatten()) => Ok(active),
+        Ok(Some(active)) if active.csrf_matches(fields.get("csrf_token").ok().flatten()) => {
+            Ok((active, fields))
+        }
         Ok(_) => Err(expired_form(state)),
         Err(error) => Err(error_page(state, &error)),
     }
@@ -144,10 +149,7 @@ async fn form_step(
     headers: &HeaderMap,
     form: Result<Form, JsonError>,
 ) -> Result<(ActiveSession, Params, Params, AuthorizationRequest), Response> {
-    let Ok(Form(fields)) = form else {
-        return Err(expired_form(state));
-    };
-    let active = form_session(state, headers, &fields).await?;
+    let (active, fields) = form_session(state, headers, form).await?;
     let original = Params::parse(fields.get("request").ok().flatten().unwrap_or_default().as_bytes());
     match state.provider.validate_authorization(&original).await {
         Ok(request) => Ok((active, fields, original, request)),
@@ -168,11 +170,8 @@ pub(crate) async fn post_login(
         form.as_ref().ok().and_then(|Form(fields)| fields.get("user_code").ok().flatten().map(str::to_owned));
     let (active, fields, continuation, client_name) = match device {
         Some(user_code) => {
-            let Ok(Form(fields)) = form else {
-                return expired_form(&state);
-            };
-            let active = match form_session(&state, &headers, &fields).await {
-                Ok(active) => active,
+            let (active, fields) = match form_session(&state, &headers, form).await {
+                Ok(found) => found,
                 Err(response) => return response,
             };
             let client_name = super::device::client_name(&state, &user_code).await;

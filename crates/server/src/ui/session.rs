@@ -68,6 +68,17 @@ pub(crate) async fn current(
     Ok(Some(ActiveSession { secret, session }))
 }
 
+/// The live session, or a new anonymous one; `true` when new (its cookie must be set).
+pub(crate) async fn current_or_start(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<(ActiveSession, bool), OAuthError> {
+    match current(state, headers).await? {
+        Some(active) => Ok((active, false)),
+        None => Ok((start(state, None).await?, true)),
+    }
+}
+
 /// Starts a new session, signed in as `subject` or anonymous (to anchor CSRF tokens).
 pub(crate) async fn start(state: &AppState, subject: Option<String>) -> Result<ActiveSession, OAuthError> {
     let now = state.provider.now();
