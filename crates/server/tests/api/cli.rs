@@ -245,10 +245,7 @@ async fn consents_are_listed_and_revoked_from_the_command_line() {
     let app = TestApp::spawn_with(|settings| settings.auto_approve = None).await;
     let client = app.confidential_client().await;
     let mut browser = Browser::new(&app);
-    let login = browser.authorize(&client).await.text().await.unwrap();
-    let location =
-        browser.login(&login, USERNAME, PASSWORD).await.headers()["location"].to_str().unwrap().to_owned();
-    let consent = browser.get(&location).await.text().await.unwrap();
+    let consent = browser.consent_page(&client).await;
     browser.consent(&consent, "allow", true).await;
 
     let listed = oauth2u(&app.database_url, &["users", "consents", USERNAME], None);

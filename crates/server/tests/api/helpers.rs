@@ -284,13 +284,18 @@ impl<'a> Browser<'a> {
         self.post("/consent", &form).await
     }
 
-    /// Signs in and consents: returns the final redirect to the client.
-    pub async fn sign_in_and_allow(&mut self, client: &TestClient) -> reqwest::Response {
+    /// Opens the authorization URL, signs in, and returns the consent page.
+    pub async fn consent_page(&mut self, client: &TestClient) -> String {
         let login = self.authorize(client).await.text().await.unwrap();
         let after_login = self.login(&login, USERNAME, PASSWORD).await;
         assert_eq!(after_login.status(), 303);
         let location = after_login.headers()["location"].to_str().unwrap().to_owned();
-        let consent = self.get(&location).await.text().await.unwrap();
+        self.get(&location).await.text().await.unwrap()
+    }
+
+    /// Signs in and consents: returns the final redirect to the client.
+    pub async fn sign_in_and_allow(&mut self, client: &TestClient) -> reqwest::Response {
+        let consent = self.consent_page(client).await;
         self.consent(&consent, "allow", false).await
     }
 }

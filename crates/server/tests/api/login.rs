@@ -74,10 +74,7 @@ async fn deny_sends_access_denied_to_the_client() {
     let app = app().await;
     let client = app.confidential_client().await;
     let mut browser = Browser::new(&app);
-    let login = browser.authorize(&client).await.text().await.unwrap();
-    let location =
-        browser.login(&login, USERNAME, PASSWORD).await.headers()["location"].to_str().unwrap().to_owned();
-    let consent = browser.get(&location).await.text().await.unwrap();
+    let consent = browser.consent_page(&client).await;
     let back = browser.consent(&consent, "deny", false).await;
     assert_eq!(back.status(), 303);
     let params = redirect_params(&back);
@@ -90,10 +87,7 @@ async fn remembered_consent_skips_the_consent_page() {
     let app = app().await;
     let client = app.confidential_client().await;
     let mut browser = Browser::new(&app);
-    let login = browser.authorize(&client).await.text().await.unwrap();
-    let location =
-        browser.login(&login, USERNAME, PASSWORD).await.headers()["location"].to_str().unwrap().to_owned();
-    let consent = browser.get(&location).await.text().await.unwrap();
+    let consent = browser.consent_page(&client).await;
     assert!(consent.contains("name=\"remember\""));
     assert_eq!(browser.consent(&consent, "allow", true).await.status(), 303);
 
@@ -115,10 +109,7 @@ async fn consent_is_never_remembered_for_a_loopback_public_client() {
     let app = app().await;
     let client = app.public_client().await;
     let mut browser = Browser::new(&app);
-    let login = browser.authorize(&client).await.text().await.unwrap();
-    let location =
-        browser.login(&login, USERNAME, PASSWORD).await.headers()["location"].to_str().unwrap().to_owned();
-    let consent = browser.get(&location).await.text().await.unwrap();
+    let consent = browser.consent_page(&client).await;
     assert!(!consent.contains("name=\"remember\""), "no offer to remember");
     assert_eq!(browser.consent(&consent, "allow", true).await.status(), 303);
     assert_eq!(browser.authorize(&client).await.status(), 200, "asked every time");
@@ -162,10 +153,7 @@ async fn a_consent_form_can_be_submitted_once() {
     let app = app().await;
     let client = app.confidential_client().await;
     let mut browser = Browser::new(&app);
-    let login = browser.authorize(&client).await.text().await.unwrap();
-    let location =
-        browser.login(&login, USERNAME, PASSWORD).await.headers()["location"].to_str().unwrap().to_owned();
-    let consent = browser.get(&location).await.text().await.unwrap();
+    let consent = browser.consent_page(&client).await;
     assert_eq!(browser.consent(&consent, "allow", false).await.status(), 303);
     let replay = browser.consent(&consent, "allow", false).await;
     assert_eq!(replay.status(), 400);
