@@ -12,26 +12,33 @@ use crate::{SqliteStore, map_error, rows, tokens};
 #[async_trait]
 impl CodeStore for SqliteStore {
     async fn insert_code(&self, code: &AuthorizationCode) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO authorization_codes (hash, grant_id, client_id, subject, redirect_uri, scope,
-                code_challenge, code_challenge_method, issued_at, expires_at, resources)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        )
-        .bind(code.hash.as_bytes().to_vec())
-        .bind(&code.grant_id)
-        .bind(&code.client_id)
-        .bind(&code.subject)
-        .bind(&code.redirect_uri)
-        .bind(code.scope.to_string())
-        .bind(code.challenge.as_ref().map(|c| c.value.clone()))
-        .bind(code.challenge.as_ref().map(|c| c.method.as_str()))
-        .bind(code.issued_at)
-        .bind(code.expires_at)
-        .bind(crate::rows::to_json_list(&code.resources))
-        .execute(&self.pool)
-        .await
-        .map_err(map_error)?;
-        Ok(())
+        let code = code.clone();
+        self.writer
+            .write(move |conn| {
+                Box::pin(async move {
+                    sqlx::query(
+                        "INSERT INTO authorization_codes (hash, grant_id, client_id, subject, redirect_uri, scope,
+                            code_challenge, code_challenge_method, issued_at, expires_at, resources)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                    )
+                    .bind(code.hash.as_bytes().to_vec())
+                    .bind(&code.grant_id)
+                    .bind(&code.client_id)
+                    .bind(&code.subject)
+                    .bind(&code.redirect_uri)
+                    .bind(code.scope.to_string())
+                    .bind(code.challenge.as_ref().map(|c| c.value.clone()))
+                    .bind(code.challenge.as_ref().map(|c| c.method.as_str()))
+                    .bind(code.issued_at)
+                    .bind(code.expires_at)
+                    .bind(crate::rows::to_json_list(&code.resources))
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(map_error)?;
+                    Ok(())
+                })
+            })
+            .await
     }
 
     async fn code(&self, hash: &SecretHash) -> Result<Option<AuthorizationCode>, StoreError> {
@@ -49,29 +56,34 @@ impl CodeStore for SqliteStore {
         now: UnixTime,
         issuance: &Issuance,
     ) -> Result<Redemption, StoreError> {
-        let mut tx = self.write_transaction().await?;
-        let consumed = sqlx::query(
-            "UPDATE authorization_codes SET consumed_at = $2 WHERE hash = $1 AND consumed_at IS NULL",
-        )
-        .bind(hash.as_bytes().to_vec())
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .map_err(map_error)?;
-        if consumed.rows_affected() == 1 {
-            tokens::insert(&mut tx, issuance).await?;
-            tx.commit().await.map_err(map_error)?;
-            return Ok(Redemption::Fresh);
-        }
-        let grant_id: Option<String> =
-            sqlx::query_scalar("SELECT grant_id FROM authorization_codes WHERE hash = $1")
-                .bind(hash.as_bytes().to_vec())
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(map_error)?;
-        Ok(match grant_id {
-            Some(grant_id) => Redemption::Replayed { grant_id },
-            None => Redemption::Unknown,
-        })
+        let (hash, issuance) = (hash.as_bytes().to_vec(), issuance.clone());
+        self.writer
+            .write(move |conn| {
+                Box::pin(async move {
+                    let consumed = sqlx::query(
+                        "UPDATE authorization_codes SET consumed_at = $2 WHERE hash = $1 AND consumed_at IS NULL",
+                    )
+                    .bind(&hash)
+                    .bind(now)
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(map_error)?;
+                    if consumed.rows_affected() == 1 {
+                        tokens::insert(conn, &issuance).await?;
+                        return Ok(Redemption::Fresh);
+                    }
+                    let grant_id: Option<String> =
+                        sqlx::query_scalar("SELECT grant_id FROM authorization_codes WHERE hash = $1")
+                            .bind(&hash)
+                            .fetch_optional(&mut *conn)
+                            .await
+                            .map_err(map_error)?;
+                    Ok(match grant_id {
+                        Some(grant_id) => Redemption::Replayed { grant_id },
+                        None => Redemption::Unknown,
+                    })
+                })
+            })
+            .await
     }
 }

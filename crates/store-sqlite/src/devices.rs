@@ -128,20 +128,26 @@ impl DeviceStore for SqliteStore {
         now: UnixTime,
         issuance: &Issuance,
     ) -> Result<Redemption, StoreError> {
-        let mut tx = self.write_transaction().await?;
-        let consumed = sqlx::query(
-            "UPDATE device_codes SET consumed_at = $2 WHERE hash = $1 AND status = 'approved' AND consumed_at IS NULL",
-        )
-        .bind(hash.as_bytes().to_vec())
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .map_err(map_error)?;
-        if consumed.rows_affected() != 1 {
-            return Ok(Redemption::Unknown);
-        }
-        tokens::insert(&mut tx, issuance).await?;
-        tx.commit().await.map_err(map_error)?;
-        Ok(Redemption::Fresh)
+        let (hash, issuance) = (hash.as_bytes().to_vec(), issuance.clone());
+        self.writer
+            .write(move |conn| {
+                Box::pin(async move {
+                    let consumed = sqlx::query(
+                        "UPDATE device_codes SET consumed_at = $2
+                         WHERE hash = $1 AND status = 'approved' AND consumed_at IS NULL",
+                    )
+                    .bind(hash)
+                    .bind(now)
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(map_error)?;
+                    if consumed.rows_affected() != 1 {
+                        return Ok(Redemption::Unknown);
+                    }
+                    tokens::insert(conn, &issuance).await?;
+                    Ok(Redemption::Fresh)
+                })
+            })
+            .await
     }
 }

@@ -13,6 +13,7 @@ mod rows;
 mod sessions;
 mod tokens;
 mod users;
+mod writer;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -25,6 +26,7 @@ use sqlx::{Sqlite, SqlitePool, Transaction};
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    writer: writer::Writer,
 }
 
 impl SqliteStore {
@@ -49,7 +51,7 @@ impl SqliteStore {
             .await
             .map_err(map_error)?;
         migrations::run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self { writer: writer::Writer::start(pool.clone()), pool })
     }
 
     async fn write_transaction(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {

@@ -36,13 +36,20 @@ impl SessionStore for SqliteStore {
     }
 
     async fn touch_session(&self, hash: &SecretHash, now: UnixTime) -> Result<(), StoreError> {
-        sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE hash = $1")
-            .bind(hash.as_bytes().to_vec())
-            .bind(now)
-            .execute(&self.pool)
+        let hash = hash.as_bytes().to_vec();
+        self.writer
+            .write(move |conn| {
+                Box::pin(async move {
+                    sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE hash = $1")
+                        .bind(hash)
+                        .bind(now)
+                        .execute(&mut *conn)
+                        .await
+                        .map_err(map_error)?;
+                    Ok(())
+                })
+            })
             .await
-            .map_err(map_error)?;
-        Ok(())
     }
 
     async fn delete_session(&self, hash: &SecretHash) -> Result<(), StoreError> {

@@ -6,7 +6,7 @@ use oauth2u_core::clock::UnixTime;
 use oauth2u_core::model::{Issuance, TokenRecord};
 use oauth2u_core::secret::SecretHash;
 use oauth2u_core::store::{Rotation, StoreError, TokenStore};
-use sqlx::{Sqlite, Transaction};
+use sqlx::SqliteConnection;
 
 use crate::{SqliteStore, map_error, rows};
 
@@ -14,11 +14,8 @@ const INSERT: &str = "INSERT INTO tokens (hash, kind, grant_id, client_id, subje
         expires_at, grant_expires_at, paired_refresh, audience, jti, kid)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
 
-/// Stores the tokens of one response inside a transaction.
-pub(crate) async fn insert(
-    tx: &mut Transaction<'static, Sqlite>,
-    issuance: &Issuance,
-) -> Result<(), StoreError> {
+/// Stores the tokens of one response (inside the caller's transaction).
+pub(crate) async fn insert(conn: &mut SqliteConnection, issuance: &Issuance) -> Result<(), StoreError> {
     let refresh_hash = issuance.refresh.as_ref().map(|(token, _)| token.hash.as_bytes().to_vec());
     let mut rows = vec![("access", &issuance.access, None, refresh_hash)];
     if let Some((token, family_end)) = &issuance.refresh {
@@ -39,7 +36,7 @@ pub(crate) async fn insert(
             .bind(crate::rows::to_json_list(&token.audience))
             .bind(token.jwt.as_ref().map(|(jti, _)| jti.clone()))
             .bind(token.jwt.as_ref().map(|(_, kid)| kid.clone()))
-            .execute(&mut **tx)
+            .execute(&mut *conn)
             .await
             .map_err(map_error)?;
     }
@@ -57,9 +54,8 @@ fn successor_of(issuance: &Issuance) -> Result<Vec<u8>, StoreError> {
 #[async_trait]
 impl TokenStore for SqliteStore {
     async fn insert_tokens(&self, issuance: &Issuance) -> Result<(), StoreError> {
-        let mut tx = self.write_transaction().await?;
-        insert(&mut tx, issuance).await?;
-        tx.commit().await.map_err(map_error)
+        let issuance = issuance.clone();
+        self.writer.write(move |conn| Box::pin(async move { insert(conn, &issuance).await })).await
     }
 
     async fn token(&self, hash: &SecretHash) -> Result<Option<TokenRecord>, StoreError> {
@@ -78,23 +74,28 @@ impl TokenStore for SqliteStore {
         issuance: &Issuance,
     ) -> Result<Rotation, StoreError> {
         let successor = successor_of(issuance)?;
-        let mut tx = self.write_transaction().await?;
-        let rotated = sqlx::query(
-            "UPDATE tokens SET rotated_at = $2, successor = $3
-             WHERE hash = $1 AND kind = 'refresh' AND rotated_at IS NULL AND revoked_at IS NULL",
-        )
-        .bind(old.as_bytes().to_vec())
-        .bind(now)
-        .bind(successor)
-        .execute(&mut *tx)
-        .await
-        .map_err(map_error)?;
-        if rotated.rows_affected() != 1 {
-            return Ok(Rotation::Stale);
-        }
-        insert(&mut tx, issuance).await?;
-        tx.commit().await.map_err(map_error)?;
-        Ok(Rotation::Rotated)
+        let (old, issuance) = (old.as_bytes().to_vec(), issuance.clone());
+        self.writer
+            .write(move |conn| {
+                Box::pin(async move {
+                    let rotated = sqlx::query(
+                        "UPDATE tokens SET rotated_at = $2, successor = $3
+                         WHERE hash = $1 AND kind = 'refresh' AND rotated_at IS NULL AND revoked_at IS NULL",
+                    )
+                    .bind(old)
+                    .bind(now)
+                    .bind(successor)
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(map_error)?;
+                    if rotated.rows_affected() != 1 {
+                        return Ok(Rotation::Stale);
+                    }
+                    insert(conn, &issuance).await?;
+                    Ok(Rotation::Rotated)
+                })
+            })
+            .await
     }
 
     async fn retry_rotation(
@@ -105,58 +106,80 @@ impl TokenStore for SqliteStore {
         issuance: &Issuance,
     ) -> Result<Rotation, StoreError> {
         let new_successor = successor_of(issuance)?;
-        let mut tx = self.write_transaction().await?;
-        let claimed = sqlx::query(
-            "UPDATE tokens SET grace_used = 1, successor = $3
-             WHERE hash = $1 AND successor = $2 AND grace_used = 0 AND revoked_at IS NULL",
-        )
-        .bind(old.as_bytes().to_vec())
-        .bind(successor.as_bytes().to_vec())
-        .bind(new_successor)
-        .execute(&mut *tx)
-        .await
-        .map_err(map_error)?;
-        // The successor must still be the live end of the chain.
-        let replaced = sqlx::query(
-            "UPDATE tokens SET revoked_at = $2 WHERE hash = $1 AND rotated_at IS NULL AND revoked_at IS NULL",
-        )
-        .bind(successor.as_bytes().to_vec())
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .map_err(map_error)?;
-        if claimed.rows_affected() != 1 || replaced.rows_affected() != 1 {
-            return Ok(Rotation::Stale); // dropping the transaction rolls it back
-        }
-        sqlx::query("UPDATE tokens SET revoked_at = $2 WHERE paired_refresh = $1 AND revoked_at IS NULL")
-            .bind(successor.as_bytes().to_vec())
-            .bind(now)
-            .execute(&mut *tx)
+        let (old, successor, issuance) =
+            (old.as_bytes().to_vec(), successor.as_bytes().to_vec(), issuance.clone());
+        self.writer
+            .write(move |conn| {
+                Box::pin(async move {
+                    // Check before writing: the batch holds the write lock, so nothing changes in between.
+                    let claimable: bool = sqlx::query_scalar(
+                        "SELECT EXISTS (SELECT 1 FROM tokens WHERE hash = $1 AND successor = $2 AND grace_used = 0
+                             AND revoked_at IS NULL)
+                         AND EXISTS (SELECT 1 FROM tokens WHERE hash = $2 AND rotated_at IS NULL AND revoked_at IS NULL)",
+                    )
+                    .bind(&old)
+                    .bind(&successor)
+                    .fetch_one(&mut *conn)
+                    .await
+                    .map_err(map_error)?;
+                    if !claimable {
+                        return Ok(Rotation::Stale);
+                    }
+                    sqlx::query("UPDATE tokens SET grace_used = 1, successor = $2 WHERE hash = $1")
+                        .bind(&old)
+                        .bind(new_successor)
+                        .execute(&mut *conn)
+                        .await
+                        .map_err(map_error)?;
+                    // The successor, and the access token issued with it, are replaced.
+                    sqlx::query(
+                        "UPDATE tokens SET revoked_at = $2 WHERE (hash = $1 OR paired_refresh = $1) AND revoked_at IS NULL",
+                    )
+                    .bind(&successor)
+                    .bind(now)
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(map_error)?;
+                    insert(conn, &issuance).await?;
+                    Ok(Rotation::Rotated)
+                })
+            })
             .await
-            .map_err(map_error)?;
-        insert(&mut tx, issuance).await?;
-        tx.commit().await.map_err(map_error)?;
-        Ok(Rotation::Rotated)
     }
 
     async fn revoke_token(&self, hash: &SecretHash, now: UnixTime) -> Result<(), StoreError> {
-        sqlx::query("UPDATE tokens SET revoked_at = $2 WHERE hash = $1 AND revoked_at IS NULL")
-            .bind(hash.as_bytes().to_vec())
-            .bind(now)
-            .execute(&self.pool)
+        let hash = hash.as_bytes().to_vec();
+        self.writer
+            .write(move |conn| {
+                Box::pin(async move {
+                    sqlx::query("UPDATE tokens SET revoked_at = $2 WHERE hash = $1 AND revoked_at IS NULL")
+                        .bind(hash)
+                        .bind(now)
+                        .execute(&mut *conn)
+                        .await
+                        .map_err(map_error)?;
+                    Ok(())
+                })
+            })
             .await
-            .map_err(map_error)?;
-        Ok(())
     }
 
     async fn revoke_grant(&self, grant_id: &str, now: UnixTime) -> Result<u64, StoreError> {
-        let revoked =
-            sqlx::query("UPDATE tokens SET revoked_at = $2 WHERE grant_id = $1 AND revoked_at IS NULL")
-                .bind(grant_id)
-                .bind(now)
-                .execute(&self.pool)
-                .await
-                .map_err(map_error)?;
-        Ok(revoked.rows_affected())
+        let grant_id = grant_id.to_owned();
+        self.writer
+            .write(move |conn| {
+                Box::pin(async move {
+                    let revoked = sqlx::query(
+                        "UPDATE tokens SET revoked_at = $2 WHERE grant_id = $1 AND revoked_at IS NULL",
+                    )
+                    .bind(grant_id)
+                    .bind(now)
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(map_error)?;
+                    Ok(revoked.rows_affected())
+                })
+            })
+            .await
     }
 }
