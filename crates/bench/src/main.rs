@@ -43,6 +43,9 @@ struct Args {
     /// Seed sizes for the growth curve (live tokens before introspect / client_credentials).
     #[arg(long, value_delimiter = ',', default_value = "10000,100000,1000000")]
     growth: Vec<usize>,
+    /// Run only the scenarios whose names contain one of these (comma list), e.g. `ceiling,revoke`.
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
     /// Where the Markdown and JSON reports go.
     #[arg(long, default_value = "target/bench")]
     output: PathBuf,
@@ -88,12 +91,22 @@ async fn run(mut args: Args) -> Result<(), String> {
     let setup = provision(&server, &args).await?;
     let window = Window { warmup: args.warmup, measure: args.duration };
     let mut rows = Vec::new();
+    let wanted =
+        |name: &str| args.only.is_empty() || args.only.iter().any(|part| name.contains(part.as_str()));
     for (name, scenario) in setup.scenarios {
+        if !wanted(&name) {
+            continue;
+        }
         eprintln!("measuring {name}…");
         rows.push(measure(&server, &name, Arc::new(scenario), window, args.concurrency).await);
     }
     let mut seeded = 0;
-    for size in &args.growth {
+    let growth = if args.only.is_empty() || args.only.iter().any(|part| part == "growth") {
+        args.growth.clone()
+    } else {
+        Vec::new()
+    };
+    for size in &growth {
         eprintln!("seeding {size} live tokens…");
         seed::tokens(&database_url, &setup.filler_client, size.saturating_sub(seeded), false).await?;
         seeded = *size;

@@ -16,7 +16,13 @@ fn issuance(hash: SecretHash) -> Issuance {
         client_id: "c".into(),
         subject: None,
         issued_at: 0,
-        access: NewToken { hash, scope: ScopeSet::empty(), audience: Vec::new(), expires_at: 4_000_000_000, jwt: None },
+        access: NewToken {
+            hash,
+            scope: ScopeSet::empty(),
+            audience: Vec::new(),
+            expires_at: 4_000_000_000,
+            jwt: None,
+        },
         refresh: None,
     }
 }
@@ -26,7 +32,8 @@ async fn one_failing_write_does_not_fail_the_others_in_its_batch() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("db.sqlite").display());
     let store = Arc::new(SqliteStore::open(&url).await.unwrap());
-    let hashes: Vec<SecretHash> = (0..64).map(|i| Secret::from_client(&format!("token-{i}")).hash()).collect();
+    let hashes: Vec<SecretHash> =
+        (0..64).map(|i| Secret::from_client(&format!("token-{i}")).hash()).collect();
     let mut writes = tokio::task::JoinSet::new();
     for hash in hashes.iter().copied().chain([hashes[0]]) {
         let store = store.clone();
