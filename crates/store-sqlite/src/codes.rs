@@ -14,7 +14,7 @@ impl CodeStore for SqliteStore {
     async fn insert_code(&self, code: &AuthorizationCode) -> Result<(), StoreError> {
         let code = code.clone();
         self.writer
-            .write(move |conn| {
+            .write_one(move |conn| {
                 Box::pin(async move {
                     sqlx::query(
                         "INSERT INTO authorization_codes (hash, grant_id, client_id, subject, redirect_uri, scope,

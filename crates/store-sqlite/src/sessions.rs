@@ -38,7 +38,7 @@ impl SessionStore for SqliteStore {
     async fn touch_session(&self, hash: &SecretHash, now: UnixTime) -> Result<(), StoreError> {
         let hash = hash.as_bytes().to_vec();
         self.writer
-            .write(move |conn| {
+            .write_one(move |conn| {
                 Box::pin(async move {
                     sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE hash = $1")
                         .bind(hash)

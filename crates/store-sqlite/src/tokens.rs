@@ -55,7 +55,12 @@ fn successor_of(issuance: &Issuance) -> Result<Vec<u8>, StoreError> {
 impl TokenStore for SqliteStore {
     async fn insert_tokens(&self, issuance: &Issuance) -> Result<(), StoreError> {
         let issuance = issuance.clone();
-        self.writer.write(move |conn| Box::pin(async move { insert(conn, &issuance).await })).await
+        // An access token alone is one INSERT; with a refresh token, two that stand or fall together.
+        if issuance.refresh.is_some() {
+            self.writer.write(move |conn| Box::pin(async move { insert(conn, &issuance).await })).await
+        } else {
+            self.writer.write_one(move |conn| Box::pin(async move { insert(conn, &issuance).await })).await
+        }
     }
 
     async fn token(&self, hash: &SecretHash) -> Result<Option<TokenRecord>, StoreError> {
@@ -150,7 +155,7 @@ impl TokenStore for SqliteStore {
     async fn revoke_token(&self, hash: &SecretHash, now: UnixTime) -> Result<(), StoreError> {
         let hash = hash.as_bytes().to_vec();
         self.writer
-            .write(move |conn| {
+            .write_one(move |conn| {
                 Box::pin(async move {
                     sqlx::query("UPDATE tokens SET revoked_at = $2 WHERE hash = $1 AND revoked_at IS NULL")
                         .bind(hash)
@@ -167,7 +172,7 @@ impl TokenStore for SqliteStore {
     async fn revoke_grant(&self, grant_id: &str, now: UnixTime) -> Result<u64, StoreError> {
         let grant_id = grant_id.to_owned();
         self.writer
-            .write(move |conn| {
+            .write_one(move |conn| {
                 Box::pin(async move {
                     let revoked = sqlx::query(
                         "UPDATE tokens SET revoked_at = $2 WHERE grant_id = $1 AND revoked_at IS NULL",

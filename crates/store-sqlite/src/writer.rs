@@ -21,7 +21,15 @@ pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// Called with the batch's commit outcome.
 type Completion = Box<dyn FnOnce(Result<(), String>) + Send>;
 /// One write: runs on the writer's connection, says whether to keep its changes.
-type Job = Box<dyn for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, (bool, Completion)> + Send>;
+type Work = Box<dyn for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, (bool, Completion)> + Send>;
+
+/// A write, and whether it needs its own savepoint: a single statement does not, since
+/// SQLite undoes a failed statement by itself — and every statement saved is two fewer
+/// hand-offs to the connection's thread.
+struct Job {
+    work: Work,
+    savepoint: bool,
+}
 
 /// The largest batch: bounds how long one transaction holds the write lock.
 const MAX_BATCH: usize = 256;
@@ -38,14 +46,32 @@ impl Writer {
         Self { jobs }
     }
 
-    /// Runs `work` in the next batch; answers once that batch has committed.
+    /// Runs `work` — several statements — in the next batch, inside its own savepoint;
+    /// answers once that batch has committed.
     pub(crate) async fn write<T, F>(&self, work: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, Result<T, StoreError>> + Send + 'static,
     {
+        self.submit(work, true).await
+    }
+
+    /// Runs `work` — exactly one statement — in the next batch, without a savepoint.
+    pub(crate) async fn write_one<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, Result<T, StoreError>> + Send + 'static,
+    {
+        self.submit(work, false).await
+    }
+
+    async fn submit<T, F>(&self, work: F, savepoint: bool) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, Result<T, StoreError>> + Send + 'static,
+    {
         let (answer, answered) = oneshot::channel::<Result<T, StoreError>>();
-        let job: Job = Box::new(move |conn| {
+        let work: Work = Box::new(move |conn| {
             Box::pin(async move {
                 match work(conn).await {
                     Ok(value) => {
@@ -63,7 +89,9 @@ impl Writer {
                 }
             })
         });
-        self.jobs.send(job).map_err(|_| StoreError::Unavailable("the database writer has stopped".into()))?;
+        self.jobs
+            .send(Job { work, savepoint })
+            .map_err(|_| StoreError::Unavailable("the database writer has stopped".into()))?;
         // A dropped job (the batch could not start) is an unavailable database.
         answered.await.map_err(|_| StoreError::Unavailable("the database write did not run".into()))?
     }
@@ -90,16 +118,21 @@ async fn run(pool: SqlitePool, mut queue: mpsc::UnboundedReceiver<Job>) {
             continue;
         }
         let mut completions = Vec::with_capacity(batch.len());
-        for job in batch {
-            let savepoint = sqlx::query("SAVEPOINT write").execute(&mut *conn).await;
-            let (keep, complete) = job(&mut conn).await;
-            let end = if keep || savepoint.is_err() {
+        for Job { work, savepoint } in batch {
+            if !savepoint {
+                let (_, complete) = work(&mut conn).await;
+                completions.push(complete);
+                continue;
+            }
+            let opened = sqlx::query("SAVEPOINT write").execute(&mut *conn).await;
+            let (keep, complete) = work(&mut conn).await;
+            let closed = if keep || opened.is_err() {
                 sqlx::query("RELEASE write").execute(&mut *conn).await
             } else {
                 let _ = sqlx::query("ROLLBACK TO write").execute(&mut *conn).await;
                 sqlx::query("RELEASE write").execute(&mut *conn).await
             };
-            if let Err(error) = savepoint.and(end) {
+            if let Err(error) = opened.and(closed) {
                 tracing::error!(error = %map_error(error), "savepoint failed");
             }
             completions.push(complete);
