@@ -35,7 +35,7 @@ impl Provider {
         let client_id = match &credentials {
             Credentials::Secret { client_id, .. } | Credentials::Public { client_id } => client_id,
         };
-        let Some(client) = self.store.client(client_id).await? else {
+        let Some(client) = self.client(client_id).await? else {
             return Err(failed());
         };
         match (&credentials, client.public) {

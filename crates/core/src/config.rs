@@ -24,6 +24,8 @@ pub struct ProtocolConfig {
     /// The audience of a JWT access token when the request names no resource and the
     /// client has no default (RFC 9068 §3); the issuer when unset.
     pub default_resource: Option<String>,
+    /// How long a client record may be served from memory (0: always read it).
+    pub client_cache_ttl: Duration,
 }
 
 /// The form of access tokens.
@@ -63,6 +65,7 @@ impl ProtocolConfig {
             pkce_plain_allowed: true,
             access_token_format: TokenFormat::Opaque,
             default_resource: None,
+            client_cache_ttl: Duration::from_secs(1),
         }
     }
 }

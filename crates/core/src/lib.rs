@@ -7,6 +7,7 @@
 
 pub mod admin;
 pub mod client_auth;
+mod client_cache;
 pub mod clock;
 pub mod config;
 pub mod endpoints;

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::client_cache::ClientCache;
 use crate::clock::{Clock, UnixTime};
 use crate::config::ProtocolConfig;
 use crate::hooks::Hooks;
@@ -17,6 +18,7 @@ pub struct Provider {
     pub(crate) hooks: Arc<dyn Hooks>,
     pub(crate) config: Arc<ProtocolConfig>,
     pub(crate) keys: Option<Arc<KeyRing>>,
+    pub(crate) clients: Arc<ClientCache>,
 }
 
 impl Provider {
@@ -27,7 +29,7 @@ impl Provider {
         hooks: Arc<dyn Hooks>,
         config: ProtocolConfig,
     ) -> Self {
-        Self { store, clock, hooks, config: Arc::new(config), keys: None }
+        Self { store, clock, hooks, config: Arc::new(config), keys: None, clients: Arc::default() }
     }
 
     /// With signing keys: JWT access tokens and a JWKS.

@@ -66,6 +66,10 @@ pub struct Settings {
     pub master_key_file: Option<PathBuf>,
     /// The audience of JWT access tokens when a request names no resource and the client has no default.
     pub default_resource: Option<String>,
+    /// How long a client record may be served from memory; a change made with the command
+    /// line shows within this time (default 1 s; 0 reads the database every time).
+    #[serde(with = "humantime_serde")]
+    pub client_cache_ttl: Duration,
 }
 
 impl Default for Settings {
@@ -93,6 +97,7 @@ impl Default for Settings {
             master_key: None,
             master_key_file: None,
             default_resource: None,
+            client_cache_ttl: Duration::from_secs(1),
         }
     }
 }
@@ -223,6 +228,7 @@ impl Settings {
             pkce_plain_allowed: self.pkce_plain_allowed,
             access_token_format: self.access_token_format,
             default_resource: self.default_resource.clone(),
+            client_cache_ttl: self.client_cache_ttl,
         }
     }
 }

@@ -85,7 +85,6 @@ impl Provider {
             .map_err(page)?
             .ok_or_else(|| page(OAuthError::invalid_request("missing parameter `client_id`")))?;
         let client = self
-            .store
             .client(client_id)
             .await
             .map_err(|error| page(error.into()))?

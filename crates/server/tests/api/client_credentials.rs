@@ -72,3 +72,19 @@ async fn removing_a_client_revokes_its_tokens() {
     assert_error(app.token(&client, &[("grant_type", "client_credentials")]).await, 401, "invalid_client")
         .await;
 }
+
+#[tokio::test]
+async fn a_cached_client_record_is_at_most_a_second_old() {
+    let app = TestApp::spawn_with(|settings| settings.client_cache_ttl = Duration::from_secs(1)).await;
+    let old = app.service_client().await;
+    let form = [("grant_type", "client_credentials")];
+    assert_eq!(app.token(&old, &form).await.status(), 200, "now cached");
+    let rotated = admin::rotate_client_secret(app.store.as_ref(), &old.id, Duration::ZERO, app.clock.now())
+        .await
+        .unwrap();
+    let new = TestClient { id: old.id.clone(), secret: rotated.secret.map(|s| s.expose().to_owned()) };
+    assert_eq!(app.token(&old, &form).await.status(), 200, "within the second, the cached record answers");
+    app.clock.advance(Duration::from_secs(1));
+    assert_error(app.token(&old, &form).await, 401, "invalid_client").await;
+    assert_eq!(app.token(&new, &form).await.status(), 200);
+}

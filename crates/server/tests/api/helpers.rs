@@ -64,6 +64,8 @@ impl TestApp {
             auto_approve: Some(USERNAME.into()),
             // The master key file goes beside this database.
             database_url: database_url.clone(),
+            // Tests change clients through the store and expect it at once; the cache has its own test.
+            client_cache_ttl: std::time::Duration::ZERO,
             ..Settings::default()
         };
         settings.issuer = Some("http://127.0.0.1".into());

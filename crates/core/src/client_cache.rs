@@ -1,0 +1,44 @@
+//! Client records, cached for at most `client_cache_ttl` of the provider's clock (1 s by
+//! default). Client authentication runs on every request; a change made with the command
+//! line — another process — still shows within that time.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use crate::clock::UnixTime;
+use crate::model::Client;
+use crate::provider::Provider;
+use crate::store::StoreError;
+
+/// Past this many entries the cache starts over, so random client ids cannot grow it.
+const MAX_ENTRIES: usize = 10_000;
+
+#[derive(Default)]
+pub(crate) struct ClientCache {
+    entries: Mutex<HashMap<String, (UnixTime, Client)>>,
+}
+
+impl Provider {
+    /// The client with this id, from the cache while fresh.
+    pub(crate) async fn client(&self, id: &str) -> Result<Option<Client>, StoreError> {
+        let ttl = crate::clock::seconds(self.config.client_cache_ttl);
+        let now = self.now();
+        if ttl > 0
+            && let Ok(entries) = self.clients.entries.lock()
+            && let Some((cached_at, client)) = entries.get(id)
+            && now - cached_at < ttl
+        {
+            return Ok(Some(client.clone()));
+        }
+        let client = self.store.client(id).await?;
+        if ttl > 0
+            && let (Some(client), Ok(mut entries)) = (&client, self.clients.entries.lock())
+        {
+            if entries.len() >= MAX_ENTRIES {
+                entries.clear();
+            }
+            entries.insert(id.to_owned(), (now, client.clone()));
+        }
+        Ok(client)
+    }
+}
