@@ -70,6 +70,10 @@ pub struct Settings {
     /// line shows within this time (default 1 s; 0 reads the database every time).
     #[serde(with = "humantime_serde")]
     pub client_cache_ttl: Duration,
+    /// How long the list of signing keys may be served from memory; `oauth2u keys revoke`
+    /// stops a key signing within this time (default 1 s; 0 reads it every time).
+    #[serde(with = "humantime_serde")]
+    pub signing_key_cache_ttl: Duration,
 }
 
 impl Default for Settings {
@@ -98,6 +102,7 @@ impl Default for Settings {
             master_key_file: None,
             default_resource: None,
             client_cache_ttl: Duration::from_secs(1),
+            signing_key_cache_ttl: Duration::from_secs(1),
         }
     }
 }
@@ -215,6 +220,7 @@ impl Settings {
             seconds(self.jwks_max_age),
             self.key_rotation_interval.map(seconds),
             seconds(self.lifetimes.access_token),
+            seconds(self.signing_key_cache_ttl),
         )
     }
 

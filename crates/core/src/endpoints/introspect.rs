@@ -46,6 +46,7 @@ impl Provider {
         let Some(kid) = &record.kid else {
             return Ok(true);
         };
+        // Read every time, not from the key cache: a revocation counts at once.
         Ok(self.store.signing_key(kid).await?.is_some_and(|key| key.revoked_at.is_none()))
     }
 

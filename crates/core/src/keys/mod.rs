@@ -58,6 +58,8 @@ pub struct KeyRing {
     publish_delay: i64,
     rotation_interval: Option<i64>,
     default_lifetime: i64,
+    cache_ttl: i64,
+    listed: Mutex<Option<(UnixTime, Vec<SigningKeyRecord>)>>,
     opened: Mutex<HashMap<String, Arc<EncodingKey>>>,
     rotating: tokio::sync::Mutex<()>,
 }
@@ -87,13 +89,15 @@ pub struct ActiveKey {
 impl KeyRing {
     /// A key ring. New keys use `algorithm`; a rotated-in key is published `publish_delay`
     /// seconds before it signs; with `rotation_interval`, keys rotate by themselves; access
-    /// tokens live `default_lifetime` seconds unless a client says longer.
+    /// tokens live `default_lifetime` seconds unless a client says longer; the key list is
+    /// read from the store at most every `cache_ttl` seconds (0: every time).
     pub fn new(
         master: MasterKey,
         algorithm: SigningAlgorithm,
         publish_delay: i64,
         rotation_interval: Option<i64>,
         default_lifetime: i64,
+        cache_ttl: i64,
     ) -> Self {
         Self {
             master,
@@ -101,6 +105,8 @@ impl KeyRing {
             publish_delay,
             rotation_interval,
             default_lifetime,
+            cache_ttl,
+            listed: Mutex::new(None),
             opened: Mutex::new(HashMap::new()),
             rotating: tokio::sync::Mutex::new(()),
         }
@@ -109,7 +115,7 @@ impl KeyRing {
     /// The key that signs at `now`: the newest unrevoked key already active. With none, a
     /// first key is made, active at once; a due scheduled rotation happens here too.
     pub async fn signing_key(&self, store: &dyn Store, now: UnixTime) -> Result<ActiveKey, OAuthError> {
-        let mut keys = store.signing_keys().await?;
+        let mut keys = self.records(store, now).await?;
         let due = |keys: &[SigningKeyRecord]| {
             let newest = keys.iter().filter(|key| key.revoked_at.is_none()).map(|key| key.activates_at).max();
             match (newest, self.rotation_interval) {
@@ -120,13 +126,13 @@ impl KeyRing {
         };
         if current(&keys, now).is_none() || due(&keys) {
             let _one_at_a_time = self.rotating.lock().await;
-            keys = store.signing_keys().await?;
+            keys = self.refresh(store, now).await?;
             if current(&keys, now).is_none() {
                 self.add_key(store, now, now).await?;
             } else if due(&keys) {
                 self.add_key(store, now, now + self.publish_delay).await?;
             }
-            keys = store.signing_keys().await?;
+            keys = self.refresh(store, now).await?;
         }
         let record = current(&keys, now).ok_or_else(|| OAuthError::server_error("no signing key"))?;
         Ok(ActiveKey { kid: record.kid.clone(), algorithm: record.algorithm, key: self.open(record)? })
@@ -135,7 +141,35 @@ impl KeyRing {
     /// Introduces a new key: published now, signing after the publish delay.
     pub async fn rotate(&self, store: &dyn Store, now: UnixTime) -> Result<SigningKeyRecord, OAuthError> {
         let _one_at_a_time = self.rotating.lock().await;
-        self.add_key(store, now, now + self.publish_delay).await
+        let added = self.add_key(store, now, now + self.publish_delay).await?;
+        self.refresh(store, now).await?;
+        Ok(added)
+    }
+
+    /// Every key, from memory while the cached list is fresh.
+    pub async fn records(
+        &self,
+        store: &dyn Store,
+        now: UnixTime,
+    ) -> Result<Vec<SigningKeyRecord>, OAuthError> {
+        if self.cache_ttl > 0
+            && let Ok(listed) = self.listed.lock()
+            && let Some((at, keys)) = listed.as_ref()
+            && now - at < self.cache_ttl
+        {
+            return Ok(keys.clone());
+        }
+        self.refresh(store, now).await
+    }
+
+    async fn refresh(&self, store: &dyn Store, now: UnixTime) -> Result<Vec<SigningKeyRecord>, OAuthError> {
+        let keys = store.signing_keys().await?;
+        if self.cache_ttl > 0
+            && let Ok(mut listed) = self.listed.lock()
+        {
+            *listed = Some((now, keys.clone()));
+        }
+        Ok(keys)
     }
 
     async fn add_key(

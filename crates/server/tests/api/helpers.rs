@@ -66,6 +66,7 @@ impl TestApp {
             database_url: database_url.clone(),
             // Tests change clients through the store and expect it at once; the cache has its own test.
             client_cache_ttl: std::time::Duration::ZERO,
+            signing_key_cache_ttl: std::time::Duration::ZERO,
             ..Settings::default()
         };
         settings.issuer = Some("http://127.0.0.1".into());

@@ -251,3 +251,18 @@ async fn metadata_names_the_jwks_which_has_a_key_from_the_start() {
     assert_eq!(document["jwks_uri"], "http://127.0.0.1/jwks.json");
     assert_eq!(jwks(&app).await.len(), 1, "a key from the first start, before any JWT is issued");
 }
+
+#[tokio::test]
+async fn a_revoked_key_stops_signing_within_the_key_cache_time() {
+    let app = TestApp::spawn_with(|settings| settings.signing_key_cache_ttl = Duration::from_secs(1)).await;
+    let client = jwt_client(&app).await;
+    let jwt = jwt_for(&app, &client).await;
+    let kid = header_of(&jwt)["kid"].as_str().unwrap().to_owned();
+    keys_cli(&app, &["revoke", &kid]);
+    let signed_meanwhile = jwt_for(&app, &client).await;
+    assert_eq!(header_of(&signed_meanwhile)["kid"], kid.as_str(), "cached for up to a second");
+    assert_eq!(app.introspection(&client, &signed_meanwhile).await["active"], false, "but never valid");
+    app.clock.advance(Duration::from_secs(1));
+    assert_ne!(header_of(&jwt_for(&app, &client).await)["kid"], kid.as_str());
+    assert!(!kids(&jwks(&app).await).contains(&kid), "the JWKS is never served from the cache");
+}
