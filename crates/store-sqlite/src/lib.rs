@@ -18,6 +18,8 @@ mod writer;
 use std::str::FromStr;
 use std::time::Duration;
 
+use oauth2u_core::clock::UnixTime;
+use oauth2u_core::secret::SecretHash;
 use oauth2u_core::store::StoreError;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool, Transaction};
@@ -52,6 +54,29 @@ impl SqliteStore {
             .map_err(map_error)?;
         migrations::run(&pool).await?;
         Ok(Self { writer: writer::Writer::start(pool.clone()), pool })
+    }
+
+    /// One `UPDATE … WHERE hash = $1` that sets a time `$2`, as a single-statement write.
+    async fn update_at(
+        &self,
+        statement: &'static str,
+        hash: &SecretHash,
+        now: UnixTime,
+    ) -> Result<(), StoreError> {
+        let hash = hash.as_bytes().to_vec();
+        self.writer
+            .write_one(move |conn| {
+                Box::pin(async move {
+                    sqlx::query(statement)
+                        .bind(hash)
+                        .bind(now)
+                        .execute(&mut *conn)
+                        .await
+                        .map_err(map_error)?;
+                    Ok(())
+                })
+            })
+            .await
     }
 
     async fn write_transaction(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {

@@ -36,20 +36,7 @@ impl SessionStore for SqliteStore {
     }
 
     async fn touch_session(&self, hash: &SecretHash, now: UnixTime) -> Result<(), StoreError> {
-        let hash = hash.as_bytes().to_vec();
-        self.writer
-            .write_one(move |conn| {
-                Box::pin(async move {
-                    sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE hash = $1")
-                        .bind(hash)
-                        .bind(now)
-                        .execute(&mut *conn)
-                        .await
-                        .map_err(map_error)?;
-                    Ok(())
-                })
-            })
-            .await
+        self.update_at("UPDATE sessions SET last_seen_at = $2 WHERE hash = $1", hash, now).await
     }
 
     async fn delete_session(&self, hash: &SecretHash) -> Result<(), StoreError> {

@@ -153,19 +153,7 @@ impl TokenStore for SqliteStore {
     }
 
     async fn revoke_token(&self, hash: &SecretHash, now: UnixTime) -> Result<(), StoreError> {
-        let hash = hash.as_bytes().to_vec();
-        self.writer
-            .write_one(move |conn| {
-                Box::pin(async move {
-                    sqlx::query("UPDATE tokens SET revoked_at = $2 WHERE hash = $1 AND revoked_at IS NULL")
-                        .bind(hash)
-                        .bind(now)
-                        .execute(&mut *conn)
-                        .await
-                        .map_err(map_error)?;
-                    Ok(())
-                })
-            })
+        self.update_at("UPDATE tokens SET revoked_at = $2 WHERE hash = $1 AND revoked_at IS NULL", hash, now)
             .await
     }
 
