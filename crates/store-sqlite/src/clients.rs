@@ -5,7 +5,9 @@ use oauth2u_core::clock::UnixTime;
 use oauth2u_core::model::Client;
 use oauth2u_core::store::{ClientStore, StoreError};
 
-use crate::rows::{self, to_json_list};
+use oauth2u_core::records::to_json_list;
+
+use crate::rows;
 use crate::{SqliteStore, map_error};
 
 #[async_trait]

@@ -31,7 +31,7 @@ impl CodeStore for SqliteStore {
                     .bind(code.challenge.as_ref().map(|c| c.method.as_str()))
                     .bind(code.issued_at)
                     .bind(code.expires_at)
-                    .bind(crate::rows::to_json_list(&code.resources))
+                    .bind(oauth2u_core::records::to_json_list(&code.resources))
                     .execute(&mut *conn)
                     .await
                     .map_err(map_error)?;

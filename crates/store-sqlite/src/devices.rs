@@ -3,41 +3,13 @@
 
 use async_trait::async_trait;
 use oauth2u_core::clock::UnixTime;
-use oauth2u_core::model::{DeviceAuthorization, DeviceStatus, Issuance};
+use oauth2u_core::model::{DeviceAuthorization, Issuance};
 use oauth2u_core::secret::SecretHash;
 use oauth2u_core::store::{DeviceStore, Redemption, StoreError};
-use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
 
-use crate::rows::{scope_from, to_json_list};
-use crate::{SqliteStore, map_error, tokens};
+use oauth2u_core::records::to_json_list;
 
-fn device(row: &SqliteRow) -> Result<DeviceAuthorization, StoreError> {
-    let get = |column: &str| -> Result<i64, StoreError> { row.try_get(column).map_err(map_error) };
-    let text = |column: &str| -> Result<String, StoreError> { row.try_get(column).map_err(map_error) };
-    let corrupt = |what: &str| StoreError::Other(format!("corrupt device code: {what}"));
-    let hash: Vec<u8> = row.try_get("hash").map_err(map_error)?;
-    Ok(DeviceAuthorization {
-        hash: SecretHash::from_bytes(&hash).ok_or_else(|| corrupt("hash"))?,
-        user_code: text("user_code")?,
-        client_id: text("client_id")?,
-        scope: scope_from(&text("scope")?)?,
-        resources: serde_json::from_str(&text("resources")?).map_err(|_| corrupt("resources"))?,
-        grant_id: text("grant_id")?,
-        issued_at: get("issued_at")?,
-        expires_at: get("expires_at")?,
-        interval: get("interval")?,
-        last_polled_at: row.try_get("last_polled_at").map_err(map_error)?,
-        status: match text("status")?.as_str() {
-            "pending" => DeviceStatus::Pending,
-            "approved" => DeviceStatus::Approved,
-            "denied" => DeviceStatus::Denied,
-            _ => return Err(corrupt("status")),
-        },
-        subject: row.try_get("subject").map_err(map_error)?,
-        consumed_at: row.try_get("consumed_at").map_err(map_error)?,
-    })
-}
+use crate::{SqliteStore, map_error, rows, tokens};
 
 #[async_trait]
 impl DeviceStore for SqliteStore {
@@ -70,7 +42,7 @@ impl DeviceStore for SqliteStore {
             .fetch_optional(&self.pool)
             .await
             .map_err(map_error)?;
-        row.as_ref().map(device).transpose()
+        row.as_ref().map(rows::device_authorization).transpose()
     }
 
     async fn device_authorization_by_user_code(
@@ -82,7 +54,7 @@ impl DeviceStore for SqliteStore {
             .fetch_optional(&self.pool)
             .await
             .map_err(map_error)?;
-        row.as_ref().map(device).transpose()
+        row.as_ref().map(rows::device_authorization).transpose()
     }
 
     async fn record_device_poll(

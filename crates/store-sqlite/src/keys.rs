@@ -2,27 +2,10 @@
 
 use async_trait::async_trait;
 use oauth2u_core::clock::UnixTime;
-use oauth2u_core::keys::{SigningAlgorithm, SigningKeyRecord};
+use oauth2u_core::keys::SigningKeyRecord;
 use oauth2u_core::store::{KeyStore, StoreError};
-use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
 
-use crate::{SqliteStore, map_error};
-
-fn record(row: &SqliteRow) -> Result<SigningKeyRecord, StoreError> {
-    let get_text = |column: &str| row.try_get::<String, _>(column).map_err(map_error);
-    let corrupt = |what: &str| StoreError::Other(format!("corrupt signing key: {what}"));
-    Ok(SigningKeyRecord {
-        kid: get_text("kid")?,
-        algorithm: SigningAlgorithm::parse(&get_text("alg")?).ok_or_else(|| corrupt("alg"))?,
-        sealed_private_key: row.try_get("private_key").map_err(map_error)?,
-        public_jwk: serde_json::from_str(&get_text("public_jwk")?).map_err(|_| corrupt("public_jwk"))?,
-        created_at: row.try_get("created_at").map_err(map_error)?,
-        activates_at: row.try_get("activates_at").map_err(map_error)?,
-        publish_until: row.try_get("publish_until").map_err(map_error)?,
-        revoked_at: row.try_get("revoked_at").map_err(map_error)?,
-    })
-}
+use crate::{SqliteStore, map_error, rows};
 
 #[async_trait]
 impl KeyStore for SqliteStore {
@@ -31,7 +14,7 @@ impl KeyStore for SqliteStore {
             .fetch_all(&self.pool)
             .await
             .map_err(map_error)?;
-        rows.iter().map(record).collect()
+        rows.iter().map(rows::signing_key).collect()
     }
 
     async fn signing_key(&self, kid: &str) -> Result<Option<SigningKeyRecord>, StoreError> {
@@ -40,7 +23,7 @@ impl KeyStore for SqliteStore {
             .fetch_optional(&self.pool)
             .await
             .map_err(map_error)?;
-        row.as_ref().map(record).transpose()
+        row.as_ref().map(rows::signing_key).transpose()
     }
 
     async fn insert_signing_key(&self, key: &SigningKeyRecord) -> Result<(), StoreError> {

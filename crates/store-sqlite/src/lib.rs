@@ -7,6 +7,7 @@
 mod clients;
 mod codes;
 mod devices;
+mod insert;
 mod keys;
 mod migrations;
 mod rows;
@@ -48,6 +49,9 @@ impl SqliteStore {
             .foreign_keys(true);
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
+            // The connections are in-process: a ping before each use would only cost a
+            // round trip to the connection's thread.
+            .test_before_acquire(false)
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(options)
             .await

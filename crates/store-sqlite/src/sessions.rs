@@ -5,7 +5,6 @@ use oauth2u_core::clock::UnixTime;
 use oauth2u_core::model::{Consent, LoginFailures, Session};
 use oauth2u_core::secret::SecretHash;
 use oauth2u_core::store::{ConsentStore, LoginThrottleStore, SessionStore, StoreError};
-use sqlx::Row;
 
 use crate::{SqliteStore, map_error, rows};
 
@@ -120,14 +119,7 @@ impl LoginThrottleStore for SqliteStore {
             .fetch_optional(&self.pool)
             .await
             .map_err(map_error)?;
-        row.map(|row| {
-            Ok(LoginFailures {
-                failures: row.try_get("failures").map_err(map_error)?,
-                first_at: row.try_get("first_at").map_err(map_error)?,
-                last_at: row.try_get("last_at").map_err(map_error)?,
-            })
-        })
-        .transpose()
+        row.as_ref().map(rows::login_failures).transpose()
     }
 
     async fn record_login_failure(

@@ -8,39 +8,46 @@ use oauth2u_core::secret::SecretHash;
 use oauth2u_core::store::{Rotation, StoreError, TokenStore};
 use sqlx::SqliteConnection;
 
+use crate::insert::Insert;
 use crate::{SqliteStore, map_error, rows};
 
-const INSERT: &str = "INSERT INTO tokens (hash, kind, grant_id, client_id, subject, scope, issued_at,
-        expires_at, grant_expires_at, paired_refresh, audience, jti, kid)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
-
-/// Stores the tokens of one response (inside the caller's transaction).
-pub(crate) async fn insert(conn: &mut SqliteConnection, issuance: &Issuance) -> Result<(), StoreError> {
+/// The rows of one response's tokens: an access token, and its refresh token if any.
+pub(crate) fn token_rows(issuance: &Issuance) -> Insert {
     let refresh_hash = issuance.refresh.as_ref().map(|(token, _)| token.hash.as_bytes().to_vec());
-    let mut rows = vec![("access", &issuance.access, None, refresh_hash)];
+    let mut tokens = vec![("access", &issuance.access, None, refresh_hash)];
     if let Some((token, family_end)) = &issuance.refresh {
-        rows.push(("refresh", token, Some(*family_end), None));
+        tokens.push(("refresh", token, Some(*family_end), None));
     }
-    for (kind, token, family_end, paired) in rows {
-        sqlx::query(INSERT)
-            .bind(token.hash.as_bytes().to_vec())
-            .bind(kind)
-            .bind(&issuance.grant_id)
-            .bind(&issuance.client_id)
-            .bind(&issuance.subject)
-            .bind(token.scope.to_string())
-            .bind(issuance.issued_at)
-            .bind(token.expires_at)
-            .bind(family_end)
-            .bind(paired)
-            .bind(crate::rows::to_json_list(&token.audience))
-            .bind(token.jwt.as_ref().map(|(jti, _)| jti.clone()))
-            .bind(token.jwt.as_ref().map(|(_, kid)| kid.clone()))
-            .execute(&mut *conn)
-            .await
-            .map_err(map_error)?;
+    let rows = tokens
+        .into_iter()
+        .map(|(kind, token, family_end, paired)| {
+            vec![
+                token.hash.as_bytes().to_vec().into(),
+                kind.into(),
+                issuance.grant_id.as_str().into(),
+                issuance.client_id.as_str().into(),
+                issuance.subject.clone().into(),
+                token.scope.to_string().into(),
+                issuance.issued_at.into(),
+                token.expires_at.into(),
+                family_end.into(),
+                paired.into(),
+                oauth2u_core::records::to_json_list(&token.audience).into(),
+                token.jwt.as_ref().map(|(jti, _)| jti.clone()).into(),
+                token.jwt.as_ref().map(|(_, kid)| kid.clone()).into(),
+            ]
+        })
+        .collect();
+    Insert {
+        into: "INSERT INTO tokens (hash, kind, grant_id, client_id, subject, scope, issued_at,
+            expires_at, grant_expires_at, paired_refresh, audience, jti, kid) ",
+        rows,
     }
-    Ok(())
+}
+
+/// Stores the tokens of one response (inside the caller's transaction), in one statement.
+pub(crate) async fn insert(conn: &mut SqliteConnection, issuance: &Issuance) -> Result<(), StoreError> {
+    token_rows(issuance).execute(conn).await
 }
 
 fn successor_of(issuance: &Issuance) -> Result<Vec<u8>, StoreError> {
@@ -54,13 +61,7 @@ fn successor_of(issuance: &Issuance) -> Result<Vec<u8>, StoreError> {
 #[async_trait]
 impl TokenStore for SqliteStore {
     async fn insert_tokens(&self, issuance: &Issuance) -> Result<(), StoreError> {
-        let issuance = issuance.clone();
-        // An access token alone is one INSERT; with a refresh token, two that stand or fall together.
-        if issuance.refresh.is_some() {
-            self.writer.write(move |conn| Box::pin(async move { insert(conn, &issuance).await })).await
-        } else {
-            self.writer.write_one(move |conn| Box::pin(async move { insert(conn, &issuance).await })).await
-        }
+        self.writer.insert(token_rows(issuance)).await
     }
 
     async fn token(&self, hash: &SecretHash) -> Result<Option<TokenRecord>, StoreError> {

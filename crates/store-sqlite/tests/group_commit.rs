@@ -51,3 +51,32 @@ async fn one_failing_write_does_not_fail_the_others_in_its_batch() {
         assert!(reopened.token(hash).await.unwrap().is_some());
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_issuance_whose_refresh_token_conflicts_stores_neither_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("db.sqlite").display());
+    let store = Arc::new(SqliteStore::open(&url).await.unwrap());
+    let taken = Secret::from_client("taken").hash();
+    store.insert_tokens(&issuance(taken)).await.unwrap();
+
+    let mut writes = tokio::task::JoinSet::new();
+    for i in 0..32 {
+        let store = store.clone();
+        let access = Secret::from_client(&format!("access-{i}")).hash();
+        let refresh = if i == 7 { taken } else { Secret::from_client(&format!("refresh-{i}")).hash() };
+        let mut with_refresh = issuance(access);
+        with_refresh.refresh =
+            Some((NewToken { hash: refresh, ..with_refresh.access.clone() }, 4_000_000_000));
+        writes.spawn(async move { (i, access, store.insert_tokens(&with_refresh).await) });
+    }
+    for (i, access, result) in writes.join_all().await {
+        if i == 7 {
+            assert!(matches!(result, Err(StoreError::Conflict(_))), "{result:?}");
+            assert!(store.token(&access).await.unwrap().is_none(), "half an issuance was stored");
+        } else {
+            result.unwrap();
+            assert!(store.token(&access).await.unwrap().is_some());
+        }
+    }
+}

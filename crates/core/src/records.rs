@@ -1,0 +1,237 @@
+//! Stored rows to records: the decoding that every SQL store shares. A store implements
+//! [`Columns`] for its driver's row type; the schema's column names live here, once.
+
+use std::time::Duration;
+
+use crate::clock::UnixTime;
+use crate::config::TokenFormat;
+use crate::keys::{SigningAlgorithm, SigningKeyRecord};
+use crate::model::{
+    AuthorizationCode, Client, Consent, DeviceAuthorization, DeviceStatus, GrantType, Session, TokenKind,
+    TokenRecord, User,
+};
+use crate::pkce::{CodeChallenge, PkceMethod};
+use crate::redirect_uri::RedirectUri;
+use crate::scope::ScopeSet;
+use crate::secret::SecretHash;
+use crate::store::StoreError;
+
+type Result<T> = std::result::Result<T, StoreError>;
+
+/// Typed access to one row's columns; `None` for SQL NULL.
+pub trait Columns {
+    /// An integer column.
+    fn int(&self, column: &str) -> Result<Option<i64>>;
+    /// A boolean column.
+    fn flag(&self, column: &str) -> Result<bool>;
+    /// A text column.
+    fn text(&self, column: &str) -> Result<Option<String>>;
+    /// A binary column.
+    fn blob(&self, column: &str) -> Result<Option<Vec<u8>>>;
+}
+
+fn corrupt(what: &str) -> StoreError {
+    StoreError::Other(format!("corrupt row: {what}"))
+}
+
+fn required<T>(value: Option<T>, column: &str) -> Result<T> {
+    value.ok_or_else(|| corrupt(&format!("{column} is NULL")))
+}
+
+fn int(row: &impl Columns, column: &str) -> Result<i64> {
+    required(row.int(column)?, column)
+}
+
+fn text(row: &impl Columns, column: &str) -> Result<String> {
+    required(row.text(column)?, column)
+}
+
+/// A space-delimited scope column.
+pub fn scope_from(text: &str) -> Result<ScopeSet> {
+    if text.is_empty() { Ok(ScopeSet::empty()) } else { ScopeSet::parse(text).map_err(|_| corrupt("scope")) }
+}
+
+fn scope(row: &impl Columns, column: &str) -> Result<ScopeSet> {
+    scope_from(&text(row, column)?)
+}
+
+fn hash(row: &impl Columns, column: &str) -> Result<Option<SecretHash>> {
+    row.blob(column)?.map(|bytes| SecretHash::from_bytes(&bytes).ok_or_else(|| corrupt(column))).transpose()
+}
+
+fn json_list(row: &impl Columns, column: &str) -> Result<Vec<String>> {
+    serde_json::from_str(&text(row, column)?).map_err(|_| corrupt(column))
+}
+
+/// A list stored as a JSON array of strings.
+pub fn to_json_list<T: AsRef<str>>(items: &[T]) -> String {
+    serde_json::Value::from(items.iter().map(|item| item.as_ref()).collect::<Vec<_>>()).to_string()
+}
+
+fn lifetime(row: &impl Columns, column: &str) -> Result<Option<Duration>> {
+    Ok(row.int(column)?.map(|secs| Duration::from_secs(secs.max(0) as u64)))
+}
+
+/// A `clients` row.
+pub fn client(row: &impl Columns) -> Result<Client> {
+    let previous = hash(row, "previous_secret_hash")?;
+    let previous_until: Option<UnixTime> = row.int("previous_secret_expires_at")?;
+    Ok(Client {
+        id: text(row, "id")?,
+        name: text(row, "name")?,
+        public: row.flag("public")?,
+        secret_hash: hash(row, "secret_hash")?,
+        previous_secret: previous.zip(previous_until),
+        redirect_uris: json_list(row, "redirect_uris")?
+            .iter()
+            .map(|uri| RedirectUri::parse(uri).map_err(|_| corrupt("redirect_uris")))
+            .collect::<Result<_>>()?,
+        grant_types: json_list(row, "grant_types")?
+            .iter()
+            .map(|name| GrantType::parse(name).ok_or_else(|| corrupt("grant_types")))
+            .collect::<Result<_>>()?,
+        scopes: scope(row, "scopes")?,
+        default_scopes: row.text("default_scopes")?.map(|text| scope_from(&text)).transpose()?,
+        allowed_origins: json_list(row, "allowed_origins")?,
+        resource_server: row.text("resource_server")?,
+        resources: json_list(row, "resources")?,
+        default_resource: row.text("default_resource")?,
+        access_token_format: row
+            .text("access_token_format")?
+            .map(|name| TokenFormat::parse(&name).ok_or_else(|| corrupt("access_token_format")))
+            .transpose()?,
+        access_token_lifetime: lifetime(row, "access_token_lifetime")?,
+        refresh_token_lifetime: lifetime(row, "refresh_token_lifetime")?,
+        created_at: int(row, "created_at")?,
+    })
+}
+
+/// A `users` row.
+pub fn user(row: &impl Columns) -> Result<User> {
+    Ok(User {
+        subject: text(row, "subject")?,
+        username: text(row, "username")?,
+        password_hash: text(row, "password_hash")?,
+        disabled: row.flag("disabled")?,
+        created_at: int(row, "created_at")?,
+    })
+}
+
+/// An `authorization_codes` row.
+pub fn code(row: &impl Columns) -> Result<AuthorizationCode> {
+    let challenge = match (row.text("code_challenge")?, row.text("code_challenge_method")?) {
+        (Some(value), Some(method)) => Some(CodeChallenge {
+            value,
+            method: PkceMethod::parse(&method).ok_or_else(|| corrupt("code_challenge_method"))?,
+        }),
+        _ => None,
+    };
+    Ok(AuthorizationCode {
+        hash: required(hash(row, "hash")?, "hash")?,
+        grant_id: text(row, "grant_id")?,
+        client_id: text(row, "client_id")?,
+        subject: text(row, "subject")?,
+        redirect_uri: row.text("redirect_uri")?,
+        scope: scope(row, "scope")?,
+        challenge,
+        resources: json_list(row, "resources")?,
+        issued_at: int(row, "issued_at")?,
+        expires_at: int(row, "expires_at")?,
+        consumed_at: row.int("consumed_at")?,
+    })
+}
+
+/// A `tokens` row.
+pub fn token(row: &impl Columns) -> Result<TokenRecord> {
+    let kind = match text(row, "kind")?.as_str() {
+        "access" => TokenKind::Access,
+        "refresh" => TokenKind::Refresh,
+        _ => return Err(corrupt("kind")),
+    };
+    Ok(TokenRecord {
+        hash: required(hash(row, "hash")?, "hash")?,
+        kind,
+        grant_id: text(row, "grant_id")?,
+        client_id: text(row, "client_id")?,
+        subject: row.text("subject")?,
+        scope: scope(row, "scope")?,
+        audience: json_list(row, "audience")?,
+        issued_at: int(row, "issued_at")?,
+        expires_at: int(row, "expires_at")?,
+        grant_expires_at: row.int("grant_expires_at")?,
+        revoked_at: row.int("revoked_at")?,
+        rotated_at: row.int("rotated_at")?,
+        successor: hash(row, "successor")?,
+        grace_used: row.flag("grace_used")?,
+        jti: row.text("jti")?,
+        kid: row.text("kid")?,
+    })
+}
+
+/// A `sessions` row.
+pub fn session(row: &impl Columns) -> Result<Session> {
+    Ok(Session {
+        hash: required(hash(row, "hash")?, "hash")?,
+        subject: row.text("subject")?,
+        created_at: int(row, "created_at")?,
+        last_seen_at: int(row, "last_seen_at")?,
+        expires_at: int(row, "expires_at")?,
+    })
+}
+
+/// A `consents` row.
+pub fn consent(row: &impl Columns) -> Result<Consent> {
+    Ok(Consent {
+        subject: text(row, "subject")?,
+        client_id: text(row, "client_id")?,
+        scope: scope(row, "scope")?,
+        granted_at: int(row, "granted_at")?,
+    })
+}
+
+/// A `signing_keys` row; the private key stays sealed.
+pub fn signing_key(row: &impl Columns) -> Result<SigningKeyRecord> {
+    Ok(SigningKeyRecord {
+        kid: text(row, "kid")?,
+        algorithm: SigningAlgorithm::parse(&text(row, "alg")?).ok_or_else(|| corrupt("alg"))?,
+        sealed_private_key: required(row.blob("private_key")?, "private_key")?,
+        public_jwk: serde_json::from_str(&text(row, "public_jwk")?).map_err(|_| corrupt("public_jwk"))?,
+        created_at: int(row, "created_at")?,
+        activates_at: int(row, "activates_at")?,
+        publish_until: row.int("publish_until")?,
+        revoked_at: row.int("revoked_at")?,
+    })
+}
+
+/// A `device_codes` row.
+pub fn device_authorization(row: &impl Columns) -> Result<DeviceAuthorization> {
+    Ok(DeviceAuthorization {
+        hash: required(hash(row, "hash")?, "hash")?,
+        user_code: text(row, "user_code")?,
+        client_id: text(row, "client_id")?,
+        scope: scope(row, "scope")?,
+        resources: json_list(row, "resources")?,
+        grant_id: text(row, "grant_id")?,
+        issued_at: int(row, "issued_at")?,
+        expires_at: int(row, "expires_at")?,
+        interval: int(row, "interval")?,
+        last_polled_at: row.int("last_polled_at")?,
+        status: match text(row, "status")?.as_str() {
+            "pending" => DeviceStatus::Pending,
+            "approved" => DeviceStatus::Approved,
+            "denied" => DeviceStatus::Denied,
+            _ => return Err(corrupt("status")),
+        },
+        subject: row.text("subject")?,
+        consumed_at: row.int("consumed_at")?,
+    })
+}
+
+/// A `login_failures` row.
+pub fn login_failures(row: &impl Columns) -> Result<crate::model::LoginFailures> {
+    Ok(crate::model::LoginFailures {
+        failures: int(row, "failures")?,
+        first_at: int(row, "first_at")?,
+        last_at: int(row, "last_at")?,
+    })
+}
