@@ -26,8 +26,10 @@ pub struct Settings {
     pub port: u16,
     /// Issuer identifier; default `http://localhost:PORT`.
     pub issuer: Option<String>,
-    /// `sqlite://PATH`; default `sqlite://oauth2u.db`.
+    /// `sqlite://PATH` (default `sqlite://oauth2u.db`) or `postgres://USER@HOST/DB`.
     pub database_url: String,
+    /// Database connections (`[pool]`).
+    pub pool: Pool,
     /// `text` (default) or `json`.
     pub log_format: LogFormat,
     /// Development switch: approve every authorization request for this username.
@@ -83,6 +85,7 @@ impl Default for Settings {
             port: 8000,
             issuer: None,
             database_url: "sqlite://oauth2u.db".into(),
+            pool: Pool::default(),
             log_format: LogFormat::Text,
             auto_approve: None,
             pkce_required: false,
@@ -115,6 +118,25 @@ pub enum LogFormat {
     Text,
     /// One JSON object per line.
     Json,
+}
+
+/// Database connections (`[pool]`): used on PostgreSQL; SQLite keeps its own small pool.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Pool {
+    /// Connections one instance may hold (default 16).
+    pub max_connections: u32,
+    /// How long a request waits for a connection before the database counts as
+    /// unavailable and the request is answered 503 (default 5 s).
+    #[serde(with = "humantime_serde")]
+    pub acquire_timeout: Duration,
+}
+
+impl Default for Pool {
+    fn default() -> Self {
+        let defaults = oauth2u_store_postgres::PoolSettings::default();
+        Self { max_connections: defaults.max_connections, acquire_timeout: defaults.acquire_timeout }
+    }
 }
 
 /// Request limits (`[limits]`).

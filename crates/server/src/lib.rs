@@ -11,6 +11,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod database;
 mod http;
 pub mod logging;
 mod master_key;

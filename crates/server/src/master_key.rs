@@ -1,5 +1,5 @@
 //! Where the master key comes from: `master_key` (best from the environment,
-//! `OAUTH2U_MASTER_KEY`), a `master_key_file`, or — for SQLite — a file beside the
+//! `OAUTH2U_MASTER_KEY`), a `master_key_file`, or — for SQLite only — a file beside the
 //! database, created with mode 0600 on first start. Never from the database itself.
 
 use std::io::Write;
@@ -27,6 +27,12 @@ pub(crate) fn load(settings: &Settings) -> Result<MasterKey, String> {
 }
 
 fn beside_database(url: &str) -> Result<PathBuf, String> {
+    if !url.starts_with("sqlite:") {
+        // Every instance on a shared database needs the same key: the operator gives it.
+        return Err("a PostgreSQL database needs master_key (best as OAUTH2U_MASTER_KEY) or master_key_file, \
+                    the same for every instance: 32 random bytes in base64, e.g. from `openssl rand -base64 32`"
+            .into());
+    }
     let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
     let path = path.split('?').next().unwrap_or_default();
     if path.is_empty() || path.contains(":memory:") {

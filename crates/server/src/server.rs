@@ -15,7 +15,6 @@ use oauth2u_core::hooks::HookChain;
 use oauth2u_core::keys::MasterKey;
 use oauth2u_core::store::StoreError;
 use oauth2u_core::{Clock, Hooks, NoHooks, Provider, Store, SystemClock};
-use oauth2u_store_sqlite::SqliteStore;
 use tokio::net::TcpListener;
 use tower::ServiceExt;
 
@@ -70,7 +69,7 @@ impl ServerBuilder {
         self
     }
 
-    /// The database URL (`sqlite://PATH`).
+    /// The database URL (`sqlite://PATH` or `postgres://USER@HOST/DB`).
     pub fn database(mut self, url: impl Into<String>) -> Self {
         self.settings.database_url = url.into();
         self
@@ -158,7 +157,7 @@ impl Server {
         let ServerBuilder { settings, store, clock, hooks, routes, master_key } = self.builder;
         let store: Arc<dyn Store> = match store {
             Some(store) => store,
-            None => Arc::new(SqliteStore::open(&settings.database_url).await?),
+            None => crate::database::open(&settings).await?,
         };
         // Scripts compile before anything listens: a broken one stops the start.
         let engine = scripts::engine(store.clone());

@@ -47,15 +47,24 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true);
-        let pool = SqlitePoolOptions::new()
+        let pool_options = SqlitePoolOptions::new()
             .max_connections(8)
             // The connections are in-process: a ping before each use would only cost a
             // round trip to the connection's thread.
             .test_before_acquire(false)
-            .acquire_timeout(Duration::from_secs(10))
-            .connect_with(options)
-            .await
-            .map_err(map_error)?;
+            .acquire_timeout(Duration::from_secs(10));
+        // Switching a new file to WAL takes a lock that another process opening it at the
+        // same moment may hold, and SQLite answers BUSY at once rather than waiting.
+        let mut attempts = 0;
+        let pool = loop {
+            match pool_options.clone().connect_with(options.clone()).await.map_err(map_error) {
+                Err(StoreError::Unavailable(_)) if attempts < 10 => {
+                    attempts += 1;
+                    tokio::time::sleep(Duration::from_millis(50 * attempts)).await;
+                }
+                outcome => break outcome?,
+            }
+        };
         migrations::run(&pool).await?;
         Ok(Self { writer: writer::Writer::start(pool.clone()), pool })
     }

@@ -28,7 +28,21 @@ pub(crate) async fn run(pool: &SqlitePool) -> Result<(), StoreError> {
         })
         .collect::<Vec<_>>();
     let migrator = Migrator { migrations: Cow::Owned(migrations), ..Migrator::DEFAULT };
-    migrator.run(pool).await.map_err(|error| match error {
+    // Two processes opening a new file at once (a server and the command line, or two
+    // servers) both try migration 1; SQLite runs each migration in a transaction, so the
+    // loser's is undone whole, and on a second look it finds the work done.
+    let mut attempts = 0;
+    let migrated = loop {
+        match migrator.run(pool).await {
+            Err(error) if attempts < 10 && !matches!(error, MigrateError::VersionMissing(_)) => {
+                attempts += 1;
+                tracing::debug!(%error, "migrating collided with another process; looking again");
+                tokio::time::sleep(std::time::Duration::from_millis(50 * attempts)).await;
+            }
+            outcome => break outcome,
+        }
+    };
+    migrated.map_err(|error| match error {
         MigrateError::VersionMissing(version) => StoreError::Other(format!(
             "the database has schema version {version}, newer than this oauth2u knows; upgrade oauth2u or use another database"
         )),

@@ -13,7 +13,6 @@ use clap::{Parser, Subcommand};
 use oauth2u_core::Store;
 use oauth2u_core::admin::AdminError;
 use oauth2u_core::config::TokenFormat;
-use oauth2u_store_sqlite::SqliteStore;
 
 use crate::config::{LogFormat, Overrides, Settings};
 use crate::logging;
@@ -26,7 +25,7 @@ pub struct Cli {
     /// Config file (TOML); default ./oauth2u.toml if it exists.
     #[arg(long, global = true, env = "OAUTH2U_CONFIG", value_name = "FILE")]
     config: Option<PathBuf>,
-    /// Database URL, e.g. sqlite://oauth2u.db (also OAUTH2U_DATABASE_URL).
+    /// Database URL: sqlite://PATH or postgres://USER@HOST/DB (also OAUTH2U_DATABASE_URL).
     #[arg(long, global = true, value_name = "URL")]
     database: Option<String>,
     #[command(subcommand)]
@@ -130,8 +129,8 @@ where
     F: FnOnce(Arc<dyn Store>) -> Fut,
     Fut: Future<Output = Result<(), AdminError>>,
 {
-    let store: Arc<dyn Store> = match SqliteStore::open(&settings.database_url).await {
-        Ok(store) => Arc::new(store),
+    let store: Arc<dyn Store> = match crate::database::open(settings).await {
+        Ok(store) => store,
         Err(error) => return fail(1, &error.to_string()),
     };
     match command(store).await {

@@ -6,9 +6,7 @@ use serde_json::Value;
 use crate::helpers::*;
 
 async fn drop_table(app: &TestApp, table: &str) {
-    let pool = sqlx::SqlitePool::connect(&app.database_url).await.unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(format!("DROP TABLE {table}"))).execute(&pool).await.unwrap();
-    pool.close().await;
+    crate::database::execute(&app.database_url, &format!("DROP TABLE {table}")).await;
 }
 
 #[tokio::test]

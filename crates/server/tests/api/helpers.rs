@@ -1,5 +1,6 @@
-//! `TestApp`: a server in-process on an ephemeral port, with a fresh SQLite file, a
-//! manual clock and every log line captured, and helpers that speak the protocol.
+//! `TestApp`: a server in-process on an ephemeral port, with a fresh database (a SQLite
+//! file, or a PostgreSQL schema in `api_postgres`), a manual clock and every log line
+//! captured, and helpers that speak the protocol.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -10,10 +11,11 @@ use oauth2u::core::admin::{self, ClientSpec};
 use oauth2u::core::model::{GrantType, TokenRecord};
 use oauth2u::core::secret::Secret;
 use oauth2u::core::{Clock, ManualClock, Store};
-use oauth2u_store_sqlite::SqliteStore;
 use reqwest::redirect::Policy;
 use serde_json::Value;
 use tokio::sync::oneshot;
+
+use crate::database::{self, Engine};
 
 pub const REDIRECT_URI: &str = "https://client.example/cb";
 pub const USERNAME: &str = "alice";
@@ -28,9 +30,21 @@ pub struct TestApp {
     pub store: Arc<dyn Store>,
     pub http: reqwest::Client,
     pub database_url: String,
+    /// The master key, where the database has no key file beside it (PostgreSQL).
+    pub master_key: Option<String>,
     pub subject: String,
+    /// The first instance on a database drops it at the end; others leave it.
+    owns_database: bool,
     shutdown: Option<oneshot::Sender<()>>,
     _dir: tempfile::TempDir,
+}
+
+/// What the instances on one database share.
+struct Shared {
+    database_url: String,
+    master_key: Option<String>,
+    clock: Arc<ManualClock>,
+    subject: String,
 }
 
 pub struct TestClient {
@@ -54,16 +68,46 @@ impl TestApp {
     ) -> Self {
         capture_logs();
         let dir = tempfile::tempdir().unwrap();
-        let database_url = format!("sqlite://{}", dir.path().join("oauth2u.db").display());
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&database_url).await.unwrap());
+        let database_url = database::fresh_database(dir.path()).await;
+        let master_key = (database::engine() == Engine::Postgres)
+            .then(|| oauth2u::core::keys::MasterKey::generate().unwrap().to_base64());
+        let settings = Settings { database_url: database_url.clone(), ..Settings::default() };
+        let store = oauth2u::database::open(&settings).await.unwrap();
         let clock = Arc::new(ManualClock::new());
         let user = admin::add_user(store.as_ref(), USERNAME, PASSWORD, clock.now()).await.unwrap();
+        let shared = Shared { database_url, master_key, clock, subject: user.subject };
+        Self::start(shared, store, dir, true, configure, build).await
+    }
 
+    /// A second instance on this one's database, with its own connections: what a load
+    /// balancer in front of several instances would reach.
+    pub async fn spawn_beside(&self, configure: impl FnOnce(&mut Settings)) -> Self {
+        let settings = Settings { database_url: self.database_url.clone(), ..Settings::default() };
+        let store = oauth2u::database::open(&settings).await.unwrap();
+        let shared = Shared {
+            database_url: self.database_url.clone(),
+            master_key: self.master_key.clone(),
+            clock: self.clock.clone(),
+            subject: self.subject.clone(),
+        };
+        Self::start(shared, store, tempfile::tempdir().unwrap(), false, configure, |builder| builder).await
+    }
+
+    async fn start(
+        shared: Shared,
+        store: Arc<dyn Store>,
+        dir: tempfile::TempDir,
+        owns_database: bool,
+        configure: impl FnOnce(&mut Settings),
+        build: impl FnOnce(oauth2u::ServerBuilder) -> oauth2u::ServerBuilder,
+    ) -> Self {
+        let Shared { database_url, master_key, clock, subject } = shared;
         let mut settings = Settings {
             port: 0,
             auto_approve: Some(USERNAME.into()),
-            // The master key file goes beside this database.
+            // On SQLite the master key file goes beside this database.
             database_url: database_url.clone(),
+            master_key: master_key.clone(),
             // Tests change clients through the store and expect it at once; the cache has its own test.
             client_cache_ttl: std::time::Duration::ZERO,
             signing_key_cache_ttl: std::time::Duration::ZERO,
@@ -84,7 +128,9 @@ impl TestApp {
             store,
             http: reqwest::Client::builder().redirect(Policy::none()).build().unwrap(),
             database_url,
-            subject: user.subject,
+            master_key,
+            subject,
+            owns_database,
             shutdown: Some(shutdown),
             _dir: dir,
         }
@@ -198,6 +244,9 @@ impl TestApp {
 impl Drop for TestApp {
     fn drop(&mut self) {
         self.stop();
+        if self.owns_database {
+            database::drop_database(&self.database_url);
+        }
     }
 }
 

@@ -1,7 +1,9 @@
-//! oauth2u's HTTP-level tests: one binary, a fresh server on 127.0.0.1:0 per test.
+//! oauth2u's HTTP-level tests: one binary, a fresh server on 127.0.0.1:0 per test, on
+//! SQLite; `api_postgres` compiles the same files again to run them on PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod helpers;
+pub mod database;
+pub mod helpers;
 
 mod authorization_code;
 mod authorize;
@@ -24,5 +26,6 @@ mod plugins;
 mod refresh_token;
 mod resources;
 mod revocation;
+mod scale_out;
 mod server;
 mod token_endpoint;

@@ -1,0 +1,29 @@
+//! The store a database URL names: `sqlite://PATH`, embedded and the default, or
+//! `postgres://…` for several instances on one database.
+
+use std::sync::Arc;
+
+use oauth2u_core::Store;
+use oauth2u_core::store::StoreError;
+use oauth2u_store_postgres::{PoolSettings, PostgresStore};
+use oauth2u_store_sqlite::SqliteStore;
+
+use crate::config::Settings;
+
+/// Opens and migrates the database of `settings`.
+pub async fn open(settings: &Settings) -> Result<Arc<dyn Store>, StoreError> {
+    let url = settings.database_url.as_str();
+    if PostgresStore::handles(url) {
+        let pool = PoolSettings {
+            max_connections: settings.pool.max_connections,
+            acquire_timeout: settings.pool.acquire_timeout,
+        };
+        return Ok(Arc::new(PostgresStore::open(url, &pool).await?));
+    }
+    if url.starts_with("sqlite:") {
+        return Ok(Arc::new(SqliteStore::open(url).await?));
+    }
+    Err(StoreError::Other(format!(
+        "unsupported database URL `{url}`: use sqlite://PATH (e.g. sqlite://oauth2u.db) or postgres://USER@HOST/DB"
+    )))
+}

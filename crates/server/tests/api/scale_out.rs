@@ -1,0 +1,106 @@
+//! Several instances on one database: nothing that matters lives in one process, and
+//! single use holds across instances, because the database decides.
+
+use futures::future::join_all;
+use serde_json::Value;
+
+use crate::helpers::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_walks_through_two_instances_as_if_they_were_one() {
+    let a = TestApp::spawn_with(|settings| settings.auto_approve = None).await;
+    let b = a.spawn_beside(|settings| settings.auto_approve = None).await;
+    let client = a.confidential_client().await;
+
+    // Sign-in and consent on A; the session, its CSRF token and the code live in the database.
+    let mut browser = Browser::new(&a);
+    let redirect = browser.sign_in_and_allow(&client).await;
+    assert_eq!(redirect.status(), 303);
+    let code = redirect_params(&redirect)["code"].clone();
+
+    // The same browser session is known on B.
+    let mut on_b = Browser { app: &b, cookie: browser.cookie.clone() };
+    let page = on_b.get(&format!("/authorize?response_type=code&client_id={}&state=s2", client.id)).await;
+    assert_eq!(page.status(), 200, "B shows the consent page to the signed-in user, not the login page");
+    assert!(page.text().await.unwrap().contains("name=\"decision\""));
+
+    // The code is exchanged on B, refreshed on A, introspected on B.
+    let response = b
+        .token(&client, &[("grant_type", "authorization_code"), ("code", &code), ("code_verifier", VERIFIER)])
+        .await;
+    assert_eq!(response.status(), 200);
+    let tokens: Value = response.json().await.unwrap();
+    let response = a
+        .token(
+            &client,
+            &[("grant_type", "refresh_token"), ("refresh_token", tokens["refresh_token"].as_str().unwrap())],
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let refreshed: Value = response.json().await.unwrap();
+    let access = refreshed["access_token"].as_str().unwrap();
+    assert_eq!(b.introspection(&client, access).await["active"], true);
+
+    // Revoked on A: inactive on B at once.
+    assert_eq!(a.revoke(&client, &[("token", access)]).await.status(), 200);
+    assert_eq!(b.introspection(&client, access).await["active"], false);
+}
+
+async fn successes(responses: Vec<reqwest::Response>) -> usize {
+    let mut ok = 0;
+    for response in responses {
+        match response.status().as_u16() {
+            200 => ok += 1,
+            400 => assert_eq!(response.json::<Value>().await.unwrap()["error"], "invalid_grant"),
+            other => panic!("unexpected status {other}"),
+        }
+    }
+    ok
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_code_sent_to_two_instances_at_once_yields_one_token_response_every_time() {
+    let a = TestApp::spawn().await;
+    let b = a.spawn_beside(|_| {}).await;
+    let client = a.confidential_client().await;
+    for _ in 0..20 {
+        let code = a.code(&client).await;
+        let form =
+            [("grant_type", "authorization_code"), ("code", code.as_str()), ("code_verifier", VERIFIER)];
+        let responses = join_all(
+            (0..8).map(|i| if i % 2 == 0 { a.token(&client, &form) } else { b.token(&client, &form) }),
+        )
+        .await;
+        assert_eq!(successes(responses).await, 1);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_refresh_token_sent_to_two_instances_at_once_rotates_once_every_time() {
+    let a = TestApp::spawn().await;
+    let b = a.spawn_beside(|_| {}).await;
+    let client = a.confidential_client().await;
+    for _ in 0..20 {
+        let tokens = a.tokens(&client).await;
+        let refresh = tokens["refresh_token"].as_str().unwrap();
+        let form = [("grant_type", "refresh_token"), ("refresh_token", refresh)];
+        let responses = join_all(
+            (0..8).map(|i| if i % 2 == 0 { a.token(&client, &form) } else { b.token(&client, &form) }),
+        )
+        .await;
+        assert_eq!(successes(responses).await, 1);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instances_starting_together_on_a_new_database_migrate_it_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = crate::database::fresh_database(dir.path()).await;
+    let settings = oauth2u::Settings { database_url: url.clone(), ..oauth2u::Settings::default() };
+    let opened = join_all((0..4).map(|_| oauth2u::database::open(&settings))).await;
+    for store in opened {
+        let store = store.unwrap();
+        assert!(store.clients().await.unwrap().is_empty(), "every instance sees the migrated schema");
+    }
+    crate::database::drop_database(&url);
+}

@@ -1,0 +1,8 @@
+//! The HTTP suite of `tests/api/`, compiled a second time to run every test on PostgreSQL
+//! (see `api/database.rs`): skipped with one line when no PostgreSQL is reachable, unless
+//! `CI=true`, which requires it.
+
+#[path = "api/main.rs"]
+mod api;
+
+use api::{database, helpers};

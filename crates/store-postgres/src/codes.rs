@@ -1,0 +1,80 @@
+//! `CodeStore` on PostgreSQL. Redemption is one conditional UPDATE inside the transaction
+//! that stores the tokens: of any number of racing requests, on any number of instances,
+//! exactly one sees `Fresh` — the others wait on the row lock, then find it consumed.
+
+use async_trait::async_trait;
+use oauth2u_core::clock::UnixTime;
+use oauth2u_core::model::{AuthorizationCode, Issuance};
+use oauth2u_core::records::to_json_list;
+use oauth2u_core::secret::SecretHash;
+use oauth2u_core::store::{CodeStore, Redemption, StoreError};
+
+use crate::{PostgresStore, map_error, rows, tokens};
+
+#[async_trait]
+impl CodeStore for PostgresStore {
+    async fn insert_code(&self, code: &AuthorizationCode) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO authorization_codes (hash, grant_id, client_id, subject, redirect_uri, scope,
+                code_challenge, code_challenge_method, issued_at, expires_at, resources)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(code.hash.as_bytes().to_vec())
+        .bind(&code.grant_id)
+        .bind(&code.client_id)
+        .bind(&code.subject)
+        .bind(&code.redirect_uri)
+        .bind(code.scope.to_string())
+        .bind(code.challenge.as_ref().map(|c| c.value.clone()))
+        .bind(code.challenge.as_ref().map(|c| c.method.as_str()))
+        .bind(code.issued_at)
+        .bind(code.expires_at)
+        .bind(to_json_list(&code.resources))
+        .execute(&self.pool)
+        .await
+        .map_err(map_error)?;
+        Ok(())
+    }
+
+    async fn code(&self, hash: &SecretHash) -> Result<Option<AuthorizationCode>, StoreError> {
+        let row = sqlx::query("SELECT * FROM authorization_codes WHERE hash = $1")
+            .bind(hash.as_bytes().to_vec())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_error)?;
+        row.as_ref().map(rows::code).transpose()
+    }
+
+    async fn redeem_code(
+        &self,
+        hash: &SecretHash,
+        now: UnixTime,
+        issuance: &Issuance,
+    ) -> Result<Redemption, StoreError> {
+        let hash = hash.as_bytes().to_vec();
+        let mut tx = self.transaction().await?;
+        let consumed = sqlx::query(
+            "UPDATE authorization_codes SET consumed_at = $2 WHERE hash = $1 AND consumed_at IS NULL",
+        )
+        .bind(&hash)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(map_error)?;
+        if consumed.rows_affected() == 1 {
+            tokens::insert(&mut tx, issuance).await?;
+            tx.commit().await.map_err(map_error)?;
+            return Ok(Redemption::Fresh);
+        }
+        let grant_id: Option<String> =
+            sqlx::query_scalar("SELECT grant_id FROM authorization_codes WHERE hash = $1")
+                .bind(&hash)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(map_error)?;
+        Ok(match grant_id {
+            Some(grant_id) => Redemption::Replayed { grant_id },
+            None => Redemption::Unknown,
+        })
+    }
+}

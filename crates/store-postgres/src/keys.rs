@@ -1,0 +1,71 @@
+//! `KeyStore` on PostgreSQL. Private keys arrive sealed; this layer never sees them in the clear.
+
+use async_trait::async_trait;
+use oauth2u_core::clock::UnixTime;
+use oauth2u_core::keys::SigningKeyRecord;
+use oauth2u_core::store::{KeyStore, StoreError};
+
+use crate::{PostgresStore, map_error, rows};
+
+#[async_trait]
+impl KeyStore for PostgresStore {
+    async fn signing_keys(&self) -> Result<Vec<SigningKeyRecord>, StoreError> {
+        let rows = sqlx::query("SELECT * FROM signing_keys ORDER BY activates_at, created_at")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_error)?;
+        rows.iter().map(rows::signing_key).collect()
+    }
+
+    async fn signing_key(&self, kid: &str) -> Result<Option<SigningKeyRecord>, StoreError> {
+        let row = sqlx::query("SELECT * FROM signing_keys WHERE kid = $1")
+            .bind(kid)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_error)?;
+        row.as_ref().map(rows::signing_key).transpose()
+    }
+
+    async fn insert_signing_key(&self, key: &SigningKeyRecord) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO signing_keys (kid, alg, private_key, public_jwk, created_at, activates_at, publish_until, revoked_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&key.kid)
+        .bind(key.algorithm.as_str())
+        .bind(&key.sealed_private_key)
+        .bind(key.public_jwk.to_string())
+        .bind(key.created_at)
+        .bind(key.activates_at)
+        .bind(key.publish_until)
+        .bind(key.revoked_at)
+        .execute(&self.pool)
+        .await
+        .map_err(map_error)?;
+        Ok(())
+    }
+
+    async fn retire_signing_keys(&self, successor: &str, publish_until: UnixTime) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE signing_keys SET publish_until = $2
+             WHERE kid <> $1 AND publish_until IS NULL AND revoked_at IS NULL",
+        )
+        .bind(successor)
+        .bind(publish_until)
+        .execute(&self.pool)
+        .await
+        .map_err(map_error)?;
+        Ok(())
+    }
+
+    async fn revoke_signing_key(&self, kid: &str, now: UnixTime) -> Result<bool, StoreError> {
+        let revoked =
+            sqlx::query("UPDATE signing_keys SET revoked_at = $2 WHERE kid = $1 AND revoked_at IS NULL")
+                .bind(kid)
+                .bind(now)
+                .execute(&self.pool)
+                .await
+                .map_err(map_error)?;
+        Ok(revoked.rows_affected() == 1)
+    }
+}

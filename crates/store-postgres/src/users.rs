@@ -1,0 +1,109 @@
+//! `UserStore` on PostgreSQL.
+
+use async_trait::async_trait;
+use oauth2u_core::clock::UnixTime;
+use oauth2u_core::model::User;
+use oauth2u_core::store::{StoreError, UserStore};
+
+use crate::{PostgresStore, map_error, rows};
+
+#[async_trait]
+impl UserStore for PostgresStore {
+    async fn user(&self, username: &str) -> Result<Option<User>, StoreError> {
+        let row = sqlx::query("SELECT * FROM users WHERE username = $1")
+            .bind(username)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_error)?;
+        row.as_ref().map(rows::user).transpose()
+    }
+
+    async fn user_by_subject(&self, subject: &str) -> Result<Option<User>, StoreError> {
+        let row = sqlx::query("SELECT * FROM users WHERE subject = $1")
+            .bind(subject)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_error)?;
+        row.as_ref().map(rows::user).transpose()
+    }
+
+    async fn insert_user(&self, user: &User) -> Result<(), StoreError> {
+        // A subject may never equal a client_id.
+        let inserted = sqlx::query(
+            "INSERT INTO users (subject, username, password_hash, disabled, created_at)
+             SELECT $1, $2, $3, $4, $5 WHERE NOT EXISTS (SELECT 1 FROM clients WHERE id = $1)",
+        )
+        .bind(&user.subject)
+        .bind(&user.username)
+        .bind(&user.password_hash)
+        .bind(user.disabled)
+        .bind(user.created_at)
+        .execute(&self.pool)
+        .await
+        .map_err(|error| match map_error(error) {
+            StoreError::Conflict(_) => StoreError::Conflict(format!("a user named {} exists", user.username)),
+            other => other,
+        })?;
+        if inserted.rows_affected() == 0 {
+            return Err(StoreError::Conflict("subject collides with a client id".into()));
+        }
+        Ok(())
+    }
+
+    async fn set_password(&self, username: &str, password_hash: &str) -> Result<bool, StoreError> {
+        let updated = sqlx::query("UPDATE users SET password_hash = $2 WHERE username = $1")
+            .bind(username)
+            .bind(password_hash)
+            .execute(&self.pool)
+            .await
+            .map_err(map_error)?;
+        Ok(updated.rows_affected() == 1)
+    }
+
+    async fn disable_user(&self, username: &str, now: UnixTime) -> Result<bool, StoreError> {
+        self.end_user(username, now, "UPDATE users SET disabled = TRUE WHERE username = $1").await
+    }
+
+    async fn remove_user(&self, username: &str, now: UnixTime) -> Result<bool, StoreError> {
+        self.end_user(username, now, "DELETE FROM users WHERE username = $1").await
+    }
+}
+
+impl PostgresStore {
+    /// Revokes a user's tokens and codes, then disables or removes the user, atomically.
+    async fn end_user(
+        &self,
+        username: &str,
+        now: UnixTime,
+        statement: &'static str,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.transaction().await?;
+        // FOR UPDATE: a concurrent change to this user waits for this one.
+        let subject: Option<String> =
+            sqlx::query_scalar("SELECT subject FROM users WHERE username = $1 FOR UPDATE")
+                .bind(username)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(map_error)?;
+        let Some(subject) = subject else {
+            return Ok(false);
+        };
+        sqlx::query("UPDATE tokens SET revoked_at = $2 WHERE subject = $1 AND revoked_at IS NULL")
+            .bind(&subject)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_error)?;
+        // Codes, sessions and consents go too: nothing may act for the user any more.
+        for statement in [
+            "DELETE FROM authorization_codes WHERE subject = $1",
+            "DELETE FROM sessions WHERE subject = $1",
+            "DELETE FROM consents WHERE subject = $1",
+        ] {
+            sqlx::query(statement).bind(&subject).execute(&mut *tx).await.map_err(map_error)?;
+        }
+        sqlx::query(statement).bind(username).execute(&mut *tx).await.map_err(map_error)?;
+        tx.commit().await.map_err(map_error)?;
+        Ok(true)
+    }
+}
