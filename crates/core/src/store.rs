@@ -240,9 +240,17 @@ pub trait DeviceStore: Send + Sync {
     ) -> Result<Redemption, StoreError>;
 }
 
+/// The database as a whole.
+#[async_trait]
+pub trait HealthStore: Send + Sync {
+    /// Whether the database answers now (for `/health/ready`); an error says why not.
+    async fn ready(&self) -> Result<(), StoreError>;
+}
+
 /// Everything the server stores.
 pub trait Store:
-    ClientStore
+    HealthStore
+    + ClientStore
     + UserStore
     + CodeStore
     + TokenStore
@@ -255,7 +263,8 @@ pub trait Store:
 }
 
 impl<T> Store for T where
-    T: ClientStore
+    T: HealthStore
+        + ClientStore
         + UserStore
         + CodeStore
         + TokenStore

@@ -99,3 +99,11 @@ pub(crate) fn map_error(error: sqlx::Error) -> StoreError {
         _ => StoreError::Other(error.to_string()),
     }
 }
+
+#[async_trait::async_trait]
+impl oauth2u_core::store::HealthStore for PostgresStore {
+    async fn ready(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await.map_err(map_error)?;
+        Ok(())
+    }
+}

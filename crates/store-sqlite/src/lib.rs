@@ -117,3 +117,11 @@ pub(crate) fn map_error(error: sqlx::Error) -> StoreError {
 fn is_busy(code: Option<&str>) -> bool {
     code.and_then(|code| code.parse::<i32>().ok()).is_some_and(|code| matches!(code & 0xff, 5 | 6))
 }
+
+#[async_trait::async_trait]
+impl oauth2u_core::store::HealthStore for SqliteStore {
+    async fn ready(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await.map_err(map_error)?;
+        Ok(())
+    }
+}

@@ -90,6 +90,7 @@ pub(crate) fn router(state: AppState, extra: Router) -> Router {
             post(device_authorization::post_device_authorization).fallback(error::method_not_allowed),
         )
         .route("/health/live", get(health::get_live))
+        .route("/health/ready", get(health::get_ready))
         .merge(ui::routes())
         .fallback(ui::not_found)
         .with_state(state.clone())

@@ -18,7 +18,7 @@ pub fn engine() -> Engine {
     if env!("CARGO_CRATE_NAME") == "api_postgres" { Engine::Postgres } else { Engine::Sqlite }
 }
 
-fn server_url() -> String {
+pub fn server_url() -> String {
     std::env::var("OAUTH2U_TEST_POSTGRES")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
 }

@@ -39,12 +39,20 @@ pub struct TestApp {
     _dir: tempfile::TempDir,
 }
 
-/// What the instances on one database share.
-struct Shared {
-    database_url: String,
-    master_key: Option<String>,
-    clock: Arc<ManualClock>,
-    subject: String,
+/// The settings every test server starts from: `alice` exists and is auto-approved.
+fn test_settings(database_url: String, master_key: Option<String>) -> Settings {
+    Settings {
+        port: 0,
+        auto_approve: Some(USERNAME.into()),
+        // On SQLite the master key file goes beside this database.
+        database_url,
+        master_key,
+        // Tests change clients through the store and expect it at once; the cache has its own test.
+        client_cache_ttl: std::time::Duration::ZERO,
+        signing_key_cache_ttl: std::time::Duration::ZERO,
+        issuer: Some("http://127.0.0.1".into()),
+        ..Settings::default()
+    }
 }
 
 pub struct TestClient {
@@ -62,6 +70,8 @@ impl TestApp {
         Self::spawn_full(configure, |builder| builder).await
     }
 
+    /// A server on a fresh database. `configure` sees the settings before the database
+    /// is opened, so it may point `database_url` elsewhere (through a proxy, say).
     pub async fn spawn_full(
         configure: impl FnOnce(&mut Settings),
         build: impl FnOnce(oauth2u::ServerBuilder) -> oauth2u::ServerBuilder,
@@ -71,50 +81,35 @@ impl TestApp {
         let database_url = database::fresh_database(dir.path()).await;
         let master_key = (database::engine() == Engine::Postgres)
             .then(|| oauth2u::core::keys::MasterKey::generate().unwrap().to_base64());
-        let settings = Settings { database_url: database_url.clone(), ..Settings::default() };
+        let mut settings = test_settings(database_url, master_key);
+        configure(&mut settings);
         let store = oauth2u::database::open(&settings).await.unwrap();
         let clock = Arc::new(ManualClock::new());
         let user = admin::add_user(store.as_ref(), USERNAME, PASSWORD, clock.now()).await.unwrap();
-        let shared = Shared { database_url, master_key, clock, subject: user.subject };
-        Self::start(shared, store, dir, true, configure, build).await
+        Self::start(settings, store, clock, user.subject, dir, true, build).await
     }
 
     /// A second instance on this one's database, with its own connections: what a load
     /// balancer in front of several instances would reach.
     pub async fn spawn_beside(&self, configure: impl FnOnce(&mut Settings)) -> Self {
-        let settings = Settings { database_url: self.database_url.clone(), ..Settings::default() };
+        let mut settings = test_settings(self.database_url.clone(), self.master_key.clone());
+        configure(&mut settings);
         let store = oauth2u::database::open(&settings).await.unwrap();
-        let shared = Shared {
-            database_url: self.database_url.clone(),
-            master_key: self.master_key.clone(),
-            clock: self.clock.clone(),
-            subject: self.subject.clone(),
-        };
-        Self::start(shared, store, tempfile::tempdir().unwrap(), false, configure, |builder| builder).await
+        let dir = tempfile::tempdir().unwrap();
+        Self::start(settings, store, self.clock.clone(), self.subject.clone(), dir, false, |builder| builder)
+            .await
     }
 
     async fn start(
-        shared: Shared,
+        settings: Settings,
         store: Arc<dyn Store>,
+        clock: Arc<ManualClock>,
+        subject: String,
         dir: tempfile::TempDir,
         owns_database: bool,
-        configure: impl FnOnce(&mut Settings),
         build: impl FnOnce(oauth2u::ServerBuilder) -> oauth2u::ServerBuilder,
     ) -> Self {
-        let Shared { database_url, master_key, clock, subject } = shared;
-        let mut settings = Settings {
-            port: 0,
-            auto_approve: Some(USERNAME.into()),
-            // On SQLite the master key file goes beside this database.
-            database_url: database_url.clone(),
-            master_key: master_key.clone(),
-            // Tests change clients through the store and expect it at once; the cache has its own test.
-            client_cache_ttl: std::time::Duration::ZERO,
-            signing_key_cache_ttl: std::time::Duration::ZERO,
-            ..Settings::default()
-        };
-        settings.issuer = Some("http://127.0.0.1".into());
-        configure(&mut settings);
+        let (database_url, master_key) = (settings.database_url.clone(), settings.master_key.clone());
         let builder = oauth2u::Server::builder().settings(settings).store(store.clone()).clock(clock.clone());
         let bound = build(builder).build().unwrap().bind().await.unwrap();
         let base = format!("http://{}", bound.local_addr());

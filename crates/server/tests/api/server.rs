@@ -20,6 +20,14 @@ async fn health_live_answers_200() {
 }
 
 #[tokio::test]
+async fn health_ready_answers_200_while_the_database_answers() {
+    let app = TestApp::spawn().await;
+    let response = app.http.get(app.url("/health/ready")).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.json::<serde_json::Value>().await.unwrap()["status"], "ready");
+}
+
+#[tokio::test]
 async fn a_client_that_trickles_its_headers_is_cut_off() {
     let app =
         TestApp::spawn_with(|settings| settings.limits.header_read_timeout = Duration::from_millis(300))
