@@ -1,5 +1,6 @@
 //! Stored rows to records: the decoding that every SQL store shares. A store implements
-//! [`Columns`] for its driver's row type; the schema's column names live here, once.
+//! [`Columns`] for its driver's row type; the schema's column names live here, once, with
+//! the few statements that read the same on every engine.
 
 use std::time::Duration;
 
@@ -235,3 +236,29 @@ pub fn login_failures(row: &impl Columns) -> Result<crate::model::LoginFailures>
         last_at: int(row, "last_at")?,
     })
 }
+
+/// Housekeeping deletes, `$1` = now, `$2` = batch size. A code, device code or token goes
+/// only when no token of its grant is unexpired: the marker of a used code or a rotated
+/// refresh token must outlive every token of its family, so that a late replay is still
+/// recognised and still revokes the family.
+pub const PURGE: &[&str] = &[
+    "DELETE FROM tokens WHERE hash IN (SELECT t.hash FROM tokens t WHERE t.expires_at < $1
+        AND NOT EXISTS (SELECT 1 FROM tokens f WHERE f.grant_id = t.grant_id AND f.expires_at >= $1) LIMIT $2)",
+    "DELETE FROM authorization_codes WHERE hash IN (SELECT c.hash FROM authorization_codes c WHERE c.expires_at < $1
+        AND NOT EXISTS (SELECT 1 FROM tokens t WHERE t.grant_id = c.grant_id AND t.expires_at >= $1) LIMIT $2)",
+    "DELETE FROM device_codes WHERE hash IN (SELECT d.hash FROM device_codes d WHERE d.expires_at < $1
+        AND NOT EXISTS (SELECT 1 FROM tokens t WHERE t.grant_id = d.grant_id AND t.expires_at >= $1) LIMIT $2)",
+    "DELETE FROM sessions WHERE hash IN (SELECT hash FROM sessions WHERE expires_at < $1 LIMIT $2)",
+    // Throttling looks back 15 minutes; a day-old record counts for nothing.
+    "DELETE FROM login_failures WHERE key IN (SELECT key FROM login_failures WHERE last_at < $1 - 86400 LIMIT $2)",
+];
+
+/// Makes sure the lease row `$1` exists.
+pub const LEASE_ROW: &str = "INSERT INTO oauth2u_leases (name) VALUES ($1) ON CONFLICT (name) DO NOTHING";
+
+/// Takes lease `$1` for holder `$2` until `$4` if at `$3` it is free, expired or already `$2`'s.
+pub const TAKE_LEASE: &str = "UPDATE oauth2u_leases SET holder = $2, expires_at = $4 WHERE name = $1 AND (expires_at <= $3 OR holder = $2)";
+
+/// Gives up lease `$1` if holder `$2` has it.
+pub const RELEASE_LEASE: &str =
+    "UPDATE oauth2u_leases SET holder = NULL, expires_at = 0 WHERE name = $1 AND holder = $2";

@@ -247,9 +247,32 @@ pub trait HealthStore: Send + Sync {
     async fn ready(&self) -> Result<(), StoreError>;
 }
 
+/// Housekeeping, which one instance at a time does.
+#[async_trait]
+pub trait MaintenanceStore: Send + Sync {
+    /// Takes the lease `name` for `holder` until `until`, if at `now` it is free, expired,
+    /// or already `holder`'s (a renewal); says whether `holder` holds it now.
+    async fn take_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        now: UnixTime,
+        until: UnixTime,
+    ) -> Result<bool, StoreError>;
+    /// Gives up a lease `holder` holds.
+    async fn release_lease(&self, name: &str, holder: &str) -> Result<(), StoreError>;
+    /// Deletes at most `batch` rows of each table that nothing needs any more at `now`:
+    /// expired sessions and throttling records, and expired codes, device codes and tokens
+    /// of grants none of whose tokens is still unexpired — a used code or a rotated refresh
+    /// token stays while its family lives, so that a late replay is still recognised.
+    /// Returns how many rows it deleted.
+    async fn purge_expired(&self, now: UnixTime, batch: i64) -> Result<u64, StoreError>;
+}
+
 /// Everything the server stores.
 pub trait Store:
     HealthStore
+    + MaintenanceStore
     + ClientStore
     + UserStore
     + CodeStore
@@ -264,6 +287,7 @@ pub trait Store:
 
 impl<T> Store for T where
     T: HealthStore
+        + MaintenanceStore
         + ClientStore
         + UserStore
         + CodeStore

@@ -72,6 +72,10 @@ pub struct Settings {
     /// line shows within this time (default 1 s; 0 reads the database every time).
     #[serde(with = "humantime_serde")]
     pub client_cache_ttl: Duration,
+    /// How often expired codes, tokens, device codes and sessions are deleted (default
+    /// 1 min; 0 switches the job off). One instance at a time does it.
+    #[serde(with = "humantime_serde")]
+    pub cleanup_interval: Duration,
     /// How long the list of signing keys may be served from memory; `oauth2u keys revoke`
     /// stops a key signing within this time (default 1 s; 0 reads it every time).
     #[serde(with = "humantime_serde")]
@@ -106,6 +110,7 @@ impl Default for Settings {
             default_resource: None,
             client_cache_ttl: Duration::from_secs(1),
             signing_key_cache_ttl: Duration::from_secs(1),
+            cleanup_interval: Duration::from_secs(60),
         }
     }
 }

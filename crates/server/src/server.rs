@@ -222,6 +222,9 @@ impl BoundServer {
     /// (within `limits.shutdown_timeout`).
     pub async fn serve(self, shutdown: impl Future<Output = ()> + Send) -> Result<(), Error> {
         self.announce().await;
+        let cleanup = (!self.settings.cleanup_interval.is_zero()).then(|| {
+            tokio::spawn(crate::cleanup::run(self.provider.clone(), self.settings.cleanup_interval))
+        });
         let mut http1 = hyper::server::conn::http1::Builder::new();
         // A client that trickles its headers (slowloris) is cut off.
         http1.timer(TokioTimer::new()).header_read_timeout(self.settings.limits.header_read_timeout);
@@ -255,6 +258,9 @@ impl BoundServer {
             });
         }
         tracing::info!("shutting down; waiting for in-flight requests");
+        if let Some(cleanup) = cleanup {
+            cleanup.abort();
+        }
         if tokio::time::timeout(self.settings.limits.shutdown_timeout, graceful.shutdown()).await.is_err() {
             tracing::warn!("in-flight requests did not finish in time");
         }

@@ -1,9 +1,11 @@
-//! Leases: one instance at a time does a job (migrations, cleanup, key rotation). A lease
-//! is a row taken with a conditional `UPDATE` — portable to CockroachDB, which has no
-//! advisory locks — and it expires, so a killed holder blocks nobody for long.
+//! Leases: one instance at a time does a job (migrations, cleanup). A lease is a row taken
+//! with a conditional `UPDATE` — portable to CockroachDB, which has no advisory locks — and
+//! it expires, so a killed holder blocks nobody for long.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use oauth2u_core::clock::UnixTime;
+use oauth2u_core::records::{LEASE_ROW, RELEASE_LEASE, TAKE_LEASE};
 use oauth2u_core::secret::random_id;
 use oauth2u_core::store::StoreError;
 use sqlx::PgPool;
@@ -17,75 +19,61 @@ const CREATE: &str = "CREATE TABLE IF NOT EXISTS oauth2u_leases (
     expires_at  BIGINT NOT NULL DEFAULT 0
 )";
 
-/// A lease held by this process until released or expired.
-#[derive(Debug)]
-pub struct Lease {
-    pool: PgPool,
-    name: String,
-    holder: String,
-}
-
-fn unix_now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_secs() as i64)
-}
-
-impl Lease {
-    /// Takes the lease `name` for `ttl` if nobody holds it; `None` if someone does.
-    pub async fn try_take(pool: &PgPool, name: &str, ttl: Duration) -> Result<Option<Lease>, StoreError> {
-        ensure_table(pool).await?;
-        sqlx::query("INSERT INTO oauth2u_leases (name) VALUES ($1) ON CONFLICT (name) DO NOTHING")
-            .bind(name)
-            .execute(pool)
-            .await
-            .map_err(map_error)?;
-        let holder = random_id(16).map_err(|error| StoreError::Other(error.description.into_owned()))?;
-        let now = unix_now();
-        let taken = sqlx::query(
-            "UPDATE oauth2u_leases SET holder = $2, expires_at = $3 WHERE name = $1 AND expires_at <= $4",
-        )
+/// Takes the lease `name` for `holder` until `until` if at `now` it is free, expired or
+/// already `holder`'s.
+pub(crate) async fn try_take(
+    pool: &PgPool,
+    name: &str,
+    holder: &str,
+    now: UnixTime,
+    until: UnixTime,
+) -> Result<bool, StoreError> {
+    sqlx::query(LEASE_ROW).bind(name).execute(pool).await.map_err(map_error)?;
+    let taken = sqlx::query(TAKE_LEASE)
         .bind(name)
-        .bind(&holder)
-        .bind(now + ttl.as_secs() as i64)
+        .bind(holder)
         .bind(now)
+        .bind(until)
         .execute(pool)
         .await
         .map_err(map_error)?;
-        Ok((taken.rows_affected() == 1).then(|| Lease { pool: pool.clone(), name: name.to_owned(), holder }))
-    }
+    Ok(taken.rows_affected() == 1)
+}
 
-    /// Waits (polling) until the lease is free and takes it; gives up after `patience`.
-    pub async fn take(
-        pool: &PgPool,
-        name: &str,
-        ttl: Duration,
-        patience: Duration,
-    ) -> Result<Lease, StoreError> {
-        let deadline = tokio::time::Instant::now() + patience;
-        loop {
-            if let Some(lease) = Self::try_take(pool, name, ttl).await? {
-                return Ok(lease);
-            }
-            if tokio::time::Instant::now() >= deadline {
-                return Err(StoreError::Unavailable(format!(
-                    "the lease {name} stayed taken for {patience:?}"
-                )));
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
+pub(crate) async fn release(pool: &PgPool, name: &str, holder: &str) -> Result<(), StoreError> {
+    sqlx::query(RELEASE_LEASE).bind(name).bind(holder).execute(pool).await.map_err(map_error)?;
+    Ok(())
+}
+
+fn unix_now() -> UnixTime {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_secs() as i64)
+}
+
+/// Runs `job` under the lease `name`, waiting (polling) up to `patience` for it. Before
+/// the store is open there is no injected clock: this uses the system's.
+pub(crate) async fn with_lease<T>(
+    pool: &PgPool,
+    name: &str,
+    ttl: Duration,
+    patience: Duration,
+    job: impl AsyncFnOnce() -> T,
+) -> Result<T, StoreError> {
+    ensure_table(pool).await?;
+    let holder = random_id(16).map_err(|error| StoreError::Other(error.description.into_owned()))?;
+    let deadline = tokio::time::Instant::now() + patience;
+    loop {
+        let now = unix_now();
+        if try_take(pool, name, &holder, now, now + ttl.as_secs() as i64).await? {
+            break;
         }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(StoreError::Unavailable(format!("the lease {name} stayed taken for {patience:?}")));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
-
-    /// Gives the lease up at once (it would expire by itself).
-    pub async fn release(self) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE oauth2u_leases SET holder = NULL, expires_at = 0 WHERE name = $1 AND holder = $2",
-        )
-        .bind(&self.name)
-        .bind(&self.holder)
-        .execute(&self.pool)
-        .await
-        .map_err(map_error)?;
-        Ok(())
-    }
+    let outcome = job().await;
+    release(pool, name, &holder).await?;
+    Ok(outcome)
 }
 
 /// Creates the lease table. Two instances creating it at once may collide in PostgreSQL's

@@ -11,6 +11,7 @@ mod codes;
 mod devices;
 mod keys;
 mod lease;
+mod maintenance;
 mod migrations;
 mod rows;
 mod sessions;
@@ -23,8 +24,6 @@ use std::time::Duration;
 use oauth2u_core::store::StoreError;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Postgres, Transaction};
-
-pub use lease::Lease;
 
 /// Pool settings; the defaults suit one instance of a few.
 #[derive(Debug, Clone)]

@@ -8,9 +8,12 @@ use oauth2u_core::store::StoreError;
 use sqlx::PgPool;
 use sqlx::migrate::{MigrateError, Migration, MigrationType, Migrator};
 
-use crate::lease::Lease;
+use crate::lease;
 
-const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "initial", include_str!("../migrations/0001_initial.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "initial", include_str!("../migrations/0001_initial.sql")),
+    (2, "housekeeping", include_str!("../migrations/0002_housekeeping.sql")),
+];
 
 pub(crate) async fn run(pool: &PgPool) -> Result<(), StoreError> {
     let migrations = MIGRATIONS
@@ -27,9 +30,11 @@ pub(crate) async fn run(pool: &PgPool) -> Result<(), StoreError> {
         .collect::<Vec<_>>();
     // The lease does what sqlx's advisory lock would, portably.
     let migrator = Migrator { migrations: Cow::Owned(migrations), locking: false, ..Migrator::DEFAULT };
-    let lease = Lease::take(pool, "migrations", Duration::from_secs(120), Duration::from_secs(130)).await?;
-    let migrated = migrator.run(pool).await;
-    lease.release().await?;
+    let patience = Duration::from_secs(130);
+    let migrated = lease::with_lease(pool, "migrations", Duration::from_secs(120), patience, async || {
+        migrator.run(pool).await
+    })
+    .await?;
     migrated.map_err(|error| match error {
         MigrateError::VersionMissing(version) => StoreError::Other(format!(
             "the database has schema version {version}, newer than this oauth2u knows; upgrade oauth2u or use another database"

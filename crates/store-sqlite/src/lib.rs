@@ -9,6 +9,7 @@ mod codes;
 mod devices;
 mod insert;
 mod keys;
+mod maintenance;
 mod migrations;
 mod rows;
 mod sessions;

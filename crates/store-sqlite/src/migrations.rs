@@ -12,6 +12,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (3, "resources", include_str!("../migrations/0003_resources.sql")),
     (4, "signing keys", include_str!("../migrations/0004_signing_keys.sql")),
     (5, "device codes", include_str!("../migrations/0005_device_codes.sql")),
+    (6, "housekeeping", include_str!("../migrations/0006_housekeeping.sql")),
 ];
 
 pub(crate) async fn run(pool: &SqlitePool) -> Result<(), StoreError> {

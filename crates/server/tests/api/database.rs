@@ -143,3 +143,22 @@ pub fn dump(url: &str) -> Vec<u8> {
         }
     }
 }
+
+/// One number from the test's database, as an operator's query would give it.
+pub async fn count(url: &str, query: &str) -> i64 {
+    let query = sqlx::AssertSqlSafe(query.to_owned());
+    match engine() {
+        Engine::Sqlite => {
+            let pool = sqlx::SqlitePool::connect(url).await.unwrap();
+            let n = sqlx::query_scalar(query).fetch_one(&pool).await.unwrap();
+            pool.close().await;
+            n
+        }
+        Engine::Postgres => {
+            let pool = sqlx::PgPool::connect(url).await.unwrap();
+            let n = sqlx::query_scalar(query).fetch_one(&pool).await.unwrap();
+            pool.close().await;
+            n
+        }
+    }
+}
