@@ -5,6 +5,7 @@
 //!
 //! `cargo run --release -p oauth2u-bench` for a full run; `--smoke` for CI.
 
+mod database;
 mod load;
 mod process;
 mod scenarios;
@@ -18,6 +19,7 @@ use clap::Parser;
 use hyper::StatusCode;
 use serde_json::{Value, json};
 
+use database::Database;
 use load::{Conn, Stats, Window, percentile_ms};
 use process::Server;
 use scenarios::{Scenario, Worker, authorize_path, basic, code_of, form, get, post};
@@ -46,6 +48,10 @@ struct Args {
     /// Run only the scenarios whose names contain one of these (comma list), e.g. `ceiling,revoke`.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
+    /// The database: a fresh SQLite file by default; with postgres://USER@HOST/DB, a fresh
+    /// schema on that server (dropped afterwards).
+    #[arg(long, value_name = "URL")]
+    database: Option<String>,
     /// Where the Markdown and JSON reports go.
     #[arg(long, default_value = "target/bench")]
     output: PathBuf,
@@ -82,8 +88,9 @@ async fn run(mut args: Args) -> Result<(), String> {
     }
     let binary = process::build(&args.profile)?;
     let dir = tempfile::tempdir().map_err(|error| error.to_string())?;
-    let database_url = format!("sqlite://{}", dir.path().join("bench.db").display());
-    let server = Server::start(&binary, &database_url, dir.path(), &[])?;
+    let database = Database::fresh(args.database.as_deref(), dir.path()).await?;
+    let database_url = database.url.clone();
+    let server = Server::start(&binary, &database_url, dir.path(), &[], &database.env)?;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let (idle_rss, _) = server.memory_mb();
     eprintln!("started in {} ms, idle RSS {idle_rss:.1} MB", server.startup.as_millis());
@@ -119,7 +126,10 @@ async fn run(mut args: Args) -> Result<(), String> {
             rows.push(measure(&server, &name, Arc::new(scenario), window, args.concurrency).await);
         }
     }
-    report(&args, &server, idle_rss, &rows)
+    let reported = report(&args, &server, idle_rss, &rows, database.engine());
+    drop(server);
+    database.drop().await;
+    reported
 }
 
 struct Setup {
@@ -346,7 +356,7 @@ async fn measure(
     }
 }
 
-fn report(args: &Args, server: &Server, idle_rss: f64, rows: &[Row]) -> Result<(), String> {
+fn report(args: &Args, server: &Server, idle_rss: f64, rows: &[Row], engine: &str) -> Result<(), String> {
     let ceiling = rows.first().map_or(1.0, |row| row.rps.max(1.0));
     let mut markdown = String::from(
         "| scenario | req/s | p50 ms | p90 ms | p99 ms | errors | server CPU µs/req | peak RSS MB | of ceiling |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
@@ -366,7 +376,7 @@ fn report(args: &Args, server: &Server, idle_rss: f64, rows: &[Row]) -> Result<(
         ));
     }
     markdown.push_str(&format!(
-        "\nStart to first 200 on /health/live: {} ms (fresh database). Idle RSS: {idle_rss:.1} MB. \
+        "\nDatabase: {engine}. Start to first 200 on /health/live: {} ms (fresh database). Idle RSS: {idle_rss:.1} MB. \
          Concurrency {}, {} s measured after {} s warm-up per scenario, `{}` profile, load generator on the same machine.\n",
         server.startup.as_millis(),
         args.concurrency,

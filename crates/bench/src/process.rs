@@ -8,6 +8,8 @@ pub struct Server {
     child: Child,
     pub address: String,
     pub database_url: String,
+    /// Environment for the server and its command line.
+    pub env: Vec<(String, String)>,
     pub binary: PathBuf,
     pub startup: Duration,
 }
@@ -32,7 +34,13 @@ pub fn build(profile: &str) -> Result<PathBuf, String> {
 
 impl Server {
     /// Starts `binary serve` on a free port with `database_url` and waits for `/health/live`.
-    pub fn start(binary: &Path, database_url: &str, dir: &Path, extra: &[&str]) -> Result<Self, String> {
+    pub fn start(
+        binary: &Path,
+        database_url: &str,
+        dir: &Path,
+        extra: &[&str],
+        env: &[(String, String)],
+    ) -> Result<Self, String> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .map_err(|e| e.to_string())?
@@ -42,6 +50,7 @@ impl Server {
             .current_dir(dir)
             .args(["--database", database_url, "serve", "--port", &port.to_string()])
             .args(extra)
+            .envs(env.iter().cloned())
             .env("RUST_LOG", "warn")
             .env_remove("OAUTH2U_CONFIG")
             .stdout(Stdio::null())
@@ -53,6 +62,7 @@ impl Server {
             child,
             address,
             database_url: database_url.to_owned(),
+            env: env.to_vec(),
             binary: binary.to_owned(),
             startup: Duration::ZERO,
         };
@@ -98,7 +108,7 @@ impl Server {
 
     /// Runs an admin command of the server binary against its database.
     pub fn admin(&self, args: &[&str], stdin: Option<&str>) -> Result<String, String> {
-        admin(&self.binary, &self.database_url, args, stdin)
+        admin(&self.binary, &self.database_url, &self.env, args, stdin)
     }
 }
 
@@ -113,6 +123,7 @@ impl Drop for Server {
 pub fn admin(
     binary: &Path,
     database_url: &str,
+    env: &[(String, String)],
     args: &[&str],
     stdin: Option<&str>,
 ) -> Result<String, String> {
@@ -120,6 +131,7 @@ pub fn admin(
     let mut child = Command::new(binary)
         .args(["--database", database_url])
         .args(args)
+        .envs(env.iter().cloned())
         .env_remove("OAUTH2U_CONFIG")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
