@@ -28,6 +28,10 @@ pub struct Settings {
     pub issuer: Option<String>,
     /// `sqlite://PATH` (default `sqlite://oauth2u.db`) or `postgres://USER@HOST/DB`.
     pub database_url: String,
+    /// Reverse proxies whose `Forwarded` / `X-Forwarded-For` / `X-Forwarded-Proto` headers
+    /// are believed (addresses or networks, e.g. `["10.0.0.0/8"]`); from anyone else they
+    /// are ignored. Default: none.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Database connections (`[pool]`).
     pub pool: Pool,
     /// `text` (default) or `json`.
@@ -90,6 +94,7 @@ impl Default for Settings {
             issuer: None,
             database_url: "sqlite://oauth2u.db".into(),
             pool: Pool::default(),
+            trusted_proxies: Vec::new(),
             log_format: LogFormat::Text,
             auto_approve: None,
             pkce_required: false,

@@ -19,7 +19,8 @@ use tokio::net::TcpListener;
 use tower::ServiceExt;
 
 use crate::config::Settings;
-use crate::http::{self, AppState, ClientAddr};
+use crate::http::forwarded::TrustedProxies;
+use crate::http::{self, AppState, ClientAddr, Https};
 use crate::master_key;
 use crate::scripts::{self, plugins::PluginHost};
 use crate::ui::templates::Templates;
@@ -194,7 +195,8 @@ impl Server {
         };
         let state = AppState { provider: provider.clone(), settings: settings.clone(), templates };
         let router = http::router(state, extra);
-        Ok(BoundServer { listener, local_addr, router, provider, settings })
+        let proxies = Arc::new(TrustedProxies::new(settings.trusted_proxies.clone()));
+        Ok(BoundServer { listener, local_addr, router, provider, settings, proxies })
     }
 }
 
@@ -205,6 +207,7 @@ pub struct BoundServer {
     router: Router,
     provider: Provider,
     settings: Arc<Settings>,
+    proxies: Arc<TrustedProxies>,
 }
 
 impl BoundServer {
@@ -243,10 +246,14 @@ impl BoundServer {
                 },
                 () = &mut shutdown => break,
             };
-            // Each request learns the address it came from (for login throttling).
+            // Each request learns its client's address (for throttling and logs) and scheme,
+            // from the peer or, behind a trusted proxy, from the proxy's headers.
+            let proxies = self.proxies.clone();
             let service = self.router.clone().map_request(move |request: hyper::Request<Incoming>| {
                 let mut request = request.map(Body::new);
-                request.extensions_mut().insert(ClientAddr(peer));
+                let origin = proxies.origin(peer, false, request.headers());
+                request.extensions_mut().insert(ClientAddr(origin.address));
+                request.extensions_mut().insert(Https(origin.https));
                 request
             });
             let connection = http1.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));

@@ -6,6 +6,7 @@ mod cors;
 mod device_authorization;
 pub(crate) mod error;
 pub(crate) mod form;
+pub(crate) mod forwarded;
 mod health;
 mod introspect;
 mod jwks;
@@ -13,7 +14,7 @@ mod metadata;
 mod revoke;
 mod token;
 
-use std::net::SocketAddr;
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use axum::Router;
@@ -52,9 +53,9 @@ pub(crate) struct AppState {
     pub templates: Arc<Templates>,
 }
 
-/// The peer address of the connection a request came on.
+/// The client's address: the connection's peer, or what a trusted proxy says (`forwarded.rs`).
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct ClientAddr(pub SocketAddr);
+pub(crate) struct ClientAddr(pub IpAddr);
 
 /// The application's routes, with `extra` routes (handler scripts, an embedder's own)
 /// beside them, all under the same limits, timeouts, panic guard and request logging.
@@ -99,14 +100,44 @@ pub(crate) fn router(state: AppState, extra: Router) -> Router {
         .layer(CatchPanicLayer::custom(move |_| {
             ui::error_page(&state, &oauth2u_core::OAuthError::server_error("a request handler panicked"))
         }))
-        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, limits.request_timeout))
-        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            limits.request_timeout,
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(axum::middleware::map_response(hsts))
         .layer(
             // Method and path only: queries carry codes and states, headers carry credentials.
             TraceLayer::new_for_http()
                 .make_span_with(|request: &Request<_>| {
-                    tracing::info_span!("request", method = %request.method(), path = %request.uri().path())
+                    let client = request.extensions().get::<ClientAddr>().map(|ClientAddr(address)| *address);
+                    tracing::info_span!(
+                        "request",
+                        method = %request.method(),
+                        path = %request.uri().path(),
+                        client = tracing::field::display(client.map_or_else(String::new, |a| a.to_string()))
+                    )
                 })
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
+}
+
+/// Whether the client reached us over https: directly (native TLS) or through a trusted proxy.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Https(pub bool);
+
+/// RFC 6797: a response over https tells the browser to use nothing else for a year.
+async fn hsts(
+    request_was: Option<axum::Extension<Https>>,
+    mut response: axum::response::Response,
+) -> axum::response::Response {
+    if let Some(axum::Extension(Https(true))) = request_was {
+        response
+            .headers_mut()
+            .insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));
+    }
+    response
 }

@@ -62,10 +62,8 @@ async fn step(
     address: Option<Extension<ClientAddr>>,
     typed: &str,
 ) -> Response {
-    let keys: Vec<String> = address
-        .map(|Extension(ClientAddr(address))| format!("device:{}", address.ip()))
-        .into_iter()
-        .collect();
+    let keys: Vec<String> =
+        address.map(|Extension(ClientAddr(address))| format!("device:{address}")).into_iter().collect();
     let outcome = async {
         let wait = throttle::wait(state, &keys).await?;
         if wait > 0 {

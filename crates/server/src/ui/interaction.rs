@@ -165,7 +165,7 @@ pub(crate) async fn post_login(
     headers: HeaderMap,
     form: Result<Form, JsonError>,
 ) -> Response {
-    let address = address.map(|Extension(crate::http::ClientAddr(address))| address.ip());
+    let address = address.map(|Extension(crate::http::ClientAddr(address))| address);
     let device =
         form.as_ref().ok().and_then(|Form(fields)| fields.get("user_code").ok().flatten().map(str::to_owned));
     let (active, fields, continuation, client_name) = match device {

@@ -249,11 +249,13 @@ impl Drop for TestApp {
 pub struct Browser<'a> {
     pub app: &'a TestApp,
     pub cookie: Option<String>,
+    /// Sent as `X-Forwarded-For`, as a reverse proxy would.
+    pub forwarded_for: Option<String>,
 }
 
 impl<'a> Browser<'a> {
     pub fn new(app: &'a TestApp) -> Self {
-        Self { app, cookie: None }
+        Self { app, cookie: None, forwarded_for: None }
     }
 
     fn remember(&mut self, response: &reqwest::Response) {
@@ -264,7 +266,10 @@ impl<'a> Browser<'a> {
         }
     }
 
-    fn with_cookie(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+    fn with_cookie(&self, mut request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        if let Some(address) = &self.forwarded_for {
+            request = request.header("x-forwarded-for", address);
+        }
         match &self.cookie {
             Some(cookie) => request.header("cookie", format!("oauth2u_session={cookie}")),
             None => request,

@@ -221,6 +221,55 @@ async fn repeated_failures_from_one_address_are_slowed_down() {
 }
 
 #[tokio::test]
+async fn behind_a_trusted_proxy_the_forwarded_address_is_the_one_throttled() {
+    let app = TestApp::spawn_with(|settings| {
+        settings.auto_approve = None;
+        settings.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+    })
+    .await;
+    let client = app.confidential_client().await;
+    let mut attacker = Browser::new(&app);
+    attacker.forwarded_for = Some("198.51.100.1".into());
+    let login = attacker.authorize(&client).await.text().await.unwrap();
+    for name in ["a", "b", "c", "d", "e"] {
+        assert_eq!(attacker.login(&login, name, "guess").await.status(), 401);
+    }
+    assert_eq!(attacker.login(&login, "f", "guess").await.status(), 429);
+    // Another client behind the same proxy is not slowed down by the attacker's failures.
+    let mut neighbour = Browser::new(&app);
+    neighbour.forwarded_for = Some("198.51.100.2".into());
+    let login = neighbour.authorize(&client).await.text().await.unwrap();
+    assert_eq!(neighbour.login(&login, USERNAME, PASSWORD).await.status(), 303);
+}
+
+#[tokio::test]
+async fn forwarded_headers_from_an_untrusted_peer_are_ignored() {
+    let app = app().await; // trusts no proxy
+    let client = app.confidential_client().await;
+    let mut attacker = Browser::new(&app);
+    let login = attacker.authorize(&client).await.text().await.unwrap();
+    for (i, name) in ["a", "b", "c", "d", "e"].into_iter().enumerate() {
+        // A fresh spoofed address each time does not escape the throttle on the real one.
+        attacker.forwarded_for = Some(format!("198.51.100.{i}"));
+        assert_eq!(attacker.login(&login, name, "guess").await.status(), 401);
+    }
+    attacker.forwarded_for = Some("198.51.100.99".into());
+    assert_eq!(attacker.login(&login, "f", "guess").await.status(), 429);
+}
+
+#[tokio::test]
+async fn https_through_a_trusted_proxy_gets_hsts_and_plain_http_does_not() {
+    let app =
+        TestApp::spawn_with(|settings| settings.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()])
+            .await;
+    let via_https =
+        app.http.get(app.url("/health/live")).header("x-forwarded-proto", "https").send().await.unwrap();
+    assert_eq!(via_https.headers()["strict-transport-security"], "max-age=31536000");
+    let plain = app.http.get(app.url("/health/live")).send().await.unwrap();
+    assert!(plain.headers().get("strict-transport-security").is_none());
+}
+
+#[tokio::test]
 async fn logout_ends_the_session() {
     let app = app().await;
     let client = app.confidential_client().await;

@@ -19,7 +19,7 @@ async fn a_user_walks_through_two_instances_as_if_they_were_one() {
     let code = redirect_params(&redirect)["code"].clone();
 
     // The same browser session is known on B.
-    let mut on_b = Browser { app: &b, cookie: browser.cookie.clone() };
+    let mut on_b = Browser { app: &b, cookie: browser.cookie.clone(), forwarded_for: None };
     let page = on_b.get(&format!("/authorize?response_type=code&client_id={}&state=s2", client.id)).await;
     assert_eq!(page.status(), 200, "B shows the consent page to the signed-in user, not the login page");
     assert!(page.text().await.unwrap().contains("name=\"decision\""));
