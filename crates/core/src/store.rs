@@ -245,6 +245,22 @@ pub trait DeviceStore: Send + Sync {
 pub trait HealthStore: Send + Sync {
     /// Whether the database answers now (for `/health/ready`); an error says why not.
     async fn ready(&self) -> Result<(), StoreError>;
+
+    /// The connection pool's state now, for metrics; `None` where there is no pool.
+    fn connections(&self) -> Option<Connections> {
+        None
+    }
+}
+
+/// A connection pool's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Connections {
+    /// Open now, in use or idle.
+    pub open: u32,
+    /// Open and idle.
+    pub idle: u32,
+    /// The most it may open.
+    pub max: u32,
 }
 
 /// Housekeeping, which one instance at a time does.

@@ -34,6 +34,8 @@ pub struct Settings {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Database connections (`[pool]`).
     pub pool: Pool,
+    /// Where `/metrics` is served (`[metrics]`); by default nowhere.
+    pub metrics: MetricsSettings,
     /// `text` (default) or `json`.
     pub log_format: LogFormat,
     /// Development switch: approve every authorization request for this username.
@@ -94,6 +96,7 @@ impl Default for Settings {
             issuer: None,
             database_url: "sqlite://oauth2u.db".into(),
             pool: Pool::default(),
+            metrics: MetricsSettings::default(),
             trusted_proxies: Vec::new(),
             log_format: LogFormat::Text,
             auto_approve: None,
@@ -175,6 +178,16 @@ impl Default for Limits {
             shutdown_timeout: Duration::from_secs(30),
         }
     }
+}
+
+/// `/metrics` (`[metrics]`): on a port of its own, or on the public port with a token.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsSettings {
+    /// Serve `/metrics` on this address, e.g. `127.0.0.1:9100`, open to whoever reaches it.
+    pub address: Option<std::net::SocketAddr>,
+    /// Serve `/metrics` on the public port too, to requests with `Authorization: Bearer TOKEN`.
+    pub token: Option<String>,
 }
 
 /// Sign-in sessions (`[sessions]`).

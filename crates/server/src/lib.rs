@@ -16,6 +16,7 @@ pub mod database;
 mod http;
 pub mod logging;
 mod master_key;
+mod metrics;
 mod scripts;
 mod server;
 mod ui;

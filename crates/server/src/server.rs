@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Body;
+use axum::routing::get;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
@@ -22,6 +23,7 @@ use crate::config::Settings;
 use crate::http::forwarded::TrustedProxies;
 use crate::http::{self, AppState, ClientAddr, Https};
 use crate::master_key;
+use crate::metrics::Metrics;
 use crate::scripts::{self, plugins::PluginHost};
 use crate::ui::templates::Templates;
 
@@ -193,10 +195,20 @@ impl Server {
             Some(routes) => handler_routes.merge(routes),
             None => handler_routes,
         };
-        let state = AppState { provider: provider.clone(), settings: settings.clone(), templates };
-        let router = http::router(state, extra);
+        let metrics = Arc::new(Metrics::default());
+        let state = AppState { provider: provider.clone(), settings: settings.clone(), templates, metrics };
+        let router = http::router(state.clone(), extra);
+        // `/metrics` on a port of its own, if configured: bound now, so a taken port stops the start.
+        let metrics = match settings.metrics.address {
+            Some(address) => {
+                let listener = TcpListener::bind(address).await?;
+                let routes = Router::new().route("/metrics", get(crate::metrics::get_open)).with_state(state);
+                Some((listener, routes))
+            }
+            None => None,
+        };
         let proxies = Arc::new(TrustedProxies::new(settings.trusted_proxies.clone()));
-        Ok(BoundServer { listener, local_addr, router, provider, settings, proxies })
+        Ok(BoundServer { listener, local_addr, router, provider, settings, proxies, metrics })
     }
 }
 
@@ -208,6 +220,7 @@ pub struct BoundServer {
     provider: Provider,
     settings: Arc<Settings>,
     proxies: Arc<TrustedProxies>,
+    metrics: Option<(TcpListener, Router)>,
 }
 
 impl BoundServer {
@@ -225,6 +238,10 @@ impl BoundServer {
     /// (within `limits.shutdown_timeout`).
     pub async fn serve(self, shutdown: impl Future<Output = ()> + Send) -> Result<(), Error> {
         self.announce().await;
+        let metrics = self.metrics.map(|(listener, routes)| {
+            tracing::info!(address = ?listener.local_addr().ok(), "metrics at /metrics");
+            tokio::spawn(async move { axum::serve(listener, routes).await })
+        });
         let cleanup = (!self.settings.cleanup_interval.is_zero()).then(|| {
             tokio::spawn(crate::cleanup::run(self.provider.clone(), self.settings.cleanup_interval))
         });
@@ -265,8 +282,11 @@ impl BoundServer {
             });
         }
         tracing::info!("shutting down; waiting for in-flight requests");
-        if let Some(cleanup) = cleanup {
-            cleanup.abort();
+        for task in [cleanup.map(|task| task.abort_handle()), metrics.map(|task| task.abort_handle())]
+            .into_iter()
+            .flatten()
+        {
+            task.abort();
         }
         if tokio::time::timeout(self.settings.limits.shutdown_timeout, graceful.shutdown()).await.is_err() {
             tracing::warn!("in-flight requests did not finish in time");

@@ -105,4 +105,12 @@ impl oauth2u_core::store::HealthStore for PostgresStore {
         sqlx::query("SELECT 1").execute(&self.pool).await.map_err(map_error)?;
         Ok(())
     }
+
+    fn connections(&self) -> Option<oauth2u_core::store::Connections> {
+        Some(oauth2u_core::store::Connections {
+            open: self.pool.size(),
+            idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
+            max: self.pool.options().get_max_connections(),
+        })
+    }
 }

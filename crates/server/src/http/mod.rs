@@ -28,6 +28,7 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::config::Settings;
+use crate::metrics::{self, Metrics};
 use crate::ui::{self, templates::Templates};
 
 /// The paths of the endpoints, shared by the router and the metadata document.
@@ -51,6 +52,7 @@ pub(crate) struct AppState {
     pub provider: Provider,
     pub settings: Arc<Settings>,
     pub templates: Arc<Templates>,
+    pub metrics: Arc<Metrics>,
 }
 
 /// The client's address: the connection's peer, or what a trusted proxy says (`forwarded.rs`).
@@ -61,6 +63,7 @@ pub(crate) struct ClientAddr(pub IpAddr);
 /// beside them, all under the same limits, timeouts, panic guard and request logging.
 pub(crate) fn router(state: AppState, extra: Router) -> Router {
     let limits = state.settings.limits;
+    let metrics = state.metrics.clone();
     let token =
         post(token::post_token).fallback(error::method_not_allowed).layer(cors::registered_origins(&state));
     let revoke =
@@ -73,6 +76,9 @@ pub(crate) fn router(state: AppState, extra: Router) -> Router {
         .map(|issuer| issuer.path().trim_end_matches('/').to_owned())
         .unwrap_or_default();
     let mut router = Router::new();
+    if state.settings.metrics.token.is_some() {
+        router = router.route("/metrics", get(metrics::get_protected));
+    }
     if state.provider.keys().is_some() {
         router = router.route(paths::JWKS, jwks);
     }
@@ -109,6 +115,7 @@ pub(crate) fn router(state: AppState, extra: Router) -> Router {
             HeaderValue::from_static("nosniff"),
         ))
         .layer(axum::middleware::map_response(hsts))
+        .layer(axum::middleware::from_fn_with_state(metrics, metrics::track))
         .layer(
             // Method and path only: queries carry codes and states, headers carry credentials.
             TraceLayer::new_for_http()

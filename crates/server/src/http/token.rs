@@ -15,8 +15,14 @@ pub(crate) async fn post_token(
     form: Result<Form, JsonError>,
 ) -> Response {
     let provider = &state.provider;
+    let metrics = &state.metrics;
     let result = client_request(&headers, form, |params, authorization| async move {
-        provider.token(&params, authorization.as_deref()).await.map(|response| response.into_json())
+        let response = provider.token(&params, authorization.as_deref()).await?;
+        // A success means the grant type was valid: a bounded label.
+        if let Ok(Some(grant_type)) = params.get("grant_type") {
+            metrics.token_issued(grant_type);
+        }
+        Ok(response.into_json())
     });
     json_or_error(result.await)
 }

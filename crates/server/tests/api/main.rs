@@ -22,6 +22,7 @@ mod jwt;
 mod login;
 mod logs;
 mod metadata;
+mod metrics;
 mod oauth2_crate;
 mod password;
 mod plugins;
