@@ -28,6 +28,10 @@ pub struct Settings {
     pub issuer: Option<String>,
     /// `sqlite://PATH` (default `sqlite://oauth2u.db`) or `postgres://USER@HOST/DB`.
     pub database_url: String,
+    /// PEM certificate chain for native TLS (with `tls_key`); without, plain HTTP.
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key for `tls_cert`.
+    pub tls_key: Option<PathBuf>,
     /// Reverse proxies whose `Forwarded` / `X-Forwarded-For` / `X-Forwarded-Proto` headers
     /// are believed (addresses or networks, e.g. `["10.0.0.0/8"]`); from anyone else they
     /// are ignored. Default: none.
@@ -98,6 +102,8 @@ impl Default for Settings {
             pool: Pool::default(),
             metrics: MetricsSettings::default(),
             trusted_proxies: Vec::new(),
+            tls_cert: None,
+            tls_key: None,
             log_format: LogFormat::Text,
             auto_approve: None,
             pkce_required: false,
@@ -229,6 +235,10 @@ pub struct Overrides {
     pub handlers_directories: Vec<PathBuf>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub access_token_format: Option<TokenFormat>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_cert: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_key: Option<PathBuf>,
 }
 
 impl Settings {
@@ -254,7 +264,8 @@ impl Settings {
 
     /// The issuer: as configured, or `http://localhost:PORT`.
     pub fn issuer(&self) -> String {
-        self.issuer.clone().unwrap_or_else(|| format!("http://localhost:{}", self.port))
+        let scheme = if self.tls_cert.is_some() { "https" } else { "http" };
+        self.issuer.clone().unwrap_or_else(|| format!("{scheme}://localhost:{}", self.port))
     }
 
     /// The signing keys of these settings, sealed under `master`.

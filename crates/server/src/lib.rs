@@ -19,6 +19,7 @@ mod master_key;
 mod metrics;
 mod scripts;
 mod server;
+mod tls;
 mod ui;
 
 pub use config::Settings;

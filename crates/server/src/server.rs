@@ -208,7 +208,12 @@ impl Server {
             None => None,
         };
         let proxies = Arc::new(TrustedProxies::new(settings.trusted_proxies.clone()));
-        Ok(BoundServer { listener, local_addr, router, provider, settings, proxies, metrics })
+        let tls = match (&settings.tls_cert, &settings.tls_key) {
+            (Some(cert), Some(key)) => Some(crate::tls::acceptor(cert, key).map_err(Error::Config)?),
+            (None, None) => None,
+            _ => return Err(Error::Config("tls_cert and tls_key go together".into())),
+        };
+        Ok(BoundServer { listener, local_addr, router, provider, settings, proxies, metrics, tls })
     }
 }
 
@@ -221,6 +226,7 @@ pub struct BoundServer {
     settings: Arc<Settings>,
     proxies: Arc<TrustedProxies>,
     metrics: Option<(TcpListener, Router)>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
 }
 
 impl BoundServer {
@@ -266,17 +272,33 @@ impl BoundServer {
             // Each request learns its client's address (for throttling and logs) and scheme,
             // from the peer or, behind a trusted proxy, from the proxy's headers.
             let proxies = self.proxies.clone();
+            let tls = self.tls.clone();
             let service = self.router.clone().map_request(move |request: hyper::Request<Incoming>| {
                 let mut request = request.map(Body::new);
-                let origin = proxies.origin(peer, false, request.headers());
+                let origin = proxies.origin(peer, tls.is_some(), request.headers());
                 request.extensions_mut().insert(ClientAddr(origin.address));
                 request.extensions_mut().insert(Https(origin.https));
                 request
             });
-            let connection = http1.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
-            let connection = graceful.watch(connection);
+            let service = TowerToHyperService::new(service);
+            let (http1, watcher) = (http1.clone(), graceful.watcher());
+            let handshake_timeout = self.settings.limits.header_read_timeout;
+            let tls = self.tls.clone();
             tokio::spawn(async move {
-                if let Err(error) = connection.await {
+                let served = match tls {
+                    None => watcher.watch(http1.serve_connection(TokioIo::new(stream), service)).await,
+                    // The handshake is bounded like the headers: a trickling client is cut off.
+                    Some(acceptor) => {
+                        match tokio::time::timeout(handshake_timeout, acceptor.accept(stream)).await {
+                            Ok(Ok(stream)) => {
+                                watcher.watch(http1.serve_connection(TokioIo::new(stream), service)).await
+                            }
+                            Ok(Err(error)) => return tracing::debug!(%error, "TLS handshake failed"),
+                            Err(_) => return tracing::debug!("TLS handshake timed out"),
+                        }
+                    }
+                };
+                if let Err(error) = served {
                     tracing::debug!(%error, "connection ended with an error");
                 }
             });
@@ -297,7 +319,8 @@ impl BoundServer {
     /// What an operator needs to see at start.
     async fn announce(&self) {
         let settings = &self.settings;
-        tracing::info!(address = %format!("http://{}", self.local_addr), issuer = %settings.issuer(), database = %settings.database_url, "oauth2u listening");
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        tracing::info!(address = %format!("{scheme}://{}", self.local_addr), issuer = %settings.issuer(), database = %settings.database_url, "oauth2u listening");
         if let Ok(issuer) = url::Url::parse(&settings.issuer())
             && issuer.scheme() != "https"
             && !matches!(issuer.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"))

@@ -10,7 +10,7 @@ use crate::{SqliteStore, map_error, rows};
 #[async_trait]
 impl KeyStore for SqliteStore {
     async fn signing_keys(&self) -> Result<Vec<SigningKeyRecord>, StoreError> {
-        let rows = sqlx::query("SELECT * FROM signing_keys ORDER BY activates_at, created_at")
+        let rows = sqlx::query("SELECT * FROM signing_keys ORDER BY activates_at, created_at, kid")
             .fetch_all(&self.pool)
             .await
             .map_err(map_error)?;

@@ -272,8 +272,42 @@ pub struct ExportedKey {
     pub revoked_at: Option<UnixTime>,
 }
 
+/// The newest active key; ties (keys activated in the same second) go to the one made
+/// last, then to the greater kid, so that every instance picks the same key whatever
+/// order its database returns them in.
 fn current(keys: &[SigningKeyRecord], now: UnixTime) -> Option<&SigningKeyRecord> {
     keys.iter()
         .filter(|key| key.revoked_at.is_none() && key.activates_at <= now)
-        .max_by_key(|key| key.activates_at)
+        .max_by_key(|key| (key.activates_at, key.created_at, key.kid.as_str()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(kid: &str, activates_at: UnixTime) -> SigningKeyRecord {
+        SigningKeyRecord {
+            kid: kid.into(),
+            algorithm: SigningAlgorithm::ES256,
+            sealed_private_key: Vec::new(),
+            public_jwk: Value::Null,
+            created_at: 100,
+            activates_at,
+            publish_until: None,
+            revoked_at: None,
+        }
+    }
+
+    #[test]
+    fn the_newest_active_key_signs_and_ties_break_the_same_way_in_any_order() {
+        let (a, b, later) = (key("a", 100), key("b", 100), key("c", 200));
+        assert_eq!(current(&[a.clone(), b.clone()], 150).map(|k| k.kid.as_str()), Some("b"));
+        assert_eq!(current(&[b.clone(), a.clone()], 150).map(|k| k.kid.as_str()), Some("b"));
+        assert_eq!(
+            current(&[a.clone(), later.clone()], 150).map(|k| k.kid.as_str()),
+            Some("a"),
+            "c is not active yet"
+        );
+        assert_eq!(current(&[a, later], 200).map(|k| k.kid.as_str()), Some("c"));
+    }
 }

@@ -66,6 +66,12 @@ struct ServeArgs {
     /// Log format.
     #[arg(long, value_enum)]
     log_format: Option<LogFormat>,
+    /// PEM certificate chain: serve https (with --tls-key).
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
     /// Development only: approve every authorization request for this user.
     #[arg(long, value_name = "USERNAME")]
     auto_approve: Option<String>,
@@ -95,6 +101,8 @@ pub async fn run() -> ExitCode {
                 plugins_directories: args.plugins_dirs.clone(),
                 handlers_directories: args.handlers_dirs.clone(),
                 access_token_format: args.access_token_format,
+                tls_cert: args.tls_cert.clone(),
+                tls_key: args.tls_key.clone(),
             },
             "info,sqlx=warn",
         ),

@@ -31,4 +31,5 @@ mod resources;
 mod revocation;
 mod scale_out;
 mod server;
+mod tls;
 mod token_endpoint;
