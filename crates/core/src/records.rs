@@ -262,3 +262,33 @@ pub const TAKE_LEASE: &str = "UPDATE oauth2u_leases SET holder = $2, expires_at 
 /// Gives up lease `$1` if holder `$2` has it.
 pub const RELEASE_LEASE: &str =
     "UPDATE oauth2u_leases SET holder = NULL, expires_at = 0 WHERE name = $1 AND holder = $2";
+
+/// The newest migration applied, if the migrations table exists.
+pub const NEWEST_MIGRATION: &str = "SELECT MAX(version) FROM _sqlx_migrations WHERE success";
+
+/// The oldest schema version a binary must know to use this database (see the migration
+/// that made `oauth2u_schema`).
+pub const COMPATIBLE_FROM: &str = "SELECT compatible_from FROM oauth2u_schema WHERE id = 1";
+
+/// Whether a binary whose newest migration is `known` may use a database whose newest
+/// applied migration is `applied` and which says it serves binaries from `compatible_from`
+/// on. A newer schema is fine while its migrations were additive (rolling upgrades); a
+/// newer schema that says nothing is refused.
+pub fn check_schema(known: i64, applied: Option<i64>, compatible_from: Option<i64>) -> Result<()> {
+    match applied {
+        Some(applied) if applied > known && compatible_from.is_none_or(|from| from > known) => {
+            Err(StoreError::Other(format!(
+                "the database has schema version {applied}, newer than this oauth2u knows ({known}) and not compatible with it; upgrade oauth2u or use another database"
+            )))
+        }
+        Some(applied) if applied > known => {
+            tracing::warn!(
+                applied,
+                known,
+                "the database schema is newer than this oauth2u, and compatible: an upgrade is rolling out"
+            );
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}

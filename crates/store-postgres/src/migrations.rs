@@ -4,15 +4,17 @@
 use std::borrow::Cow;
 use std::time::Duration;
 
+use oauth2u_core::records::{COMPATIBLE_FROM, NEWEST_MIGRATION, check_schema};
 use oauth2u_core::store::StoreError;
 use sqlx::PgPool;
-use sqlx::migrate::{MigrateError, Migration, MigrationType, Migrator};
+use sqlx::migrate::{Migration, MigrationType, Migrator};
 
 use crate::lease;
 
 const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "initial", include_str!("../migrations/0001_initial.sql")),
     (2, "housekeeping", include_str!("../migrations/0002_housekeeping.sql")),
+    (3, "schema compatibility", include_str!("../migrations/0003_schema_compatibility.sql")),
 ];
 
 pub(crate) async fn run(pool: &PgPool) -> Result<(), StoreError> {
@@ -29,16 +31,28 @@ pub(crate) async fn run(pool: &PgPool) -> Result<(), StoreError> {
         })
         .collect::<Vec<_>>();
     // The lease does what sqlx's advisory lock would, portably.
-    let migrator = Migrator { migrations: Cow::Owned(migrations), locking: false, ..Migrator::DEFAULT };
+    // Migrations newer than ours are checked for compatibility first: run ours, leave theirs.
+    let migrator = Migrator {
+        migrations: Cow::Owned(migrations),
+        locking: false,
+        ignore_missing: true,
+        ..Migrator::DEFAULT
+    };
     let patience = Duration::from_secs(130);
-    let migrated = lease::with_lease(pool, "migrations", Duration::from_secs(120), patience, async || {
-        migrator.run(pool).await
+    lease::with_lease(pool, "migrations", Duration::from_secs(120), patience, async || {
+        check(pool).await?;
+        migrator.run(pool).await.map_err(|error| StoreError::Other(format!("migration failed: {error}")))
     })
-    .await?;
-    migrated.map_err(|error| match error {
-        MigrateError::VersionMissing(version) => StoreError::Other(format!(
-            "the database has schema version {version}, newer than this oauth2u knows; upgrade oauth2u or use another database"
-        )),
-        other => StoreError::Other(format!("migration failed: {other}")),
-    })
+    .await?
+}
+
+/// Refuses a database whose newer schema says it is not for this version (rolling upgrades:
+/// `oauth2u_core::records::check_schema`).
+async fn check(pool: &PgPool) -> Result<(), StoreError> {
+    // Before the first migration neither table exists: nothing to check. (Each query runs
+    // alone, so a missing table cannot spoil a transaction.)
+    let applied: Option<i64> = sqlx::query_scalar(NEWEST_MIGRATION).fetch_one(pool).await.unwrap_or(None);
+    let compatible_from: Option<i64> =
+        sqlx::query_scalar(COMPATIBLE_FROM).fetch_optional(pool).await.unwrap_or(None);
+    check_schema(MIGRATIONS.len() as i64, applied, compatible_from)
 }

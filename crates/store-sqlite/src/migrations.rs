@@ -2,9 +2,10 @@
 
 use std::borrow::Cow;
 
+use oauth2u_core::records::{COMPATIBLE_FROM, NEWEST_MIGRATION, check_schema};
 use oauth2u_core::store::StoreError;
 use sqlx::SqlitePool;
-use sqlx::migrate::{MigrateError, Migration, MigrationType, Migrator};
+use sqlx::migrate::{Migration, MigrationType, Migrator};
 
 const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "initial", include_str!("../migrations/0001_initial.sql")),
@@ -13,6 +14,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (4, "signing keys", include_str!("../migrations/0004_signing_keys.sql")),
     (5, "device codes", include_str!("../migrations/0005_device_codes.sql")),
     (6, "housekeeping", include_str!("../migrations/0006_housekeeping.sql")),
+    (7, "schema compatibility", include_str!("../migrations/0007_schema_compatibility.sql")),
 ];
 
 pub(crate) async fn run(pool: &SqlitePool) -> Result<(), StoreError> {
@@ -28,14 +30,16 @@ pub(crate) async fn run(pool: &SqlitePool) -> Result<(), StoreError> {
             )
         })
         .collect::<Vec<_>>();
-    let migrator = Migrator { migrations: Cow::Owned(migrations), ..Migrator::DEFAULT };
+    check(pool).await?;
+    // Migrations newer than ours were found compatible above: run ours, leave theirs.
+    let migrator = Migrator { migrations: Cow::Owned(migrations), ignore_missing: true, ..Migrator::DEFAULT };
     // Two processes opening a new file at once (a server and the command line, or two
     // servers) both try migration 1; SQLite runs each migration in a transaction, so the
     // loser's is undone whole, and on a second look it finds the work done.
     let mut attempts = 0;
     let migrated = loop {
         match migrator.run(pool).await {
-            Err(error) if attempts < 10 && !matches!(error, MigrateError::VersionMissing(_)) => {
+            Err(error) if attempts < 10 => {
                 attempts += 1;
                 tracing::debug!(%error, "migrating collided with another process; looking again");
                 tokio::time::sleep(std::time::Duration::from_millis(50 * attempts)).await;
@@ -43,10 +47,15 @@ pub(crate) async fn run(pool: &SqlitePool) -> Result<(), StoreError> {
             outcome => break outcome,
         }
     };
-    migrated.map_err(|error| match error {
-        MigrateError::VersionMissing(version) => StoreError::Other(format!(
-            "the database has schema version {version}, newer than this oauth2u knows; upgrade oauth2u or use another database"
-        )),
-        other => StoreError::Other(format!("migration failed: {other}")),
-    })
+    migrated.map_err(|error| StoreError::Other(format!("migration failed: {error}")))
+}
+
+/// Refuses a database whose newer schema says it is not for this version (rolling upgrades:
+/// `oauth2u_core::records::check_schema`).
+async fn check(pool: &SqlitePool) -> Result<(), StoreError> {
+    // Before the first migration neither table exists: nothing to check.
+    let applied: Option<i64> = sqlx::query_scalar(NEWEST_MIGRATION).fetch_one(pool).await.unwrap_or(None);
+    let compatible_from: Option<i64> =
+        sqlx::query_scalar(COMPATIBLE_FROM).fetch_optional(pool).await.unwrap_or(None);
+    check_schema(MIGRATIONS.len() as i64, applied, compatible_from)
 }

@@ -104,3 +104,31 @@ async fn instances_starting_together_on_a_new_database_migrate_it_once() {
     }
     crate::database::drop_database(&url);
 }
+
+/// Rolling upgrade: version N keeps running on the schema of version N+1 while N+1's
+/// migrations were additive, and is refused, clearly, once one says it is not.
+#[tokio::test]
+async fn an_older_version_runs_on_a_newer_compatible_schema_and_refuses_an_incompatible_one() {
+    use crate::database::{Engine, engine, execute};
+    let app = TestApp::spawn().await;
+    let client = app.service_client().await;
+    let checksum = if engine() == Engine::Postgres { "'\\x00'::bytea" } else { "x'00'" };
+    // What version N+1 would have done: one more migration, additive.
+    execute(&app.database_url, "ALTER TABLE tokens ADD COLUMN added_later TEXT").await;
+    execute(
+        &app.database_url,
+        &format!(
+            "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time)
+             VALUES (999, 'from the future', TRUE, {checksum}, 0)"
+        ),
+    )
+    .await;
+    let older = app.spawn_beside(|_| {}).await;
+    assert_eq!(older.token(&client, &[("grant_type", "client_credentials")]).await.status(), 200);
+
+    execute(&app.database_url, "UPDATE oauth2u_schema SET compatible_from = 999").await;
+    let settings =
+        oauth2u::Settings { database_url: app.database_url.clone(), ..oauth2u::Settings::default() };
+    let error = oauth2u::database::open(&settings).await.err().unwrap().to_string();
+    assert!(error.contains("not compatible") && error.contains("upgrade oauth2u"), "{error}");
+}
