@@ -52,6 +52,10 @@ struct Args {
     /// schema on that server (dropped afterwards).
     #[arg(long, value_name = "URL")]
     database: Option<String>,
+    /// Server instances on the one database; load is spread across them, and their CPU
+    /// time is added up (several instances are meant for PostgreSQL).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=8))]
+    instances: u16,
     /// Where the Markdown and JSON reports go.
     #[arg(long, default_value = "target/bench")]
     output: PathBuf,
@@ -91,11 +95,17 @@ async fn run(mut args: Args) -> Result<(), String> {
     let database = Database::fresh(args.database.as_deref(), dir.path()).await?;
     let database_url = database.url.clone();
     let server = Server::start(&binary, &database_url, dir.path(), &[], &database.env)?;
+    // The others start on the database the first has migrated.
+    let mut servers = vec![server];
+    for _ in 1..args.instances {
+        servers.push(Server::start(&binary, &database_url, dir.path(), &[], &database.env)?);
+    }
+    let server = &servers[0];
     tokio::time::sleep(Duration::from_millis(500)).await;
     let (idle_rss, _) = server.memory_mb();
     eprintln!("started in {} ms, idle RSS {idle_rss:.1} MB", server.startup.as_millis());
 
-    let setup = provision(&server, &args).await?;
+    let setup = provision(server, &args).await?;
     let window = Window { warmup: args.warmup, measure: args.duration };
     let mut rows = Vec::new();
     let wanted =
@@ -105,7 +115,7 @@ async fn run(mut args: Args) -> Result<(), String> {
             continue;
         }
         eprintln!("measuring {name}…");
-        rows.push(measure(&server, &name, Arc::new(scenario), window, args.concurrency).await);
+        rows.push(measure(&servers, &name, Arc::new(scenario), window, args.concurrency).await);
     }
     let mut seeded = 0;
     let growth = if args.only.is_empty() || args.only.iter().any(|part| part == "growth") {
@@ -123,11 +133,11 @@ async fn run(mut args: Args) -> Result<(), String> {
         for (label, scenario) in [("introspect", introspect), ("client_credentials", issue)] {
             let name = format!("{label} @ {size} tokens");
             eprintln!("measuring {name}…");
-            rows.push(measure(&server, &name, Arc::new(scenario), window, args.concurrency).await);
+            rows.push(measure(&servers, &name, Arc::new(scenario), window, args.concurrency).await);
         }
     }
-    let reported = report(&args, &server, idle_rss, &rows, database.engine());
-    drop(server);
+    let reported = report(&args, server, idle_rss, &rows, database.engine());
+    drop(servers);
     database.drop().await;
     reported
 }
@@ -299,7 +309,7 @@ fn hidden(page: &str, name: &str) -> Result<String, String> {
 }
 
 async fn measure(
-    server: &Server,
+    servers: &[Server],
     name: &str,
     scenario: Arc<Scenario>,
     window: Window,
@@ -309,8 +319,9 @@ async fn measure(
     let warm_end = started + window.warmup;
     let end = warm_end + window.measure;
     let mut workers = Vec::new();
-    for _ in 0..concurrency {
-        let (scenario, address) = (scenario.clone(), server.address.clone());
+    for index in 0..concurrency {
+        // Connections are spread over the instances, as a load balancer would.
+        let (scenario, address) = (scenario.clone(), servers[index % servers.len()].address.clone());
         workers.push(tokio::spawn(async move {
             let Ok(mut conn) = Conn::open(&address).await else {
                 return Stats { errors: 1, first_error: Some("cannot connect".into()), ..Stats::default() };
@@ -328,10 +339,11 @@ async fn measure(
         }));
     }
     tokio::time::sleep_until(warm_end.into()).await;
-    let cpu_before = server.cpu_time();
+    let cpu_time = || servers.iter().map(Server::cpu_time).sum::<Duration>();
+    let cpu_before = cpu_time();
     let measured_from = Instant::now();
     tokio::time::sleep_until(end.into()).await;
-    let cpu = server.cpu_time().saturating_sub(cpu_before);
+    let cpu = cpu_time().saturating_sub(cpu_before);
     let elapsed = measured_from.elapsed().as_secs_f64();
     let mut stats = Stats::default();
     for worker in workers {
@@ -341,7 +353,7 @@ async fn measure(
     }
     stats.latencies_us.sort_unstable();
     let requests = stats.latencies_us.len();
-    let (_, peak_rss_mb) = server.memory_mb();
+    let peak_rss_mb = servers.iter().map(|server| server.memory_mb().1).fold(0.0, f64::max);
     Row {
         name: name.to_owned(),
         requests,
@@ -376,8 +388,9 @@ fn report(args: &Args, server: &Server, idle_rss: f64, rows: &[Row], engine: &st
         ));
     }
     markdown.push_str(&format!(
-        "\nDatabase: {engine}. Start to first 200 on /health/live: {} ms (fresh database). Idle RSS: {idle_rss:.1} MB. \
+        "\nDatabase: {engine}, {} instance(s). Start to first 200 on /health/live: {} ms (fresh database). Idle RSS: {idle_rss:.1} MB. \
          Concurrency {}, {} s measured after {} s warm-up per scenario, `{}` profile, load generator on the same machine.\n",
+        args.instances,
         server.startup.as_millis(),
         args.concurrency,
         args.duration.as_secs_f64(),

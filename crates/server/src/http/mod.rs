@@ -64,6 +64,7 @@ pub(crate) struct ClientAddr(pub IpAddr);
 pub(crate) fn router(state: AppState, extra: Router) -> Router {
     let limits = state.settings.limits;
     let metrics = state.metrics.clone();
+    let metrics_on = state.settings.metrics.address.is_some() || state.settings.metrics.token.is_some();
     let token =
         post(token::post_token).fallback(error::method_not_allowed).layer(cors::registered_origins(&state));
     let revoke =
@@ -85,7 +86,7 @@ pub(crate) fn router(state: AppState, extra: Router) -> Router {
     if !issuer_path.is_empty() {
         router = router.route(&format!("{}{issuer_path}", paths::METADATA), metadata.clone());
     }
-    router
+    let router = router
         .route(paths::AUTHORIZE, get(authorize::get_authorize).post(authorize::post_authorize))
         .route(paths::TOKEN, token.clone())
         .route(paths::ACCESS_TOKEN, token)
@@ -114,22 +115,27 @@ pub(crate) fn router(state: AppState, extra: Router) -> Router {
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         ))
-        .layer(axum::middleware::map_response(hsts))
-        .layer(axum::middleware::from_fn_with_state(metrics, metrics::track))
-        .layer(
-            // Method and path only: queries carry codes and states, headers carry credentials.
-            TraceLayer::new_for_http()
-                .make_span_with(|request: &Request<_>| {
-                    let client = request.extensions().get::<ClientAddr>().map(|ClientAddr(address)| *address);
-                    tracing::info_span!(
-                        "request",
-                        method = %request.method(),
-                        path = %request.uri().path(),
-                        client = tracing::field::display(client.map_or_else(String::new, |a| a.to_string()))
-                    )
-                })
-                .on_response(DefaultOnResponse::new().level(Level::INFO)),
-        )
+        .layer(axum::middleware::map_response(hsts));
+    // Counting costs a little on every request: only when someone can read the counts.
+    let router = if metrics_on {
+        router.layer(axum::middleware::from_fn_with_state(metrics, metrics::track))
+    } else {
+        router
+    };
+    router.layer(
+        // Method and path only: queries carry codes and states, headers carry credentials.
+        TraceLayer::new_for_http()
+            .make_span_with(|request: &Request<_>| {
+                let client = request.extensions().get::<ClientAddr>().map(|ClientAddr(address)| *address);
+                tracing::info_span!(
+                    "request",
+                    method = %request.method(),
+                    path = %request.uri().path(),
+                    client = tracing::field::display(client.map_or_else(String::new, |a| a.to_string()))
+                )
+            })
+            .on_response(DefaultOnResponse::new().level(Level::INFO)),
+    )
 }
 
 /// Whether the client reached us over https: directly (native TLS) or through a trusted proxy.
