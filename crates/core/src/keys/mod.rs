@@ -62,7 +62,14 @@ pub struct KeyRing {
     listed: Mutex<Option<(UnixTime, Vec<SigningKeyRecord>)>>,
     opened: Mutex<HashMap<String, Arc<EncodingKey>>>,
     rotating: tokio::sync::Mutex<()>,
+    /// This process's name on the `signing-keys` lease.
+    holder: String,
 }
+
+/// The lease under which one instance makes a due signing key.
+const KEY_LEASE: &str = "signing-keys";
+/// How often an instance without any key looks for the one another instance is making.
+const KEY_LEASE_ATTEMPTS: usize = 50;
 
 impl KeyRing {
     /// The public keys that belong in the JWKS at `now`.
@@ -109,6 +116,7 @@ impl KeyRing {
             listed: Mutex::new(None),
             opened: Mutex::new(HashMap::new()),
             rotating: tokio::sync::Mutex::new(()),
+            holder: random_id(16).unwrap_or_else(|_| format!("pid-{}", std::process::id())),
         }
     }
 
@@ -126,16 +134,47 @@ impl KeyRing {
         };
         if current(&keys, now).is_none() || due(&keys) {
             let _one_at_a_time = self.rotating.lock().await;
-            keys = self.refresh(store, now).await?;
-            if current(&keys, now).is_none() {
-                self.add_key(store, now, now).await?;
-            } else if due(&keys) {
-                self.add_key(store, now, now + self.publish_delay).await?;
-            }
-            keys = self.refresh(store, now).await?;
+            keys = self.make_due_key(store, now, due).await?;
         }
         let record = current(&keys, now).ok_or_else(|| OAuthError::server_error("no signing key"))?;
         Ok(ActiveKey { kid: record.kid.clone(), algorithm: record.algorithm, key: self.open(record)? })
+    }
+
+    /// Makes the first key, or the one a scheduled rotation is due for, on one instance at
+    /// a time: the one holding the `signing-keys` lease makes it, the others wait for it
+    /// (without a key they cannot sign) or, with a key, go on signing with it.
+    async fn make_due_key(
+        &self,
+        store: &dyn Store,
+        now: UnixTime,
+        due: impl Fn(&[SigningKeyRecord]) -> bool,
+    ) -> Result<Vec<SigningKeyRecord>, OAuthError> {
+        for _ in 0..KEY_LEASE_ATTEMPTS {
+            let keys = self.refresh(store, now).await?;
+            let needs_first = current(&keys, now).is_none();
+            if !needs_first && !due(&keys) {
+                return Ok(keys); // another instance made it
+            }
+            if store.take_lease(KEY_LEASE, &self.holder, now, now + 60).await? {
+                // Under the lease, look again: the previous holder may have just made it.
+                let keys = self.refresh(store, now).await?;
+                let made = if current(&keys, now).is_none() {
+                    self.add_key(store, now, now).await.map(Some)
+                } else if due(&keys) {
+                    self.add_key(store, now, now + self.publish_delay).await.map(Some)
+                } else {
+                    Ok(None)
+                };
+                store.release_lease(KEY_LEASE, &self.holder).await?;
+                made?;
+                return self.refresh(store, now).await;
+            }
+            if !needs_first {
+                return Ok(keys); // the rotation is another instance's; the current key still signs
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        Err(OAuthError::temporarily_unavailable("another instance is making the first signing key"))
     }
 
     /// Introduces a new key: published now, signing after the publish delay.

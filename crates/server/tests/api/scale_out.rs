@@ -132,3 +132,38 @@ async fn an_older_version_runs_on_a_newer_compatible_schema_and_refuses_an_incom
     let error = oauth2u::database::open(&settings).await.err().unwrap().to_string();
     assert!(error.contains("not compatible") && error.contains("upgrade oauth2u"), "{error}");
 }
+
+/// A scheduled key rotation due on every instance at once makes one key, not one each.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_due_key_rotation_happens_once_across_instances() {
+    use oauth2u::core::admin::ClientSpec;
+    use oauth2u::core::config::TokenFormat;
+    use oauth2u::core::model::GrantType;
+    let day = std::time::Duration::from_secs(86_400);
+    let a = TestApp::spawn_with(|settings| settings.key_rotation_interval = Some(day)).await;
+    let b = a.spawn_beside(|settings| settings.key_rotation_interval = Some(day)).await;
+    let client = a
+        .register(ClientSpec {
+            name: Some("jwt service".into()),
+            grant_types: Some(vec![GrantType::ClientCredentials]),
+            scopes: Some("read".into()),
+            access_token_format: Some(TokenFormat::Jwt),
+            ..ClientSpec::default()
+        })
+        .await;
+    let form = [("grant_type", "client_credentials")];
+    assert_eq!(a.token(&client, &form).await.status(), 200);
+    let keys = "SELECT COUNT(*) FROM signing_keys";
+    assert_eq!(crate::database::count(&a.database_url, keys).await, 1);
+
+    // Several rotations, each due on both instances at the same moment.
+    for made in 2..=6 {
+        a.clock.advance(2 * day); // past the newest key's activation plus the interval
+        let responses = join_all(
+            (0..16).map(|i| if i % 2 == 0 { a.token(&client, &form) } else { b.token(&client, &form) }),
+        )
+        .await;
+        assert!(responses.iter().all(|response| response.status() == 200));
+        assert_eq!(crate::database::count(&a.database_url, keys).await, made, "one successor, made once");
+    }
+}
