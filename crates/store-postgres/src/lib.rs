@@ -6,6 +6,7 @@
 //! between instances uses lease rows (`lease.rs`), not advisory locks, and the SQL stays
 //! within what CockroachDB and YugabyteDB also speak.
 
+mod batcher;
 mod clients;
 mod codes;
 mod devices;
@@ -45,6 +46,7 @@ impl Default for PoolSettings {
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
     pool: PgPool,
+    batcher: batcher::Batcher,
 }
 
 impl PostgresStore {
@@ -64,7 +66,7 @@ impl PostgresStore {
             .await
             .map_err(map_error)?;
         migrations::run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self { batcher: batcher::Batcher::start(pool.clone()), pool })
     }
 
     /// The connection pool, for health checks and metrics.

@@ -14,16 +14,24 @@ use crate::{PostgresStore, map_error, rows};
 
 /// Stores the tokens of one response in one statement (inside the caller's transaction, if any).
 pub(crate) async fn insert(conn: &mut PgConnection, issuance: &Issuance) -> Result<(), StoreError> {
-    let refresh_hash = issuance.refresh.as_ref().map(|(token, _)| token.hash.as_bytes().to_vec());
-    let mut tokens = vec![("access", &issuance.access, None, refresh_hash)];
-    if let Some((token, family_end)) = &issuance.refresh {
-        tokens.push(("refresh", token, Some(*family_end), None));
+    insert_all(conn, &[issuance]).await
+}
+
+/// Stores the tokens of several responses in one statement: all of them, or none.
+pub(crate) async fn insert_all(conn: &mut PgConnection, issuances: &[&Issuance]) -> Result<(), StoreError> {
+    let mut tokens = Vec::new();
+    for issuance in issuances {
+        let refresh_hash = issuance.refresh.as_ref().map(|(token, _)| token.hash.as_bytes().to_vec());
+        tokens.push((*issuance, "access", &issuance.access, None, refresh_hash));
+        if let Some((token, family_end)) = &issuance.refresh {
+            tokens.push((*issuance, "refresh", token, Some(*family_end), None));
+        }
     }
     let mut statement = QueryBuilder::<Postgres>::new(
         "INSERT INTO tokens (hash, kind, grant_id, client_id, subject, scope, issued_at,
             expires_at, grant_expires_at, paired_refresh, audience, jti, kid) ",
     );
-    statement.push_values(tokens, |mut row, (kind, token, family_end, paired)| {
+    statement.push_values(tokens, |mut row, (issuance, kind, token, family_end, paired)| {
         row.push_bind(token.hash.as_bytes().to_vec())
             .push_bind(kind)
             .push_bind(issuance.grant_id.clone())
@@ -53,8 +61,7 @@ fn successor_of(issuance: &Issuance) -> Result<Vec<u8>, StoreError> {
 #[async_trait]
 impl TokenStore for PostgresStore {
     async fn insert_tokens(&self, issuance: &Issuance) -> Result<(), StoreError> {
-        let mut conn = self.pool.acquire().await.map_err(map_error)?;
-        insert(&mut conn, issuance).await
+        self.batcher.insert(issuance.clone()).await
     }
 
     async fn token(&self, hash: &SecretHash) -> Result<Option<TokenRecord>, StoreError> {

@@ -15,6 +15,7 @@ mod concurrency;
 mod device;
 mod durability;
 mod faults;
+mod group_writes;
 mod guard;
 mod implicit;
 mod introspection;
