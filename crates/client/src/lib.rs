@@ -1,9 +1,26 @@
 //! oauth2u's client half: what a program needs to get tokens from any standard OAuth 2.0
-//! authorization server. Discovery first (RFC 8414); the grants, the token cache and the
-//! command line build on it.
+//! authorization server, built on the `oauth2` crate and `reqwest`.
+//!
+//! - [`discover`] finds a server's metadata (RFC 8414), [`Provider::resolve`] its endpoints
+//!   (overridable for servers without discovery);
+//! - [`Client`] runs client credentials, refresh, revocation, introspection and the device
+//!   flow; [`login`] the authorization code flow with PKCE on a loopback redirect;
+//! - [`TokenCache`] keeps tokens between runs and refreshes them under a lock;
+//! - [`profiles`] reads named settings from `~/.config/oauth2u/client.toml`.
 
+pub mod cache;
+pub mod client;
 pub mod discovery;
 mod error;
+pub mod login;
+pub mod profiles;
+pub mod provider;
+pub mod tokens;
 
+pub use cache::{Source, TokenCache};
+pub use client::{Client, DeviceAuthorization, Request, http_client};
 pub use discovery::{Metadata, discover};
 pub use error::ClientError;
+pub use login::{LoginOptions, login};
+pub use provider::{Endpoint, Endpoints, Provider, ProviderOptions};
+pub use tokens::Tokens;

@@ -1,6 +1,9 @@
-//! The `oauth2u` command line: `serve`, `clients`, `users`. Admin commands open the same
-//! database as the server, and work while it runs: the server reads every change at once.
+//! The `oauth2u` command line: the server (`serve`), its administration (`clients`, `users`,
+//! `keys`), and the client half (`token`, `login`, `device`, `refresh`, `revoke`,
+//! `introspect`). Admin commands open the same database as the server, and work while it
+//! runs: the server reads every change at once.
 
+mod client;
 mod clients;
 mod keys;
 mod users;
@@ -18,11 +21,11 @@ use crate::config::{LogFormat, Overrides, Settings};
 use crate::logging;
 use crate::server::Server;
 
-/// oauth2u — an OAuth 2.0 authorization server.
+/// oauth2u — an OAuth 2.0 authorization server, and a client for any standard one.
 #[derive(Debug, Parser)]
 #[command(name = "oauth2u", version, about)]
 pub struct Cli {
-    /// Config file (TOML); default ./oauth2u.toml if it exists.
+    /// Server config file (TOML); default ./oauth2u.toml if it exists.
     #[arg(long, global = true, env = "OAUTH2U_CONFIG", value_name = "FILE")]
     config: Option<PathBuf>,
     /// Database URL: sqlite://PATH or postgres://USER@HOST/DB (also OAUTH2U_DATABASE_URL).
@@ -45,6 +48,8 @@ enum Command {
     /// Manage the keys that sign JWT access tokens.
     #[command(subcommand)]
     Keys(keys::KeysCommand),
+    #[command(flatten)]
+    Client(client::ClientCommand),
 }
 
 /// `opaque` or `jwt`.
@@ -89,6 +94,12 @@ struct ServeArgs {
 /// Parses the command line and runs it.
 pub async fn run() -> ExitCode {
     let cli = Cli::parse();
+    // The client half needs neither the server's settings nor its database.
+    let command = match cli.command {
+        Command::Client(command) => return client::run(command).await,
+        command => command,
+    };
+    let cli = Cli { command, ..cli };
     let (overrides, default_level) = match &cli.command {
         Command::Serve(args) => (
             Overrides {
@@ -118,6 +129,7 @@ pub async fn run() -> ExitCode {
         Command::Clients(command) => admin(&settings, |store| clients::run(store, command)).await,
         Command::Users(command) => admin(&settings, |store| users::run(store, command)).await,
         Command::Keys(command) => admin(&settings, |store| keys::run(store, &settings, command)).await,
+        Command::Client(command) => client::run(command).await,
     }
 }
 

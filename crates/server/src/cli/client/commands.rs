@@ -1,0 +1,151 @@
+//! One function per client command, each a few library calls.
+
+use std::time::Duration;
+
+use oauth2u_client::{ClientError, Endpoint, LoginOptions, Tokens, login};
+
+use super::display;
+use super::{Connection, Resolved};
+
+#[derive(Debug, clap::Subcommand)]
+pub enum ClientCommand {
+    /// Get a token for the client itself: the client credentials grant (RFC 6749 §4.4).
+    #[command(
+        after_help = "Example:\n  curl -H \"Authorization: Bearer $(oauth2u token --issuer https://auth.example \
+                            --client-id reports --client-secret-stdin --raw < secret.txt)\" https://api.example/"
+    )]
+    Token {
+        #[command(flatten)]
+        connection: Connection,
+        #[command(flatten)]
+        output: Output,
+    },
+    /// Sign in as a person in the browser: authorization code + PKCE on a loopback redirect
+    /// (RFC 6749 §4.1, RFC 7636, RFC 8252).
+    #[command(after_help = "The client must be registered with the redirect URI http://127.0.0.1/callback \
+                            (any port matches, RFC 8252 §7.3).\n\nExample:\n  oauth2u login --issuer \
+                            https://auth.example --client-id cli --scope \"openid read\"")]
+    Login {
+        #[command(flatten)]
+        connection: Connection,
+        #[command(flatten)]
+        output: Output,
+        /// Print the URL to open instead of launching a browser.
+        #[arg(long)]
+        no_browser: bool,
+        /// The loopback port to listen on (default: any free port).
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        /// How long to wait for the browser to come back.
+        #[arg(long, default_value = "5m", value_parser = humantime::parse_duration)]
+        timeout: Duration,
+    },
+    /// Sign in on another device: the device authorization grant (RFC 8628).
+    #[command(after_help = "Shows a code and a URL (and a QR code on a terminal) to open on a phone or \
+                            computer, then waits for approval.\n\nExample:\n  oauth2u device --issuer \
+                            https://auth.example --client-id tv --scope watch")]
+    Device {
+        #[command(flatten)]
+        connection: Connection,
+        #[command(flatten)]
+        output: Output,
+    },
+    /// Use a refresh token now (RFC 6749 §6): the cached one, or one given.
+    Refresh {
+        #[command(flatten)]
+        connection: Connection,
+        #[command(flatten)]
+        output: Output,
+        /// The refresh token to use, instead of the cached one.
+        #[arg(long, value_name = "TOKEN")]
+        refresh_token: Option<String>,
+    },
+    /// Revoke a token (RFC 7009), as the client it was issued to.
+    Revoke {
+        #[command(flatten)]
+        connection: Connection,
+        /// The access or refresh token.
+        token: String,
+        /// What the token is, to speed the server's lookup.
+        #[arg(long, value_name = "TYPE", value_parser = ["access_token", "refresh_token"])]
+        hint: Option<String>,
+    },
+    /// Ask the server what it knows of a token (RFC 7662), with the caller's credentials.
+    Introspect {
+        #[command(flatten)]
+        connection: Connection,
+        /// The access or refresh token.
+        token: String,
+        /// What the token is, to speed the server's lookup.
+        #[arg(long, value_name = "TYPE", value_parser = ["access_token", "refresh_token"])]
+        hint: Option<String>,
+    },
+}
+
+/// How tokens are printed.
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub struct Output {
+    /// Print only the access token (for `$(...)` in scripts), not the whole response.
+    #[arg(long)]
+    raw: bool,
+}
+
+pub(super) async fn run(command: ClientCommand) -> Result<(), ClientError> {
+    match command {
+        ClientCommand::Token { connection, output } => {
+            let Resolved { client, request, cache } = connection.resolve(&[Endpoint::Token]).await?;
+            let obtain = || client.client_credentials(&request);
+            let tokens = match cache {
+                Some(cache) => cache.tokens(&client, &request, obtain).await?.0,
+                None => obtain().await?,
+            };
+            display::tokens(&tokens, output.raw)
+        }
+        ClientCommand::Login { connection, output, no_browser, port, timeout } => {
+            let Resolved { client, request, cache } =
+                connection.resolve(&[Endpoint::Authorization, Endpoint::Token]).await?;
+            let options = LoginOptions { request: request.clone(), port, timeout };
+            let obtain = || login(&client, &options, |url| display::open_browser(url, no_browser));
+            let tokens = match cache {
+                Some(cache) => cache.tokens(&client, &request, obtain).await?.0,
+                None => obtain().await?,
+            };
+            display::tokens(&tokens, output.raw)
+        }
+        ClientCommand::Device { connection, output } => {
+            let Resolved { client, request, cache } =
+                connection.resolve(&[Endpoint::DeviceAuthorization, Endpoint::Token]).await?;
+            let obtain = || async {
+                let device = client.start_device(&request).await?;
+                display::device_prompt(&device);
+                client.poll_device(&device).await
+            };
+            let tokens = match cache {
+                Some(cache) => cache.tokens(&client, &request, obtain).await?.0,
+                None => obtain().await?,
+            };
+            display::tokens(&tokens, output.raw)
+        }
+        ClientCommand::Refresh { connection, output, refresh_token } => {
+            let Resolved { client, request, cache } = connection.resolve(&[Endpoint::Token]).await?;
+            let tokens: Tokens = match (refresh_token, cache) {
+                (Some(refresh_token), _) => client.refresh(&refresh_token, &request).await?,
+                (None, Some(cache)) => cache.refresh(&client, &request).await?,
+                (None, None) => {
+                    return Err(ClientError::Local(
+                        "give --refresh-token, or use the cache (no --no-cache)".into(),
+                    ));
+                }
+            };
+            display::tokens(&tokens, output.raw)
+        }
+        ClientCommand::Revoke { connection, token, hint } => {
+            let Resolved { client, .. } = connection.resolve(&[Endpoint::Revocation]).await?;
+            client.revoke(&token, hint.as_deref()).await
+        }
+        ClientCommand::Introspect { connection, token, hint } => {
+            let Resolved { client, .. } = connection.resolve(&[Endpoint::Introspection]).await?;
+            display::json(&client.introspect(&token, hint.as_deref()).await?)
+        }
+    }
+}
