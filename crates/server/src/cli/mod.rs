@@ -174,10 +174,8 @@ fn now() -> i64 {
 }
 
 /// Reads a secret from standard input: its first line, without the line ending.
-fn read_stdin_line() -> Result<String, AdminError> {
+fn read_stdin_line() -> Result<String, String> {
     let mut line = String::new();
-    std::io::stdin()
-        .read_line(&mut line)
-        .map_err(|error| AdminError::Invalid(format!("cannot read standard input: {error}")))?;
+    std::io::stdin().read_line(&mut line).map_err(|error| format!("cannot read standard input: {error}"))?;
     Ok(line.trim_end_matches(['\r', '\n']).to_owned())
 }

@@ -79,5 +79,5 @@ fn password(from_stdin: bool) -> Result<String, AdminError> {
                 .into(),
         ));
     }
-    read_stdin_line()
+    read_stdin_line().map_err(AdminError::Invalid)
 }

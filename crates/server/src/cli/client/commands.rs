@@ -5,7 +5,7 @@ use std::time::Duration;
 use oauth2u_client::{ClientError, Endpoint, LoginOptions, Tokens, login};
 
 use super::display;
-use super::{Connection, Resolved};
+use super::{Connection, Resolved, Wanted};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum ClientCommand {
@@ -18,6 +18,8 @@ pub enum ClientCommand {
         #[command(flatten)]
         connection: Connection,
         #[command(flatten)]
+        wanted: Wanted,
+        #[command(flatten)]
         output: Output,
     },
     /// Sign in as a person in the browser: authorization code + PKCE on a loopback redirect
@@ -28,6 +30,8 @@ pub enum ClientCommand {
     Login {
         #[command(flatten)]
         connection: Connection,
+        #[command(flatten)]
+        wanted: Wanted,
         #[command(flatten)]
         output: Output,
         /// Print the URL to open instead of launching a browser.
@@ -48,12 +52,16 @@ pub enum ClientCommand {
         #[command(flatten)]
         connection: Connection,
         #[command(flatten)]
+        wanted: Wanted,
+        #[command(flatten)]
         output: Output,
     },
     /// Use a refresh token now (RFC 6749 §6): the cached one, or one given.
     Refresh {
         #[command(flatten)]
         connection: Connection,
+        #[command(flatten)]
+        wanted: Wanted,
         #[command(flatten)]
         output: Output,
         /// The refresh token to use, instead of the cached one.
@@ -92,8 +100,8 @@ pub struct Output {
 
 pub(super) async fn run(command: ClientCommand) -> Result<(), ClientError> {
     match command {
-        ClientCommand::Token { connection, output } => {
-            let Resolved { client, request, cache } = connection.resolve(&[Endpoint::Token]).await?;
+        ClientCommand::Token { connection, wanted, output } => {
+            let Resolved { client, request, cache } = connection.resolve(wanted, &[Endpoint::Token]).await?;
             let obtain = || client.client_credentials(&request);
             let tokens = match cache {
                 Some(cache) => cache.tokens(&client, &request, obtain).await?.0,
@@ -101,9 +109,9 @@ pub(super) async fn run(command: ClientCommand) -> Result<(), ClientError> {
             };
             display::tokens(&tokens, output.raw)
         }
-        ClientCommand::Login { connection, output, no_browser, port, timeout } => {
+        ClientCommand::Login { connection, wanted, output, no_browser, port, timeout } => {
             let Resolved { client, request, cache } =
-                connection.resolve(&[Endpoint::Authorization, Endpoint::Token]).await?;
+                connection.resolve(wanted, &[Endpoint::Authorization, Endpoint::Token]).await?;
             let options = LoginOptions { request: request.clone(), port, timeout };
             let obtain = || login(&client, &options, |url| display::open_browser(url, no_browser));
             let tokens = match cache {
@@ -112,9 +120,9 @@ pub(super) async fn run(command: ClientCommand) -> Result<(), ClientError> {
             };
             display::tokens(&tokens, output.raw)
         }
-        ClientCommand::Device { connection, output } => {
+        ClientCommand::Device { connection, wanted, output } => {
             let Resolved { client, request, cache } =
-                connection.resolve(&[Endpoint::DeviceAuthorization, Endpoint::Token]).await?;
+                connection.resolve(wanted, &[Endpoint::DeviceAuthorization, Endpoint::Token]).await?;
             let obtain = || async {
                 let device = client.start_device(&request).await?;
                 display::device_prompt(&device);
@@ -126,8 +134,8 @@ pub(super) async fn run(command: ClientCommand) -> Result<(), ClientError> {
             };
             display::tokens(&tokens, output.raw)
         }
-        ClientCommand::Refresh { connection, output, refresh_token } => {
-            let Resolved { client, request, cache } = connection.resolve(&[Endpoint::Token]).await?;
+        ClientCommand::Refresh { connection, wanted, output, refresh_token } => {
+            let Resolved { client, request, cache } = connection.resolve(wanted, &[Endpoint::Token]).await?;
             let tokens: Tokens = match (refresh_token, cache) {
                 (Some(refresh_token), _) => client.refresh(&refresh_token, &request).await?,
                 (None, Some(cache)) => cache.refresh(&client, &request).await?,
@@ -140,11 +148,13 @@ pub(super) async fn run(command: ClientCommand) -> Result<(), ClientError> {
             display::tokens(&tokens, output.raw)
         }
         ClientCommand::Revoke { connection, token, hint } => {
-            let Resolved { client, .. } = connection.resolve(&[Endpoint::Revocation]).await?;
+            let Resolved { client, .. } =
+                connection.resolve(Wanted::nothing(), &[Endpoint::Revocation]).await?;
             client.revoke(&token, hint.as_deref()).await
         }
         ClientCommand::Introspect { connection, token, hint } => {
-            let Resolved { client, .. } = connection.resolve(&[Endpoint::Introspection]).await?;
+            let Resolved { client, .. } =
+                connection.resolve(Wanted::nothing(), &[Endpoint::Introspection]).await?;
             display::json(&client.introspect(&token, hint.as_deref()).await?)
         }
     }

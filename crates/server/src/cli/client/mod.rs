@@ -37,12 +37,6 @@ pub struct Connection {
     /// Read the client secret from the first line of standard input.
     #[arg(long, conflicts_with = "client_secret")]
     client_secret_stdin: bool,
-    /// Scopes to ask for, space separated: --scope "read write".
-    #[arg(long, value_name = "SCOPES")]
-    scope: Option<String>,
-    /// A resource (API) the token is for, RFC 8707 (repeatable).
-    #[arg(long, value_name = "URI")]
-    resource: Vec<String>,
     /// The authorization endpoint, instead of discovery's.
     #[arg(long, value_name = "URL", help_heading = "Endpoints (for servers without discovery)")]
     authorization_endpoint: Option<String>,
@@ -61,9 +55,27 @@ pub struct Connection {
     /// Accept plain-http endpoints beyond loopback (never in production: tokens travel in clear).
     #[arg(long)]
     allow_insecure_http: bool,
+}
+
+/// What the tokens are for, and whether to keep them; for the commands that get tokens.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct Wanted {
+    /// Scopes to ask for, space separated: --scope "read write".
+    #[arg(long, value_name = "SCOPES")]
+    scope: Option<String>,
+    /// A resource (API) the token is for, RFC 8707 (repeatable).
+    #[arg(long, value_name = "URI")]
+    resource: Vec<String>,
     /// Neither read nor write the token cache (~/.cache/oauth2u/tokens).
     #[arg(long)]
     no_cache: bool,
+}
+
+impl Wanted {
+    /// For commands that get no tokens.
+    pub(crate) fn nothing() -> Self {
+        Self { no_cache: true, ..Self::default() }
+    }
 }
 
 /// A connection resolved: the client, what to ask for, and the cache unless switched off.
@@ -75,7 +87,7 @@ pub(crate) struct Resolved {
 
 impl Connection {
     /// Flags over profile; discovery for whatever `needed` endpoint no flag gives.
-    async fn resolve(self, needed: &[Endpoint]) -> Result<Resolved, ClientError> {
+    async fn resolve(self, wanted: Wanted, needed: &[Endpoint]) -> Result<Resolved, ClientError> {
         let profile = match &self.profile {
             Some(name) => {
                 let path = self.profiles.clone().or_else(profiles::default_path).ok_or_else(|| {
@@ -86,7 +98,7 @@ impl Connection {
             None => Profile::default(),
         };
         let secret = if self.client_secret_stdin {
-            Some(read_stdin_line()?)
+            Some(super::read_stdin_line().map_err(ClientError::Local)?)
         } else {
             match self.client_secret {
                 Some(secret) => Some(secret),
@@ -120,10 +132,10 @@ impl Connection {
         };
         let provider = Provider::resolve(&http, options, needed).await?;
         let request = Request {
-            scope: self.scope.or(profile.scope),
-            resources: if self.resource.is_empty() { profile.resource } else { self.resource },
+            scope: wanted.scope.or(profile.scope),
+            resources: if wanted.resource.is_empty() { profile.resource } else { wanted.resource },
         };
-        let cache = if self.no_cache {
+        let cache = if wanted.no_cache {
             None
         } else {
             Some(TokenCache::new(TokenCache::default_dir().ok_or_else(|| {
@@ -146,12 +158,4 @@ pub async fn run(command: ClientCommand) -> ExitCode {
             })
         }
     }
-}
-
-fn read_stdin_line() -> Result<String, ClientError> {
-    let mut line = String::new();
-    std::io::stdin()
-        .read_line(&mut line)
-        .map_err(|error| ClientError::Local(format!("cannot read standard input: {error}")))?;
-    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
 }
