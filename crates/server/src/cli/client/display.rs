@@ -69,9 +69,32 @@ pub(super) fn device_prompt(device: &DeviceAuthorization) {
         eprintln!("Or open: {complete}");
     }
     if std::io::stderr().is_terminal()
-        && let Ok(code) = qrcode::QrCode::new(complete.unwrap_or(uri))
+        && let Some(code) = qr_code(complete.unwrap_or(uri))
     {
-        eprintln!("{}", code.render::<qrcode::render::unicode::Dense1x2>().quiet_zone(true).build());
+        eprintln!("{code}");
     }
     eprintln!("Waiting for approval…");
+}
+
+/// `text` as a QR code in half-block characters, two modules per character cell.
+fn qr_code(text: &str) -> Option<String> {
+    let code = qrcode::QrCode::new(text).ok()?;
+    Some(code.render::<qrcode::render::unicode::Dense1x2>().quiet_zone(true).build())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_qr_code_is_a_square_of_half_blocks() {
+        let uri = "https://auth.example/device?user_code=WDJB-MJHT";
+        let code = qr_code(uri).unwrap();
+        let modules = qrcode::QrCode::new(uri).unwrap().width();
+        // Each module a character wide, two modules a line high, a 4-module quiet zone around.
+        let lines: Vec<&str> = code.lines().collect();
+        assert_eq!(lines.len(), (modules + 8).div_ceil(2));
+        assert!(lines.iter().all(|line| line.chars().count() == modules + 8));
+        assert!(code.chars().all(|c| matches!(c, ' ' | '█' | '▀' | '▄' | '\n')));
+    }
 }
