@@ -50,12 +50,23 @@ impl Request {
 }
 
 /// A registered client of one server.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Client {
     http: reqwest::Client,
     provider: Provider,
     id: String,
     secret: Option<String>,
+}
+
+/// The secret stays out of logs and panics.
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("issuer", &self.provider.issuer)
+            .field("id", &self.id)
+            .field("secret", &self.secret.as_ref().map(|_| "[redacted]"))
+            .finish_non_exhaustive()
+    }
 }
 
 /// An HTTP client fit for talking to an authorization server: it follows no redirects
@@ -220,5 +231,27 @@ pub(crate) async fn error_answer(response: reqwest::Response) -> ClientError {
             "the server answered {status} without an OAuth error: {}",
             excerpt(&body)
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provider::Endpoints;
+
+    #[test]
+    fn debug_output_hides_the_secret() {
+        let provider = Provider {
+            issuer: "https://as.example".into(),
+            endpoints: Endpoints::default(),
+            sends_iss: false,
+            metadata: None,
+        };
+        let client = Client::new(reqwest::Client::new(), provider, "c1".into(), Some("s3cr3t".into()));
+        let printed = format!("{client:?}");
+        assert!(
+            printed.contains("c1") && printed.contains("[redacted]") && !printed.contains("s3cr3t"),
+            "{printed}"
+        );
     }
 }

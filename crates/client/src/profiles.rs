@@ -22,7 +22,7 @@ use crate::ClientError;
 pub struct Profile {
     pub issuer: Option<String>,
     pub client_id: Option<String>,
-    pub client_secret: Option<String>,
+    pub client_secret: Option<FileSecret>,
     /// The name of an environment variable holding the secret, to keep it out of the file.
     pub client_secret_env: Option<String>,
     pub scope: Option<String>,
@@ -47,8 +47,19 @@ impl Profile {
                     Err(ClientError::Local(format!("client_secret_env names {name}, which is not set")))
                 }
             },
-            None => Ok(self.client_secret.clone()),
+            None => Ok(self.client_secret.as_ref().map(|secret| secret.0.clone())),
         }
+    }
+}
+
+/// A secret written in the file; its `Debug` prints nothing of it.
+#[derive(Clone, Deserialize)]
+#[serde(transparent)]
+pub struct FileSecret(String);
+
+impl std::fmt::Debug for FileSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[redacted]")
     }
 }
 
@@ -108,7 +119,8 @@ mod tests {
         let profile =
             Profile { client_secret_env: Some("OAUTH2U_TEST_SURELY_UNSET".into()), ..Profile::default() };
         assert!(profile.secret().is_err());
-        let profile = Profile { client_secret: Some("s".into()), ..Profile::default() };
+        let profile = Profile { client_secret: Some(FileSecret("s".into())), ..Profile::default() };
         assert_eq!(profile.secret().unwrap().as_deref(), Some("s"));
+        assert!(!format!("{profile:?}").contains("\"s\""));
     }
 }
