@@ -169,6 +169,25 @@ async fn refused_callback(forge: impl FnOnce(&mut Vec<(String, String)>), mentio
     assert_eq!(stored.consumed_at, None, "the code was never exchanged");
 }
 
+#[tokio::test]
+async fn a_denied_login_says_so() {
+    let app = client_app_with_pages().await;
+    let client = app.public_client().await;
+    let cli = ClientCli::new();
+    let mut running = Running::start(&cli, &login_args(&app, &client));
+    let url = running.line_starting("http").await;
+    let mut browser = Browser::new(&app);
+    let login = browser.get(&url).await.text().await.unwrap();
+    let after_login = browser.login(&login, USERNAME, PASSWORD).await;
+    let consent =
+        browser.get(after_login.headers()["location"].to_str().unwrap()).await.text().await.unwrap();
+    let back = browser.consent(&consent, "deny", false).await;
+    // §4.1.2.1: the refusal comes back to the client, with its state and the issuer.
+    let page = reqwest::get(back.headers()["location"].to_str().unwrap()).await.unwrap();
+    assert_eq!(page.status(), 400);
+    assert_failed(&running.finish().await, 1, "error: access_denied");
+}
+
 fn set(params: &mut [(String, String)], name: &str, value: &str) {
     params.iter_mut().find(|(n, _)| n == name).unwrap().1 = value.into();
 }

@@ -126,7 +126,7 @@ pub(super) async fn run(command: ClientCommand) -> Result<(), ClientError> {
             let obtain = || async {
                 let device = client.start_device(&request).await?;
                 display::device_prompt(&device);
-                client.poll_device(&device).await
+                client.poll_device(&device).await.map_err(display::device_ending)
             };
             let tokens = match cache {
                 Some(cache) => cache.tokens(&client, &request, obtain).await?.0,

@@ -22,15 +22,21 @@ pub(super) fn json(value: &impl Serialize) -> Result<(), ClientError> {
     Ok(())
 }
 
-/// An error as one line; the device flow's two endings in words a person acts on.
-pub(super) fn explain(error: &ClientError) -> String {
-    if error.is_oauth("access_denied") {
-        return "access_denied — the request was denied on the verification page".into();
+/// RFC 8628 §3.5: the device flow's two endings, in words a person acts on.
+pub(super) fn device_ending(error: ClientError) -> ClientError {
+    let description = if error.is_oauth("access_denied") {
+        "the request was denied on the verification page"
+    } else if error.is_oauth("expired_token") {
+        "the code expired before it was approved; run the command again"
+    } else {
+        return error;
+    };
+    match error {
+        ClientError::OAuth { error, .. } => {
+            ClientError::OAuth { error, description: Some(description.into()) }
+        }
+        other => other,
     }
-    if error.is_oauth("expired_token") {
-        return "expired_token — the code expired before it was approved; run the command again".into();
-    }
-    error.to_string()
 }
 
 /// Shows the authorization URL and, unless told not to, opens it in the default browser.

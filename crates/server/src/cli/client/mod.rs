@@ -151,7 +151,7 @@ pub async fn run(command: ClientCommand) -> ExitCode {
     match commands::run(command).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("error: {}", display::explain(&error));
+            eprintln!("error: {error}");
             ExitCode::from(match error {
                 ClientError::Network(_) => 2,
                 _ => 1,
