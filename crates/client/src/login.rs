@@ -75,11 +75,20 @@ pub async fn login(
         "/callback",
         axum::routing::get(move |RawQuery(query): RawQuery| answer(query, expected, callback)),
     );
-    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    let (stop, stopped) = oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .await
+    });
     open(&url);
 
     let outcome = tokio::time::timeout(options.timeout, receiver).await;
-    server.abort();
+    // Stop listening, but let the page reach the browser before going on (and exiting).
+    let _ = stop.send(());
+    let _ = tokio::time::timeout(Duration::from_secs(2), server).await;
     let code = match outcome {
         Ok(Ok(result)) => result?,
         Ok(Err(_)) => return Err(ClientError::Local("the loopback listener stopped".into())),
