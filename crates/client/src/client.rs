@@ -2,6 +2,7 @@
 //! built on the `oauth2` crate. Revocation is sent by hand because the crate refuses plain
 //! http even on loopback, where developers run their servers.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use oauth2::basic::{BasicErrorResponse, BasicRevocationErrorResponse, BasicTokenType};
@@ -70,15 +71,28 @@ impl std::fmt::Debug for Client {
 }
 
 /// An HTTP client fit for talking to an authorization server: it follows no redirects
-/// (a token request must not be replayed elsewhere) and gives up in bounded time.
-pub fn http_client() -> Result<reqwest::Client, ClientError> {
-    reqwest::Client::builder()
+/// (a token request must not be replayed elsewhere) and gives up in bounded time. It
+/// trusts the system's certificate authorities, the web's, and those in `ca_files` (PEM),
+/// for servers behind an internal CA.
+pub fn http_client(ca_files: &[PathBuf]) -> Result<reqwest::Client, ClientError> {
+    let mut builder = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(Duration::from_secs(10))
         .timeout(Duration::from_secs(30))
-        .user_agent(concat!("oauth2u/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|error| ClientError::Local(format!("cannot build the HTTP client: {error}")))
+        .user_agent(concat!("oauth2u/", env!("CARGO_PKG_VERSION")));
+    for path in ca_files {
+        let unusable =
+            |error: &dyn std::fmt::Display| ClientError::Local(format!("{}: {error}", path.display()));
+        let pem = std::fs::read(path).map_err(|error| unusable(&error))?;
+        let certificates = reqwest::Certificate::from_pem_bundle(&pem).map_err(|error| unusable(&error))?;
+        if certificates.is_empty() {
+            return Err(unusable(&"no PEM certificate in it"));
+        }
+        for certificate in certificates {
+            builder = builder.add_root_certificate(certificate);
+        }
+    }
+    builder.build().map_err(|error| ClientError::Local(format!("cannot build the HTTP client: {error}")))
 }
 
 impl Client {

@@ -35,6 +35,9 @@ pub struct Profile {
     pub introspection_endpoint: Option<String>,
     #[serde(default)]
     pub allow_insecure_http: bool,
+    /// PEM files of certificate authorities to trust besides the system's.
+    #[serde(default)]
+    pub ca_cert: Vec<PathBuf>,
 }
 
 impl Profile {

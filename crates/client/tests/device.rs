@@ -44,7 +44,7 @@ async fn server(answers: Vec<(StatusCode, serde_json::Value)>) -> (Client, Arc<M
         ..Endpoints::default()
     };
     let provider = Provider { issuer: base, endpoints, sends_iss: false, metadata: None };
-    (Client::new(oauth2u_client::http_client().unwrap(), provider, "tv".into(), None), polls)
+    (Client::new(oauth2u_client::http_client(&[]).unwrap(), provider, "tv".into(), None), polls)
 }
 
 #[tokio::test]

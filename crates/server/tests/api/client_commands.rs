@@ -395,3 +395,30 @@ async fn the_help_describes_every_client_command() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_server_behind_an_internal_ca_is_trusted_with_ca_cert_and_only_then() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = super::tls::certificate(dir.path());
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let issuer = format!("https://127.0.0.1:{port}");
+    let app = TestApp::spawn_with(|settings| {
+        settings.port = port;
+        settings.issuer = Some(issuer.clone());
+        settings.tls_cert = Some(cert.clone());
+        settings.tls_key = Some(key);
+    })
+    .await;
+    let service = app.service_client().await;
+    let secret = service.secret.clone().unwrap();
+    let cli = ClientCli::new();
+    let args =
+        ["token", "--issuer", &issuer, "--client-id", &service.id, "--client-secret", &secret, "--no-cache"];
+
+    // An unknown authority: the connection itself fails (exit 2), nothing is sent.
+    assert_failed(&cli.run(&args, None).await, 2, "certificate");
+    let mut trusted = args.to_vec();
+    trusted.extend(["--ca-cert", cert.to_str().unwrap()]);
+    let response = json_of(&cli.run(&trusted, None).await);
+    assert!(app.is_active(response["access_token"].as_str().unwrap()).await);
+}

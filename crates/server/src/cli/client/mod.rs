@@ -55,6 +55,9 @@ pub struct Connection {
     /// Accept plain-http endpoints beyond loopback (never in production: tokens travel in clear).
     #[arg(long)]
     allow_insecure_http: bool,
+    /// Also trust the certificate authorities in this PEM file (repeatable); the system's are trusted.
+    #[arg(long, value_name = "FILE")]
+    ca_cert: Vec<PathBuf>,
 }
 
 /// What the tokens are for, and whether to keep them; for the commands that get tokens.
@@ -124,7 +127,8 @@ impl Connection {
             revocation: endpoint(self.revocation_endpoint, profile.revocation_endpoint)?,
             introspection: endpoint(self.introspection_endpoint, profile.introspection_endpoint)?,
         };
-        let http = oauth2u_client::http_client()?;
+        let ca_files = if self.ca_cert.is_empty() { &profile.ca_cert } else { &self.ca_cert };
+        let http = oauth2u_client::http_client(ca_files)?;
         let options = ProviderOptions {
             issuer,
             overrides,
