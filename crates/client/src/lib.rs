@@ -7,6 +7,22 @@
 //!   flow; [`login`] the authorization code flow with PKCE on a loopback redirect;
 //! - [`TokenCache`] keeps tokens between runs and refreshes them under a lock;
 //! - [`profiles`] reads named settings from `~/.config/oauth2u/client.toml`.
+//!
+//! ```no_run
+//! use oauth2u_client::{Client, Endpoint, Provider, ProviderOptions, Request, TokenCache};
+//!
+//! async fn token() -> Result<String, oauth2u_client::ClientError> {
+//!     let http = oauth2u_client::http_client(&[])?;
+//!     let options = ProviderOptions { issuer: "https://auth.example".into(), ..Default::default() };
+//!     let provider = Provider::resolve(&http, options, &[Endpoint::Token]).await?;
+//!     let client = Client::new(http, provider, "reports".into(), Some("the secret".into()));
+//!     let request = Request { scope: Some("reports:read".into()), ..Default::default() };
+//!     // From the cache while fresh, else a new one (or a refreshed one), stored 0600.
+//!     let cache = TokenCache::new("/var/cache/reports/tokens");
+//!     let (tokens, _source) = cache.tokens(&client, &request, || client.client_credentials(&request)).await?;
+//!     Ok(tokens.access_token().to_owned())
+//! }
+//! ```
 
 pub mod cache;
 pub mod client;
