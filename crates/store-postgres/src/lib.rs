@@ -7,16 +7,26 @@
 //! within what CockroachDB and YugabyteDB also speak.
 
 mod batcher;
+// The stores whose SQL reads the same on both engines are written once, in
+// `crates/store-sql/`, and compiled here against this engine (`engine.rs`), as the
+// SQLite store compiles them against its own.
+#[path = "../../store-sql/clients.rs"]
 mod clients;
 mod codes;
+#[path = "../../store-sql/devices.rs"]
 mod devices;
+mod engine;
+#[path = "../../store-sql/keys.rs"]
 mod keys;
 mod lease;
 mod maintenance;
 mod migrations;
+#[path = "../../store-sql/rows.rs"]
 mod rows;
+#[path = "../../store-sql/sessions.rs"]
 mod sessions;
 mod tokens;
+#[path = "../../store-sql/users.rs"]
 mod users;
 
 use std::str::FromStr;

@@ -4,16 +4,26 @@
 //! Writes that must be atomic run in `BEGIN IMMEDIATE` transactions, which take the write
 //! lock first, so concurrent requests queue instead of failing to upgrade a read lock.
 
+// The stores whose SQL reads the same on both engines are written once, in
+// `crates/store-sql/`, and compiled here against this engine (`engine.rs`), as the
+// PostgreSQL store compiles them against its own.
+#[path = "../../store-sql/clients.rs"]
 mod clients;
 mod codes;
+#[path = "../../store-sql/devices.rs"]
 mod devices;
+mod engine;
 mod insert;
+#[path = "../../store-sql/keys.rs"]
 mod keys;
 mod maintenance;
 mod migrations;
+#[path = "../../store-sql/rows.rs"]
 mod rows;
+#[path = "../../store-sql/sessions.rs"]
 mod sessions;
 mod tokens;
+#[path = "../../store-sql/users.rs"]
 mod users;
 mod writer;
 
@@ -93,7 +103,7 @@ impl SqliteStore {
             .await
     }
 
-    async fn write_transaction(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {
+    async fn transaction(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {
         self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(map_error)
     }
 }

@@ -1,4 +1,4 @@
-//! SQLite rows to records, through the decoding every SQL store shares.
+//! Rows to records, through the decoding every SQL store shares (`core/src/records.rs`).
 
 use oauth2u_core::keys::SigningKeyRecord;
 use oauth2u_core::model::{
@@ -6,12 +6,13 @@ use oauth2u_core::model::{
 };
 use oauth2u_core::records::{self, Columns};
 use oauth2u_core::store::StoreError;
-use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
+use sqlx::Row as _;
+
+use crate::engine::Row;
 
 type Result<T> = std::result::Result<T, StoreError>;
 
-struct Cells<'r>(&'r SqliteRow);
+struct Cells<'r>(&'r Row);
 
 impl Columns for Cells<'_> {
     fn int(&self, column: &str) -> Result<Option<i64>> {
@@ -31,38 +32,38 @@ impl Columns for Cells<'_> {
     }
 }
 
-pub(crate) fn client(row: &SqliteRow) -> Result<Client> {
+pub(crate) fn client(row: &Row) -> Result<Client> {
     records::client(&Cells(row))
 }
 
-pub(crate) fn user(row: &SqliteRow) -> Result<User> {
+pub(crate) fn user(row: &Row) -> Result<User> {
     records::user(&Cells(row))
 }
 
-pub(crate) fn code(row: &SqliteRow) -> Result<AuthorizationCode> {
+pub(crate) fn code(row: &Row) -> Result<AuthorizationCode> {
     records::code(&Cells(row))
 }
 
-pub(crate) fn token(row: &SqliteRow) -> Result<TokenRecord> {
+pub(crate) fn token(row: &Row) -> Result<TokenRecord> {
     records::token(&Cells(row))
 }
 
-pub(crate) fn session(row: &SqliteRow) -> Result<Session> {
+pub(crate) fn session(row: &Row) -> Result<Session> {
     records::session(&Cells(row))
 }
 
-pub(crate) fn consent(row: &SqliteRow) -> Result<Consent> {
+pub(crate) fn consent(row: &Row) -> Result<Consent> {
     records::consent(&Cells(row))
 }
 
-pub(crate) fn signing_key(row: &SqliteRow) -> Result<SigningKeyRecord> {
+pub(crate) fn signing_key(row: &Row) -> Result<SigningKeyRecord> {
     records::signing_key(&Cells(row))
 }
 
-pub(crate) fn device_authorization(row: &SqliteRow) -> Result<DeviceAuthorization> {
+pub(crate) fn device_authorization(row: &Row) -> Result<DeviceAuthorization> {
     records::device_authorization(&Cells(row))
 }
 
-pub(crate) fn login_failures(row: &SqliteRow) -> Result<LoginFailures> {
+pub(crate) fn login_failures(row: &Row) -> Result<LoginFailures> {
     records::login_failures(&Cells(row))
 }

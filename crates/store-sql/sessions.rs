@@ -1,4 +1,4 @@
-//! `SessionStore`, `ConsentStore` and `LoginThrottleStore` on SQLite.
+//! `SessionStore`, `ConsentStore` and `LoginThrottleStore`, the same on SQLite and PostgreSQL.
 
 use async_trait::async_trait;
 use oauth2u_core::clock::UnixTime;
@@ -6,10 +6,11 @@ use oauth2u_core::model::{Consent, LoginFailures, Session};
 use oauth2u_core::secret::SecretHash;
 use oauth2u_core::store::{ConsentStore, LoginThrottleStore, SessionStore, StoreError};
 
-use crate::{SqliteStore, map_error, rows};
+use crate::engine::Store;
+use crate::{map_error, rows};
 
 #[async_trait]
-impl SessionStore for SqliteStore {
+impl SessionStore for Store {
     async fn insert_session(&self, session: &Session) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO sessions (hash, subject, created_at, last_seen_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
@@ -49,7 +50,7 @@ impl SessionStore for SqliteStore {
 }
 
 #[async_trait]
-impl ConsentStore for SqliteStore {
+impl ConsentStore for Store {
     async fn consent(&self, subject: &str, client_id: &str) -> Result<Option<Consent>, StoreError> {
         let row = sqlx::query("SELECT * FROM consents WHERE subject = $1 AND client_id = $2")
             .bind(subject)
@@ -90,7 +91,7 @@ impl ConsentStore for SqliteStore {
         client_id: &str,
         now: UnixTime,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.write_transaction().await?;
+        let mut tx = self.transaction().await?;
         let removed = sqlx::query("DELETE FROM consents WHERE subject = $1 AND client_id = $2")
             .bind(subject)
             .bind(client_id)
@@ -112,7 +113,7 @@ impl ConsentStore for SqliteStore {
 }
 
 #[async_trait]
-impl LoginThrottleStore for SqliteStore {
+impl LoginThrottleStore for Store {
     async fn login_failures(&self, key: &str) -> Result<Option<LoginFailures>, StoreError> {
         let row = sqlx::query("SELECT failures, first_at, last_at FROM login_failures WHERE key = $1")
             .bind(key)

@@ -1,17 +1,16 @@
-//! `ClientStore` on SQLite.
+//! `ClientStore`, the same on SQLite and PostgreSQL.
 
 use async_trait::async_trait;
 use oauth2u_core::clock::UnixTime;
 use oauth2u_core::model::Client;
+use oauth2u_core::records::to_json_list;
 use oauth2u_core::store::{ClientStore, StoreError};
 
-use oauth2u_core::records::to_json_list;
-
-use crate::rows;
-use crate::{SqliteStore, map_error};
+use crate::engine::{self, Query, Store};
+use crate::{map_error, rows};
 
 #[async_trait]
-impl ClientStore for SqliteStore {
+impl ClientStore for Store {
     async fn client(&self, id: &str) -> Result<Option<Client>, StoreError> {
         let row = sqlx::query("SELECT * FROM clients WHERE id = $1")
             .bind(id)
@@ -37,15 +36,16 @@ impl ClientStore for SqliteStore {
                 default_resource, access_token_format, created_at)
             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18
             WHERE NOT EXISTS (SELECT 1 FROM users WHERE subject = $1)";
+        let taken = || StoreError::Conflict(format!("the id {} is taken", client.id));
         let inserted =
             bind_client(sqlx::query(sql), client).bind(client.created_at).execute(&self.pool).await.map_err(
                 |error| match map_error(error) {
-                    StoreError::Conflict(_) => StoreError::Conflict(format!("the id {} is taken", client.id)),
+                    StoreError::Conflict(_) => taken(),
                     other => other,
                 },
             )?;
         if inserted.rows_affected() == 0 {
-            return Err(StoreError::Conflict(format!("the id {} is taken", client.id)));
+            return Err(taken());
         }
         Ok(())
     }
@@ -62,7 +62,7 @@ impl ClientStore for SqliteStore {
     }
 
     async fn remove_client(&self, id: &str, now: UnixTime) -> Result<bool, StoreError> {
-        let mut tx = self.write_transaction().await?;
+        let mut tx = self.transaction().await?;
         sqlx::query("UPDATE tokens SET revoked_at = $2 WHERE client_id = $1 AND revoked_at IS NULL")
             .bind(id)
             .bind(now)
@@ -84,17 +84,13 @@ impl ClientStore for SqliteStore {
     }
 
     async fn origin_allowed(&self, origin: &str) -> Result<bool, StoreError> {
-        sqlx::query_scalar::<_, bool>(
-            "SELECT EXISTS (SELECT 1 FROM clients, json_each(clients.allowed_origins) WHERE json_each.value = $1)",
-        )
-        .bind(origin)
-        .fetch_one(&self.pool)
-        .await
-        .map_err(map_error)
+        sqlx::query_scalar::<_, bool>(engine::ORIGIN_ALLOWED)
+            .bind(origin)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(map_error)
     }
 }
-
-type Query<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>;
 
 /// Binds $1..$17 in the column order of the statements above.
 fn bind_client<'q>(query: Query<'q>, client: &Client) -> Query<'q> {

@@ -1,14 +1,15 @@
-//! `KeyStore` on SQLite. Private keys arrive sealed; this layer never sees them in the clear.
+//! `KeyStore`, the same on SQLite and PostgreSQL. Private keys arrive sealed; this layer never sees them in the clear.
 
 use async_trait::async_trait;
 use oauth2u_core::clock::UnixTime;
 use oauth2u_core::keys::SigningKeyRecord;
 use oauth2u_core::store::{KeyStore, StoreError};
 
-use crate::{SqliteStore, map_error, rows};
+use crate::engine::Store;
+use crate::{map_error, rows};
 
 #[async_trait]
-impl KeyStore for SqliteStore {
+impl KeyStore for Store {
     async fn signing_keys(&self) -> Result<Vec<SigningKeyRecord>, StoreError> {
         let rows = sqlx::query("SELECT * FROM signing_keys ORDER BY activates_at, created_at, kid")
             .fetch_all(&self.pool)

@@ -1,14 +1,15 @@
-//! `UserStore` on PostgreSQL.
+//! `UserStore`, the same on SQLite and PostgreSQL.
 
 use async_trait::async_trait;
 use oauth2u_core::clock::UnixTime;
 use oauth2u_core::model::User;
 use oauth2u_core::store::{StoreError, UserStore};
 
-use crate::{PostgresStore, map_error, rows};
+use crate::engine::{self, Store};
+use crate::{map_error, rows};
 
 #[async_trait]
-impl UserStore for PostgresStore {
+impl UserStore for Store {
     async fn user(&self, username: &str) -> Result<Option<User>, StoreError> {
         let row = sqlx::query("SELECT * FROM users WHERE username = $1")
             .bind(username)
@@ -69,7 +70,7 @@ impl UserStore for PostgresStore {
     }
 }
 
-impl PostgresStore {
+impl Store {
     /// Revokes a user's tokens and codes, then disables or removes the user, atomically.
     async fn end_user(
         &self,
@@ -78,13 +79,12 @@ impl PostgresStore {
         statement: &'static str,
     ) -> Result<bool, StoreError> {
         let mut tx = self.transaction().await?;
-        // FOR UPDATE: a concurrent change to this user waits for this one.
-        let subject: Option<String> =
-            sqlx::query_scalar("SELECT subject FROM users WHERE username = $1 FOR UPDATE")
-                .bind(username)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(map_error)?;
+        // A concurrent change to this user waits for this one.
+        let subject: Option<String> = sqlx::query_scalar(engine::USER_FOR_CHANGE)
+            .bind(username)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(map_error)?;
         let Some(subject) = subject else {
             return Ok(false);
         };

@@ -1,21 +1,25 @@
-//! `DeviceStore` on SQLite. Issuing the tokens is one conditional UPDATE in the transaction
-//! that stores them, so a device gets its tokens exactly once.
+//! `DeviceStore`, the same on SQLite and PostgreSQL. Issuing the tokens is one conditional
+//! UPDATE (`CONSUME_APPROVED`) in the transaction that stores them, so a device gets its
+//! tokens exactly once; each engine runs that transaction its own way (`engine.rs`).
 
 use async_trait::async_trait;
 use oauth2u_core::clock::UnixTime;
 use oauth2u_core::model::{DeviceAuthorization, Issuance};
+use oauth2u_core::records::to_json_list;
 use oauth2u_core::secret::SecretHash;
 use oauth2u_core::store::{DeviceStore, Redemption, StoreError};
 
-use oauth2u_core::records::to_json_list;
+use crate::engine::Store;
+use crate::{map_error, rows};
 
-use crate::{SqliteStore, map_error, rows, tokens};
+/// Marks an approved device code used; one row affected means the tokens may be issued.
+pub(crate) const CONSUME_APPROVED: &str = "UPDATE device_codes SET consumed_at = $2 WHERE hash = $1 AND status = 'approved' AND consumed_at IS NULL";
 
 #[async_trait]
-impl DeviceStore for SqliteStore {
+impl DeviceStore for Store {
     async fn insert_device_authorization(&self, device: &DeviceAuthorization) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO device_codes (hash, user_code, client_id, scope, resources, grant_id, issued_at, expires_at, interval)
+            "INSERT INTO device_codes (hash, user_code, client_id, scope, resources, grant_id, issued_at, expires_at, \"interval\")
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(device.hash.as_bytes().to_vec())
@@ -63,7 +67,7 @@ impl DeviceStore for SqliteStore {
         now: UnixTime,
         interval: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE device_codes SET last_polled_at = $2, interval = $3 WHERE hash = $1")
+        sqlx::query("UPDATE device_codes SET last_polled_at = $2, \"interval\" = $3 WHERE hash = $1")
             .bind(hash.as_bytes().to_vec())
             .bind(now)
             .bind(interval)
@@ -100,26 +104,6 @@ impl DeviceStore for SqliteStore {
         now: UnixTime,
         issuance: &Issuance,
     ) -> Result<Redemption, StoreError> {
-        let (hash, issuance) = (hash.as_bytes().to_vec(), issuance.clone());
-        self.writer
-            .write(move |conn| {
-                Box::pin(async move {
-                    let consumed = sqlx::query(
-                        "UPDATE device_codes SET consumed_at = $2
-                         WHERE hash = $1 AND status = 'approved' AND consumed_at IS NULL",
-                    )
-                    .bind(hash)
-                    .bind(now)
-                    .execute(&mut *conn)
-                    .await
-                    .map_err(map_error)?;
-                    if consumed.rows_affected() != 1 {
-                        return Ok(Redemption::Unknown);
-                    }
-                    tokens::insert(conn, &issuance).await?;
-                    Ok(Redemption::Fresh)
-                })
-            })
-            .await
+        self.redeem_device(hash, now, issuance).await
     }
 }
