@@ -29,7 +29,7 @@ impl Store {
         issuance: &Issuance,
     ) -> Result<Redemption, StoreError> {
         let mut tx = self.transaction().await?;
-        let consumed = sqlx::query(crate::devices::CONSUME_APPROVED)
+        let consumed = sqlx::query(crate::shared::devices::CONSUME_APPROVED)
             .bind(hash.as_bytes().to_vec())
             .bind(now)
             .execute(&mut *tx)

@@ -7,27 +7,15 @@
 //! within what CockroachDB and YugabyteDB also speak.
 
 mod batcher;
-// The stores whose SQL reads the same on both engines are written once, in
-// `crates/store-sql/`, and compiled here against this engine (`engine.rs`), as the
-// SQLite store compiles them against its own.
-#[path = "../../store-sql/clients.rs"]
-mod clients;
 mod codes;
-#[path = "../../store-sql/devices.rs"]
-mod devices;
 mod engine;
-#[path = "../../store-sql/keys.rs"]
-mod keys;
 mod lease;
 mod maintenance;
 mod migrations;
-#[path = "../../store-sql/rows.rs"]
-mod rows;
-#[path = "../../store-sql/sessions.rs"]
-mod sessions;
+// The stores whose SQL reads the same on both engines, written once (see its mod.rs).
+#[path = "../../store-sql/mod.rs"]
+mod shared;
 mod tokens;
-#[path = "../../store-sql/users.rs"]
-mod users;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -35,6 +23,8 @@ use std::time::Duration;
 use oauth2u_core::store::StoreError;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Postgres, Transaction};
+
+use shared::rows;
 
 /// Pool settings; the defaults suit one instance of a few.
 #[derive(Debug, Clone)]

@@ -32,7 +32,7 @@ impl Store {
         self.writer
             .write(move |conn| {
                 Box::pin(async move {
-                    let consumed = sqlx::query(crate::devices::CONSUME_APPROVED)
+                    let consumed = sqlx::query(crate::shared::devices::CONSUME_APPROVED)
                         .bind(hash)
                         .bind(now)
                         .execute(&mut *conn)

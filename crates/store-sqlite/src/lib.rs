@@ -4,27 +4,15 @@
 //! Writes that must be atomic run in `BEGIN IMMEDIATE` transactions, which take the write
 //! lock first, so concurrent requests queue instead of failing to upgrade a read lock.
 
-// The stores whose SQL reads the same on both engines are written once, in
-// `crates/store-sql/`, and compiled here against this engine (`engine.rs`), as the
-// PostgreSQL store compiles them against its own.
-#[path = "../../store-sql/clients.rs"]
-mod clients;
 mod codes;
-#[path = "../../store-sql/devices.rs"]
-mod devices;
 mod engine;
 mod insert;
-#[path = "../../store-sql/keys.rs"]
-mod keys;
 mod maintenance;
 mod migrations;
-#[path = "../../store-sql/rows.rs"]
-mod rows;
-#[path = "../../store-sql/sessions.rs"]
-mod sessions;
+// The stores whose SQL reads the same on both engines, written once (see its mod.rs).
+#[path = "../../store-sql/mod.rs"]
+mod shared;
 mod tokens;
-#[path = "../../store-sql/users.rs"]
-mod users;
 mod writer;
 
 use std::str::FromStr;
@@ -35,6 +23,8 @@ use oauth2u_core::secret::SecretHash;
 use oauth2u_core::store::StoreError;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool, Transaction};
+
+use shared::rows;
 
 /// The store. Cheap to clone: it is a connection pool.
 #[derive(Debug, Clone)]
