@@ -1,4 +1,5 @@
-//! `KeyStore`, the same on SQLite and PostgreSQL. Private keys arrive sealed; this layer never sees them in the clear.
+//! `KeyStore`, the same on SQLite and PostgreSQL. Private keys arrive sealed; this layer never
+//! sees them in the clear.
 
 use async_trait::async_trait;
 use oauth2u_core::clock::UnixTime;

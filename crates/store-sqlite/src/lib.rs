@@ -93,6 +93,7 @@ impl SqliteStore {
             .await
     }
 
+    /// A write transaction: `BEGIN IMMEDIATE` takes the write lock first (see above).
     async fn transaction(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {
         self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(map_error)
     }
