@@ -69,9 +69,11 @@ impl Guard {
         };
         let now = (self.inner.clock)();
         let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        // A cached answer is never used past the token's own exp.
         if let Ok(cache) = self.inner.introspected.lock()
             && let Some((at, claims)) = cache.get(&digest)
             && now - at < self.inner.introspection_cache
+            && !expired(claims, now)
         {
             return Ok(claims.clone());
         }
@@ -92,6 +94,16 @@ impl Guard {
         if claims["active"] != Value::Bool(true) {
             return Err(GuardError::InvalidToken("inactive".into()));
         }
+        // RFC 6749 §10.4: a refresh token (or anything else that is not an access token)
+        // is no credential here, whatever else the answer says (RFC 7662 §2.2 token_type).
+        if let Some(token_type) = claims.get("token_type")
+            && !token_type.as_str().is_some_and(is_access_token_type)
+        {
+            return Err(GuardError::InvalidToken("not an access token".into()));
+        }
+        if expired(&claims, now) {
+            return Err(GuardError::InvalidToken("expired".into()));
+        }
         let audience = &self.inner.audience;
         let for_us = match &claims["aud"] {
             Value::Null => true,
@@ -110,4 +122,14 @@ impl Guard {
         }
         Ok(claims)
     }
+}
+
+/// The access token types of RFC 6750 and RFC 9449, in any case (RFC 6749 §5.1).
+fn is_access_token_type(token_type: &str) -> bool {
+    token_type.eq_ignore_ascii_case("bearer") || token_type.eq_ignore_ascii_case("dpop")
+}
+
+/// Whether an introspection answer's `exp` has passed.
+fn expired(claims: &Value, now: i64) -> bool {
+    claims.get("exp").and_then(Value::as_i64).is_some_and(|exp| exp <= now)
 }

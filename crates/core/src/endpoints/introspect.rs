@@ -63,9 +63,13 @@ impl Provider {
             }
             body.insert("sub".into(), json!(subject));
         }
-        if record.kind == TokenKind::Access {
-            body.insert("token_type".into(), json!("Bearer"));
-        }
+        // §2.2 token_type: an access token's type as the token endpoint gave it; a refresh
+        // token, shown only to its own client, says what it is.
+        let token_type = match record.kind {
+            TokenKind::Access => "Bearer",
+            TokenKind::Refresh => "refresh_token",
+        };
+        body.insert("token_type".into(), json!(token_type));
         let expires_at = match record.grant_expires_at {
             Some(family_end) => record.expires_at.min(family_end),
             None => record.expires_at,
@@ -84,8 +88,13 @@ impl Provider {
     }
 }
 
-/// The client the token was issued to, or a resource server in its audience.
+/// The client the token was issued to, or — for an access token — a resource server in its
+/// audience. A refresh token is never a credential at an API (RFC 6749 §1.5, §10.4): to
+/// anyone but its own client it is inactive, whatever its audience says.
 fn may_see(caller: &Client, record: &TokenRecord) -> bool {
-    record.client_id == caller.id
-        || caller.resource_server.as_ref().is_some_and(|uri| record.audience.iter().any(|aud| aud == uri))
+    if record.client_id == caller.id {
+        return true;
+    }
+    record.kind == TokenKind::Access
+        && caller.resource_server.as_ref().is_some_and(|uri| record.audience.iter().any(|aud| aud == uri))
 }

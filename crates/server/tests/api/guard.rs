@@ -228,3 +228,146 @@ async fn the_form_body_method_works_only_when_allowed() {
     assert_eq!(response.status(), 200);
     assert_eq!(response.text().await.unwrap(), "posted");
 }
+
+/// A JWT-shaped token whose header names `kid`; its signature is never reached.
+fn forged_jwt(kid: &str) -> String {
+    let b64 = |text: &str| base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, text);
+    format!("{}.{}.c2ln", b64(&format!(r#"{{"alg":"ES256","typ":"at+jwt","kid":"{kid}"}}"#)), b64("{}"))
+}
+
+/// A JWKS endpoint that counts its requests, with an empty key set.
+async fn counting_jwks(max_age: &'static str) -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+    let fetched = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = fetched.clone();
+    let app = Router::new().route(
+        "/jwks.json",
+        get(move || {
+            let counter = counter.clone();
+            async move {
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                // Slow enough that concurrent callers overlap the fetch.
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                ([("cache-control", max_age)], r#"{"keys":[]}"#)
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (format!("{base}/jwks.json"), fetched)
+}
+
+#[tokio::test]
+async fn a_stream_of_unknown_kids_costs_one_jwks_fetch_per_interval() {
+    let (jwks, fetched) = counting_jwks("max-age=300").await;
+    let clock = Arc::new(oauth2u::core::ManualClock::new());
+    let now = clock.clone();
+    let guard = Guard::builder("http://127.0.0.1", API)
+        .jwks_uri(jwks)
+        .clock(Arc::new(move || now.now()))
+        .build()
+        .unwrap();
+    let api = protected_api(guard).await;
+    let burst = || {
+        futures::future::join_all((0..30).map(|i| {
+            let (api, jwt) = (api.clone(), forged_jwt(&format!("kid-{i}-{}", clock.now())));
+            async move { call(&api, Some(&jwt)).await.status() }
+        }))
+    };
+    assert!(burst().await.iter().all(|status| *status == 401));
+    assert_eq!(
+        fetched.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "concurrent unknown kids share one fetch"
+    );
+    assert!(burst().await.iter().all(|status| *status == 401));
+    assert_eq!(fetched.load(std::sync::atomic::Ordering::SeqCst), 1, "and none more within the interval");
+    clock.advance(Duration::from_secs(11));
+    burst().await;
+    assert_eq!(fetched.load(std::sync::atomic::Ordering::SeqCst), 2, "one more once the interval has passed");
+}
+
+#[tokio::test]
+async fn a_key_removed_from_the_jwks_stops_being_trusted_once_its_max_age_passes() {
+    let app = TestApp::spawn_with(|settings| settings.jwks_max_age = Duration::from_secs(60)).await;
+    let api = protected_api(jwt_guard(&app).build().unwrap()).await;
+    let client = client(&app, TokenFormat::Jwt, "photos:read").await;
+    let jwt = token(&app, &client, API).await;
+    assert_eq!(call(&api, Some(&jwt)).await.status(), 200);
+    let header: Value = serde_json::from_slice(
+        &base64::Engine::decode(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+            jwt.split('.').next().unwrap(),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    app.store.revoke_signing_key(header["kid"].as_str().unwrap(), app.clock.now()).await.unwrap();
+    assert_eq!(call(&api, Some(&jwt)).await.status(), 200, "the cached set is trusted for its max-age");
+    app.clock.advance(Duration::from_secs(61));
+    let response = call(&api, Some(&jwt)).await;
+    assert_eq!(response.status(), 401, "the set was fetched again, and the key is gone from it");
+    assert!(challenge(&response).contains("unknown key"), "{}", challenge(&response));
+}
+
+#[tokio::test]
+async fn a_cached_introspection_answer_is_never_used_past_the_tokens_exp() {
+    let app = TestApp::spawn().await;
+    let resource_server = app
+        .register(ClientSpec {
+            name: Some("photos api".into()),
+            grant_types: Some(vec![]),
+            resource_server: Some(API.into()),
+            ..ClientSpec::default()
+        })
+        .await;
+    let clock = app.clock.clone();
+    let guard = Guard::builder("http://127.0.0.1", API)
+        .introspection(
+            app.url("/introspect"),
+            resource_server.id.clone(),
+            resource_server.secret.clone().unwrap(),
+        )
+        .introspection_cache(Duration::from_secs(3600))
+        .clock(Arc::new(move || clock.now()))
+        .build()
+        .unwrap();
+    let api = protected_api(guard).await;
+    let short = app
+        .register(ClientSpec {
+            name: Some("short-lived".into()),
+            grant_types: Some(vec![GrantType::ClientCredentials]),
+            scopes: Some("photos:read".into()),
+            resources: Some(vec![API.into()]),
+            access_token_lifetime: Some(Duration::from_secs(60)),
+            ..ClientSpec::default()
+        })
+        .await;
+    let opaque = token(&app, &short, API).await;
+    assert_eq!(call(&api, Some(&opaque)).await.status(), 200);
+    app.clock.advance(Duration::from_secs(61));
+    assert_eq!(
+        call(&api, Some(&opaque)).await.status(),
+        401,
+        "expired, though the cache would still hold it"
+    );
+}
+
+/// An introspection endpoint that calls every token an active refresh token for the API.
+#[tokio::test]
+async fn the_guard_refuses_an_introspection_answer_that_is_not_an_access_token() {
+    for (token_type, expected) in [("refresh_token", 401), ("Bearer", 200), ("DPoP", 200)] {
+        let answer = serde_json::json!({ "active": true, "token_type": token_type, "aud": API, "scope": "photos:read" });
+        let introspection =
+            Router::new().route("/introspect", post(move || async move { axum::Json(answer) }));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, introspection).await });
+        let guard = Guard::builder("http://127.0.0.1", API)
+            .introspection(format!("{base}/introspect"), "api", "secret")
+            .build()
+            .unwrap();
+        let api = protected_api(guard).await;
+        assert_eq!(call(&api, Some("o2u_rt_whatever")).await.status(), expected, "{token_type}");
+    }
+}

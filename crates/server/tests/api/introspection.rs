@@ -48,7 +48,8 @@ async fn an_active_token_is_described() {
 
     let refresh = app.introspection(&client, tokens["refresh_token"].as_str().unwrap()).await;
     assert_eq!(refresh["active"], true);
-    assert!(refresh.get("token_type").is_none());
+    // RFC 7662 §2.2: every active answer names the token's type.
+    assert_eq!(refresh["token_type"], "refresh_token");
 }
 
 #[tokio::test]
@@ -133,6 +134,42 @@ async fn a_resource_server_sees_the_tokens_for_its_audience_only() {
         .await
         .unwrap();
     assert_eq!(app.introspection(&api, for_other["access_token"].as_str().unwrap()).await, INACTIVE());
+}
+
+#[tokio::test]
+async fn a_refresh_token_is_inactive_to_a_resource_server_even_in_its_audience() {
+    let app = TestApp::spawn().await;
+    let (api, _) = api_and_client(&app).await;
+    let web = app
+        .register(ClientSpec {
+            name: Some("web".into()),
+            redirect_uris: Some(vec![REDIRECT_URI.into()]),
+            scopes: Some("read".into()),
+            resources: Some(vec!["https://photos.example/api".into()]),
+            ..ClientSpec::default()
+        })
+        .await;
+    let code = app
+        .code_with(
+            &web,
+            &[
+                ("code_challenge", CHALLENGE),
+                ("code_challenge_method", "S256"),
+                ("resource", "https://photos.example/api"),
+            ],
+        )
+        .await;
+    let exchange =
+        [("grant_type", "authorization_code"), ("code", code.as_str()), ("code_verifier", VERIFIER)];
+    let tokens: Value = app.token(&web, &exchange).await.json().await.unwrap();
+    let refresh = tokens["refresh_token"].as_str().unwrap();
+    assert_eq!(app.record(refresh).await.audience, ["https://photos.example/api"]);
+    // RFC 6749 §1.5, §10.4: a refresh token is never a credential at an API.
+    assert_eq!(app.introspection(&api, refresh).await, INACTIVE());
+    let access = app.introspection(&api, tokens["access_token"].as_str().unwrap()).await;
+    assert_eq!((access["active"].clone(), access["token_type"].clone()), (json!(true), json!("Bearer")));
+    let own = app.introspection(&web, refresh).await;
+    assert_eq!((own["active"].clone(), own["token_type"].clone()), (json!(true), json!("refresh_token")));
 }
 
 /// The `oauth2` crate introspects (its revocation is in `revocation.rs`).
