@@ -120,8 +120,50 @@ pub fn random_id(bytes: usize) -> Result<String, OAuthError> {
     }
 }
 
+/// A database URL fit for logs and error messages: the password in its user part and any
+/// `password` query parameter (libpq's form) replaced by `***`. What does not parse as a
+/// URL is shown as its scheme alone, since it might hold a secret anywhere.
+pub fn redact_url(url: &str) -> String {
+    let Ok(mut parsed) = url::Url::parse(url) else {
+        return match url.split_once(':') {
+            Some((scheme, _)) => format!("{scheme}:…"),
+            None => "…".to_owned(),
+        };
+    };
+    if parsed.password().is_some() {
+        let _ = parsed.set_password(Some("***"));
+    }
+    if parsed.query_pairs().any(|(name, _)| name.eq_ignore_ascii_case("password")) {
+        let pairs: Vec<(String, String)> = parsed
+            .query_pairs()
+            .map(|(name, value)| {
+                let value =
+                    if name.eq_ignore_ascii_case("password") { "***".into() } else { value.into_owned() };
+                (name.into_owned(), value)
+            })
+            .collect();
+        parsed.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    parsed.into()
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn database_urls_are_logged_without_their_password() {
+        assert_eq!(
+            redact_url("postgres://app:hunter2@db.internal/oauth2u"),
+            "postgres://app:***@db.internal/oauth2u"
+        );
+        assert_eq!(
+            redact_url("postgres://db/oauth2u?user=app&password=hunter2&sslmode=require"),
+            "postgres://db/oauth2u?user=app&password=***&sslmode=require"
+        );
+        assert_eq!(redact_url("postgres://app@db/oauth2u"), "postgres://app@db/oauth2u");
+        assert_eq!(redact_url("sqlite://oauth2u.db"), "sqlite://oauth2u.db");
+        assert_eq!(redact_url("postgres://app:hunter2@[bad"), "postgres:…");
+    }
+
     use super::*;
 
     #[test]

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use oauth2u_core::Store;
+use oauth2u_core::secret::redact_url;
 use oauth2u_core::store::StoreError;
 use oauth2u_store_postgres::{PoolSettings, PostgresStore};
 use oauth2u_store_sqlite::SqliteStore;
@@ -24,6 +25,7 @@ pub async fn open(settings: &Settings) -> Result<Arc<dyn Store>, StoreError> {
         return Ok(Arc::new(SqliteStore::open(url).await?));
     }
     Err(StoreError::Other(format!(
-        "unsupported database URL `{url}`: use sqlite://PATH (e.g. sqlite://oauth2u.db) or postgres://USER@HOST/DB"
+        "unsupported database URL `{}`: use sqlite://PATH (e.g. sqlite://oauth2u.db) or postgres://USER@HOST/DB",
+        redact_url(url)
     )))
 }

@@ -14,6 +14,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use oauth2u_core::hooks::HookChain;
 use oauth2u_core::keys::MasterKey;
+use oauth2u_core::secret::redact_url;
 use oauth2u_core::store::StoreError;
 use oauth2u_core::{Clock, Hooks, NoHooks, Provider, Store, SystemClock};
 use tokio::net::TcpListener;
@@ -320,7 +321,7 @@ impl BoundServer {
     async fn announce(&self) {
         let settings = &self.settings;
         let scheme = if self.tls.is_some() { "https" } else { "http" };
-        tracing::info!(address = %format!("{scheme}://{}", self.local_addr), issuer = %settings.issuer(), database = %settings.database_url, "oauth2u listening");
+        tracing::info!(address = %format!("{scheme}://{}", self.local_addr), issuer = %settings.issuer(), database = %redact_url(&settings.database_url), "oauth2u listening");
         if let Ok(issuer) = url::Url::parse(&settings.issuer())
             && issuer.scheme() != "https"
             && !matches!(issuer.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"))
@@ -340,7 +341,7 @@ impl BoundServer {
         {
             let database = match settings.database_url.as_str() {
                 url if url == Settings::default().database_url => String::new(),
-                url => format!(" --database {url}"),
+                url => format!(" --database {}", redact_url(url)),
             };
             tracing::info!(
                 "no client is registered yet; register one with: oauth2u{database} clients add --name \"My app\" --redirect-uri http://127.0.0.1:9000/callback"

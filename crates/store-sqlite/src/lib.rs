@@ -38,16 +38,23 @@ impl SqliteStore {
     pub async fn open(url: &str) -> Result<Self, StoreError> {
         if !url.starts_with("sqlite:") {
             return Err(StoreError::Other(format!(
-                "unsupported database URL `{url}`: use sqlite://PATH, e.g. sqlite://oauth2u.db"
+                "unsupported database URL `{}`: use sqlite://PATH, e.g. sqlite://oauth2u.db",
+                oauth2u_core::secret::redact_url(url)
             )));
         }
         let options = SqliteConnectOptions::from_str(url)
-            .map_err(|error| StoreError::Other(format!("bad SQLite URL {url}: {error}")))?
+            .map_err(|error| {
+                StoreError::Other(format!(
+                    "bad SQLite URL {}: {error}",
+                    oauth2u_core::secret::redact_url(url)
+                ))
+            })?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true);
+        create_owner_only(options.get_filename())?;
         let pool_options = SqlitePoolOptions::new()
             .max_connections(8)
             // The connections are in-process: a ping before each use would only cost a
@@ -96,6 +103,25 @@ impl SqliteStore {
     /// A write transaction: `BEGIN IMMEDIATE` takes the write lock first (see above).
     async fn transaction(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {
         self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(map_error)
+    }
+}
+
+/// Creates a new database file readable by its owner alone (0600), as the master key file
+/// beside it is. SQLite gives the `-wal` and `-shm` files the database file's permissions.
+fn create_owner_only(path: &std::path::Path) -> Result<(), StoreError> {
+    if path.as_os_str().is_empty() || path.as_os_str() == ":memory:" {
+        return Ok(());
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(error) => {
+            Err(StoreError::Other(format!("cannot create the database file {}: {error}", path.display())))
+        }
     }
 }
 
