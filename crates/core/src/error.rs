@@ -81,11 +81,13 @@ impl ErrorCode {
         ALL.into_iter().find(|candidate| candidate.as_str() == code)
     }
 
-    /// The HTTP status of a JSON error response with this code (RFC 6749 §5.2).
+    /// The HTTP status of a JSON error response with this code at the token, revocation,
+    /// introspection and device authorization endpoints: RFC 6749 §5.2 ("400 (Bad Request)
+    /// … unless specified otherwise") with `invalid_client` 401; RFC 8628 §3.5 keeps its
+    /// codes, `access_denied` included, within that 400.
     pub fn status(self) -> u16 {
         match self {
             Self::InvalidClient => 401,
-            Self::AccessDenied => 403,
             Self::RequestTooLarge => 413,
             Self::ServerError => 500,
             Self::TemporarilyUnavailable => 503,

@@ -109,10 +109,18 @@ impl Provider {
             Ok(Some("token")) => ResponseMode::Fragment,
             _ => ResponseMode::Query,
         };
-        let state = params.get("state").ok().flatten();
+        let sent_state = params.get("state").ok().flatten();
+        // §4.1.2 and Appendix A.5: state is VSCHAR (%x20-7E). Anything else (a byte that was
+        // not UTF-8 arrives as U+FFFD) is refused, and never echoed back altered.
+        let state = sent_state.filter(|state| is_vschar(state));
         let fail = |error: OAuthError| {
             AuthorizeError::Redirect(self.error_redirect(&redirect_uri, mode, &error, state))
         };
+        if sent_state.is_some() && state.is_none() {
+            return Err(fail(OAuthError::invalid_request(
+                "state must be printable ASCII (RFC 6749 Appendix A.5)",
+            )));
+        }
         params.reject_repeated().map_err(fail)?;
         let response_type =
             self.response_type(&client, params.require("response_type").map_err(fail)?).map_err(fail)?;
@@ -270,4 +278,9 @@ impl Provider {
         }
         url.into()
     }
+}
+
+/// RFC 6749 Appendix A: VSCHAR = %x20-7E.
+fn is_vschar(value: &str) -> bool {
+    value.bytes().all(|byte| (0x20..=0x7e).contains(&byte))
 }

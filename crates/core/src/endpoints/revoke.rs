@@ -17,15 +17,10 @@ impl Provider {
         // §2.1: confidential clients authenticate as at the token endpoint; public clients send client_id.
         let client = self.authenticate_client(params, authorization).await?;
         let token = params.require("token")?;
-        // §2.1: token_type_hint is a hint only, but a type we do not know is §2.2.1's unsupported_token_type.
-        match params.get("token_type_hint")? {
-            None | Some("access_token" | "refresh_token") => {}
-            Some(_) => {
-                return Err(OAuthError::unsupported_token_type(
-                    "token_type_hint must be access_token or refresh_token",
-                ));
-            }
-        }
+        // §2.1: token_type_hint is a hint only; a value we do not know is ignored and every
+        // type searched (§2.2.1's unsupported_token_type is for a type we cannot revoke,
+        // and we revoke every type we issue). It must still not repeat (RFC 6749 §3.1).
+        params.get("token_type_hint")?;
         let Some(record) = self.store.token(&Secret::from_client(token).hash()).await? else {
             // §2.2: "invalid tokens do not cause an error response".
             return Ok(());

@@ -117,7 +117,8 @@ async fn a_denied_device_gets_access_denied() {
     let started = start(&app, &client).await;
     assert!(decide(&app, &started, "deny").await.contains("Access denied"));
     let polled = poll(&app, &client, started["device_code"].as_str().unwrap()).await;
-    assert_error(polled, 403, "access_denied").await;
+    // RFC 8628 §3.5 codes are RFC 6749 §5.2 errors: 400.
+    assert_error(polled, 400, "access_denied").await;
 }
 
 #[tokio::test]

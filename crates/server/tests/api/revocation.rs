@@ -89,12 +89,27 @@ async fn public_clients_revoke_their_own_tokens_with_client_id() {
 }
 
 #[tokio::test]
+async fn an_unknown_token_type_hint_is_ignored_and_every_type_searched() {
+    let app = TestApp::spawn().await;
+    let client = app.confidential_client().await;
+    let tokens = app.tokens(&client).await;
+    // RFC 7009 §2.2: a hint the server does not understand is ignored, never an error.
+    let unknown = [("token", "x"), ("token_type_hint", "id_token")];
+    assert_eq!(app.revoke(&client, &unknown).await.status(), 200);
+    let refresh = field(&tokens, "refresh_token");
+    let misleading = [("token", refresh.as_str()), ("token_type_hint", "something_else")];
+    assert_eq!(app.revoke(&client, &misleading).await.status(), 200);
+    assert!(!app.is_active(&field(&tokens, "access_token")).await);
+}
+
+#[tokio::test]
 async fn revocation_errors() {
     let app = TestApp::spawn().await;
     let client = app.confidential_client().await;
     assert_error(app.revoke(&client, &[]).await, 400, "invalid_request").await;
-    let hint = [("token", "x"), ("token_type_hint", "id_token")];
-    assert_error(app.revoke(&client, &hint).await, 400, "unsupported_token_type").await;
+    let repeated_hint =
+        [("token", "x"), ("token_type_hint", "access_token"), ("token_type_hint", "access_token")];
+    assert_error(app.revoke(&client, &repeated_hint).await, 400, "invalid_request").await;
     let wrong = TestClient { id: client.id.clone(), secret: Some("wrong".into()) };
     assert_error(app.revoke(&wrong, &[("token", "x")]).await, 401, "invalid_client").await;
     let get = app.http.get(app.url("/revoke")).send().await.unwrap();
