@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::model::GrantType;
 
@@ -18,6 +18,7 @@ pub struct ProtocolConfig {
     /// Require PKCE from every client, not only public ones (RFC 9700 §2.1.1).
     pub pkce_required: bool,
     /// Accept `code_challenge_method=plain` (RFC 7636 §4.2); S256 is always accepted.
+    /// Off by default: RFC 9700 §2.1.1, only S256 keeps the verifier out of the request.
     pub pkce_plain_allowed: bool,
     /// Opaque or JWT access tokens, unless a client says otherwise.
     pub access_token_format: TokenFormat,
@@ -29,7 +30,7 @@ pub struct ProtocolConfig {
 }
 
 /// The form of access tokens.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum TokenFormat {
     /// 256 random bits, looked up by hash: revocable at once, checked by introspection.
@@ -62,7 +63,7 @@ impl ProtocolConfig {
             grants: GrantSwitches::default(),
             lifetimes: Lifetimes::default(),
             pkce_required: false,
-            pkce_plain_allowed: true,
+            pkce_plain_allowed: false,
             access_token_format: TokenFormat::Opaque,
             default_resource: None,
             client_cache_ttl: Duration::from_secs(1),
@@ -72,7 +73,7 @@ impl ProtocolConfig {
 
 /// Grants switched on server-wide (`[grants]` in the config). A client can use a grant
 /// only when it is on here *and* registered for the client.
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct GrantSwitches {
     /// RFC 6749 §4.1 (on by default).
@@ -117,7 +118,7 @@ impl GrantSwitches {
 }
 
 /// Lifetimes (`[lifetimes]` in the config; durations like "60s", "1h", "30d").
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Lifetimes {
     /// Access tokens (default 1 hour).

@@ -6,18 +6,20 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use figment::Figment;
-use figment::providers::{Env, Format, Serialized, Toml};
+use figment::providers::{Format, Serialized, Toml};
 use oauth2u_core::ProtocolConfig;
 use oauth2u_core::clock::seconds;
 use oauth2u_core::config::{GrantSwitches, Lifetimes, TokenFormat};
 use oauth2u_core::keys::{KeyRing, MasterKey, SigningAlgorithm};
 use serde::{Deserialize, Serialize};
 
+mod environment;
+
 /// The config file read when `--config` is not given, if it exists.
 pub const DEFAULT_CONFIG_FILE: &str = "oauth2u.toml";
 
 /// Every setting of a server (see the README for the file format).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
     /// Address to listen on (default 127.0.0.1; 0.0.0.0 for every interface).
@@ -46,7 +48,7 @@ pub struct Settings {
     pub auto_approve: Option<String>,
     /// Require PKCE from every client, not only public ones.
     pub pkce_required: bool,
-    /// Accept `code_challenge_method=plain`.
+    /// Accept `code_challenge_method=plain` (off by default: RFC 9700 §2.1.1).
     pub pkce_plain_allowed: bool,
     /// Grants switched on server-wide.
     pub grants: GrantSwitches,
@@ -107,7 +109,7 @@ impl Default for Settings {
             log_format: LogFormat::Text,
             auto_approve: None,
             pkce_required: false,
-            pkce_plain_allowed: true,
+            pkce_plain_allowed: false,
             grants: GrantSwitches::default(),
             lifetimes: Lifetimes::default(),
             limits: Limits::default(),
@@ -140,7 +142,7 @@ pub enum LogFormat {
 }
 
 /// Database connections (`[pool]`): used on PostgreSQL; SQLite keeps its own small pool.
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Pool {
     /// Connections one instance may hold (default 16).
@@ -159,11 +161,14 @@ impl Default for Pool {
 }
 
 /// Request limits (`[limits]`).
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Limits {
     /// Largest accepted request body, in bytes; larger is 413.
     pub max_body_bytes: usize,
+    /// Most parameters one request may carry (query or form); more is `invalid_request`
+    /// before any other work.
+    pub max_parameters: usize,
     /// Time allowed to send the request headers (cuts off slowloris clients).
     #[serde(with = "humantime_serde")]
     pub header_read_timeout: Duration,
@@ -179,6 +184,7 @@ impl Default for Limits {
     fn default() -> Self {
         Self {
             max_body_bytes: 64 * 1024,
+            max_parameters: oauth2u_core::params::DEFAULT_MAX_PARAMETERS,
             header_read_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(30),
             shutdown_timeout: Duration::from_secs(30),
@@ -187,7 +193,7 @@ impl Default for Limits {
 }
 
 /// `/metrics` (`[metrics]`): on a port of its own, or on the public port with a token.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct MetricsSettings {
     /// Serve `/metrics` on this address, e.g. `127.0.0.1:9100`, open to whoever reaches it.
@@ -197,7 +203,7 @@ pub struct MetricsSettings {
 }
 
 /// Sign-in sessions (`[sessions]`).
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Sessions {
     /// How long a session lasts, however active.
@@ -244,22 +250,41 @@ pub struct Overrides {
 impl Settings {
     /// Loads the layers: the config file (`file`, else `oauth2u.toml` if present), the
     /// `OAUTH2U_*` environment (nested keys with `__`: `OAUTH2U_GRANTS__PASSWORD=true`),
-    /// and the flags.
-    pub fn load(file: Option<&Path>, overrides: Overrides) -> Result<Self, String> {
+    /// and the flags. Returns the settings and the warnings to log once logging is set up.
+    pub fn load(file: Option<&Path>, overrides: Overrides) -> Result<(Self, Vec<String>), String> {
+        Self::load_from(file, overrides, std::env::vars())
+    }
+
+    /// [`Settings::load`] with the environment given, for tests.
+    pub fn load_from(
+        file: Option<&Path>,
+        overrides: Overrides,
+        environment: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<(Self, Vec<String>), String> {
         let file = match file {
             Some(path) if !path.is_file() => return Err(format!("config file {} not found", path.display())),
             Some(path) => Some(path.to_owned()),
             None => Some(PathBuf::from(DEFAULT_CONFIG_FILE)).filter(|path| path.is_file()),
         };
+        let (environment, warnings) = environment::server_variables(environment);
         let mut figment = Figment::new();
         if let Some(path) = &file {
-            figment = figment.merge(Toml::file_exact(path));
+            let text = std::fs::read_to_string(path)
+                .map_err(|error| format!("cannot read config file {}: {error}", path.display()))?;
+            // toml's own errors name the line and column (figment's name only the key).
+            if let Err(error) = toml::from_str::<Settings>(&text) {
+                return Err(format!("invalid config file {}: {error}", path.display()));
+            }
+            figment = figment.merge(Toml::string(&text));
         }
-        figment
-            .merge(Env::prefixed("OAUTH2U_").split("__").ignore(&["config"]))
+        for variable in environment {
+            figment = figment.merge(variable);
+        }
+        let settings = figment
             .merge(Serialized::defaults(overrides))
             .extract()
-            .map_err(|error| format!("invalid configuration: {error}"))
+            .map_err(|error| format!("invalid configuration: {error}"))?;
+        Ok((settings, warnings))
     }
 
     /// The issuer: as configured, or `http://localhost:PORT`.

@@ -119,11 +119,14 @@ pub async fn run() -> ExitCode {
         ),
         _ => (Overrides { database_url: cli.database.clone(), ..Overrides::default() }, "warn"),
     };
-    let settings = match Settings::load(cli.config.as_deref(), overrides) {
-        Ok(settings) => settings,
+    let (settings, warnings) = match Settings::load(cli.config.as_deref(), overrides) {
+        Ok(loaded) => loaded,
         Err(message) => return fail(2, &message),
     };
     logging::init(settings.log_format, default_level);
+    for warning in warnings {
+        tracing::warn!("{warning}");
+    }
     match cli.command {
         Command::Serve(_) => serve(settings).await,
         Command::Clients(command) => admin(&settings, |store| clients::run(store, command)).await,

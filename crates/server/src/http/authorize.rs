@@ -21,8 +21,11 @@ pub(crate) async fn get_authorize(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let params = Params::parse(query.unwrap_or_default().as_bytes());
-    authorize(&state, &headers, &params, None, StatusCode::FOUND).await
+    // Too many parameters: the redirect URI is not validated yet, so an error page.
+    match Params::parse_limited(query.unwrap_or_default().as_bytes(), state.settings.limits.max_parameters) {
+        Ok(params) => authorize(&state, &headers, &params, None, StatusCode::FOUND).await,
+        Err(error) => error_page(&state, &error),
+    }
 }
 
 /// RFC 6749 §3.1: the endpoint "MAY support the use of the HTTP POST method". With an
@@ -37,8 +40,10 @@ pub(crate) async fn post_authorize(
     let status = StatusCode::SEE_OTHER;
     match (form, query) {
         (Ok(Form(fields)), Some(query)) if state.provider.hooks().handles_authorization_post() => {
-            let params = Params::parse(query.as_bytes());
-            authorize(&state, &headers, &params, Some(&fields), status).await
+            match Params::parse_limited(query.as_bytes(), state.settings.limits.max_parameters) {
+                Ok(params) => authorize(&state, &headers, &params, Some(&fields), status).await,
+                Err(error) => error_page(&state, &error),
+            }
         }
         (Ok(Form(params)), _) => authorize(&state, &headers, &params, None, status).await,
         // The client is not known yet: tell the user, never redirect.

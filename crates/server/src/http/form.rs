@@ -38,7 +38,7 @@ async fn read_form(request: Request, state: &AppState) -> Result<Params, OAuthEr
                 OAuthError::invalid_request("the request body could not be read")
             }
         })?;
-        Ok(Params::parse(&bytes))
+        Params::parse_limited(&bytes, state.settings.limits.max_parameters)
     }
 }
 

@@ -25,7 +25,13 @@ pub(crate) async fn get_device(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let query = Params::parse(query.unwrap_or_default().as_bytes());
+    let query = match Params::parse_limited(
+        query.unwrap_or_default().as_bytes(),
+        state.settings.limits.max_parameters,
+    ) {
+        Ok(query) => query,
+        Err(error) => return error_page(&state, &error),
+    };
     let (active, new) = match session::current_or_start(&state, &headers).await {
         Ok(found) => found,
         Err(error) => return error_page(&state, &error),

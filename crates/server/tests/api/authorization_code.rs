@@ -96,8 +96,23 @@ async fn a_wrong_or_missing_code_verifier_is_invalid_grant_and_consumes_nothing(
 }
 
 #[tokio::test]
-async fn pkce_plain_is_accepted_unless_refused() {
+async fn pkce_plain_is_refused_by_default_and_a_missing_method_means_plain() {
     let app = TestApp::spawn().await;
+    let client = app.confidential_client().await;
+    // RFC 7636 §4.3: without a method the challenge is plain; RFC 9700 §2.1.1: plain is off.
+    for extra in [
+        vec![("code_challenge", VERIFIER)],
+        vec![("code_challenge", VERIFIER), ("code_challenge_method", "plain")],
+    ] {
+        let mut params = vec![("response_type", "code"), ("client_id", client.id.as_str()), ("state", "s1")];
+        params.extend(extra);
+        super::authorize::assert_redirected_error(app.get_authorize(&params).await, "invalid_request").await;
+    }
+}
+
+#[tokio::test]
+async fn pkce_plain_is_accepted_where_configured() {
+    let app = TestApp::spawn_with(|settings| settings.pkce_plain_allowed = true).await;
     let client = app.confidential_client().await;
     // §4.3: without a method, the challenge is plain: the verifier itself.
     let code = app.code_with(&client, &[("code_challenge", VERIFIER)]).await;

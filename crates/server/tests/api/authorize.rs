@@ -18,7 +18,7 @@ async fn assert_error_page(response: reqwest::Response) -> String {
 }
 
 /// Asserts a redirect to `REDIRECT_URI` carrying `error`, the state and `iss`.
-async fn assert_redirected_error(response: reqwest::Response, error: &str) {
+pub(crate) async fn assert_redirected_error(response: reqwest::Response, error: &str) {
     assert_eq!(response.status(), 302);
     assert!(response.headers()["location"].to_str().unwrap().starts_with(REDIRECT_URI));
     let params = redirect_params(&response);
@@ -190,7 +190,8 @@ async fn pkce_can_be_required_for_every_client_and_plain_refused() {
 async fn state_comes_back_exactly_as_given_with_iss() {
     let app = TestApp::spawn().await;
     let client = app.confidential_client().await;
-    let state = "a b&c=d/é+%20";
+    // Every VSCHAR (RFC 6749 Appendix A.5) that needs escaping in a query.
+    let state = "a b&c=d/~+%20#?\"'<>";
     let response =
         app.get_authorize(&[("response_type", "code"), ("client_id", &client.id), ("state", state)]).await;
     let params = redirect_params(&response);
@@ -199,6 +200,33 @@ async fn state_comes_back_exactly_as_given_with_iss() {
     assert!(params["code"].starts_with("o2u_ac_"));
     assert_eq!(response.headers()["cache-control"], "no-store");
     assert!(response.headers().get("access-control-allow-origin").is_none());
+}
+
+#[tokio::test]
+async fn a_state_that_is_not_vschar_is_refused_and_never_echoed() {
+    let app = TestApp::spawn().await;
+    let client = app.confidential_client().await;
+    // %FF is not UTF-8, é and a tab are not VSCHAR (RFC 6749 §4.1.2, Appendix A.5).
+    for state in ["%FF", "caf%C3%A9", "a%09b", "%EF%BF%BD"] {
+        let url =
+            format!("{}?response_type=code&client_id={}&state={state}", app.url("/authorize"), client.id);
+        let response = app.http.get(url).send().await.unwrap();
+        assert_eq!(response.status(), 302, "{state}");
+        let params = redirect_params(&response);
+        assert_eq!(params["error"], "invalid_request", "{state}");
+        assert!(!params.contains_key("state"), "{state}: {params:?}");
+        assert!(!params.contains_key("code"));
+    }
+}
+
+#[tokio::test]
+async fn too_many_parameters_at_authorize_get_an_error_page_never_a_redirect() {
+    let app = TestApp::spawn().await;
+    let client = app.confidential_client().await;
+    let names: Vec<String> = (0..100).map(|i| format!("x{i}")).collect();
+    let mut params = vec![("response_type", "code"), ("client_id", client.id.as_str())];
+    params.extend(names.iter().map(|name| (name.as_str(), "1")));
+    assert_error_page(app.get_authorize(&params).await).await;
 }
 
 #[tokio::test]

@@ -31,7 +31,8 @@ async fn metadata_lists_every_endpoint_and_what_is_supported() {
         ])
     );
     assert_eq!(document["response_types_supported"], json!(["code"]));
-    assert_eq!(document["code_challenge_methods_supported"], json!(["S256", "plain"]));
+    // RFC 9700 §2.1.1: plain is off unless configured.
+    assert_eq!(document["code_challenge_methods_supported"], json!(["S256"]));
     assert_eq!(document["scopes_supported"], json!(["read", "write"]));
     assert_eq!(document["authorization_response_iss_parameter_supported"], true);
     assert_eq!(
@@ -46,13 +47,13 @@ async fn metadata_changes_when_a_grant_is_switched_off_or_on() {
         settings.grants.client_credentials = false;
         settings.grants.device_code = false;
         settings.grants.implicit = true;
-        settings.pkce_plain_allowed = false;
+        settings.pkce_plain_allowed = true;
     })
     .await;
     let document = metadata(&app).await;
     assert_eq!(document["grant_types_supported"], json!(["authorization_code", "refresh_token", "implicit"]));
     assert_eq!(document["response_types_supported"], json!(["code", "token"]));
-    assert_eq!(document["code_challenge_methods_supported"], json!(["S256"]));
+    assert_eq!(document["code_challenge_methods_supported"], json!(["S256", "plain"]));
     assert!(document.get("device_authorization_endpoint").is_none());
 
     let no_redirects = TestApp::spawn_with(|settings| settings.grants.authorization_code = false).await;

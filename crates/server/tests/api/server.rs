@@ -81,6 +81,10 @@ fn the_binary_layers_its_settings_and_stops_on_sigterm() {
         .args(["--handlers-dir", examples.to_str().unwrap(), "--plugins-dir", plugins.to_str().unwrap()])
         .env("OAUTH2U_ISSUER", "https://from-env.example")
         .env("OAUTH2U_LOG_FORMAT", "json")
+        // The client commands' variables, and a wrapper's: never settings, never fatal.
+        .env("OAUTH2U_CLIENT_SECRET", "o2u_cs_for_the_client_commands")
+        .env("OAUTH2U_CLIENT_PROFILES", "/nowhere/client.toml")
+        .env("OAUTH2U_WRAPPER_THING", "1")
         .env_remove("RUST_LOG")
         .stderr(Stdio::piped())
         .spawn()
@@ -98,11 +102,18 @@ fn the_binary_layers_its_settings_and_stops_on_sigterm() {
         lines.push(line);
     };
     assert!(lines.iter().any(|line| line.contains("created the master key file")), "{lines:?}");
+    let warned: Vec<&String> = lines.iter().filter(|line| line.contains("OAUTH2U_")).collect();
+    assert_eq!(warned.len(), 1, "one warning, for the unknown variable alone: {warned:?}");
+    assert!(warned[0].contains("OAUTH2U_WRAPPER_THING") && warned[0].contains("WARN"), "{warned:?}");
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         let key_file = std::fs::metadata(dir.path().join("oauth2u.db.key")).unwrap();
         assert_eq!(key_file.permissions().mode() & 0o777, 0o600, "the master key file is private");
+        for file in ["oauth2u.db", "oauth2u.db-wal", "oauth2u.db-shm"] {
+            let mode = std::fs::metadata(dir.path().join(file)).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{file} is private");
+        }
     }
     assert_eq!(
         announced["fields"]["address"],
@@ -179,4 +190,77 @@ async fn a_client_that_trickles_its_body_gets_408() {
         tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buffer)).await.unwrap().unwrap();
     let reply = String::from_utf8_lossy(&buffer[..read]);
     assert!(reply.starts_with("HTTP/1.1 408"), "{reply}");
+}
+
+/// An unknown key in the config file stops the start, and the message names its line.
+#[test]
+fn an_unknown_key_in_the_config_file_is_an_error_with_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("oauth2u.toml");
+    std::fs::write(&config, "port = 8001\n\n[grants]\npasword = true\n").unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_oauth2u"))
+        .current_dir(dir.path())
+        .args(["serve", "--config", config.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("line 4") && stderr.contains("pasword"), "{stderr}");
+}
+
+/// Database URLs are shown with the password replaced, in errors and in the start line.
+#[test]
+fn a_database_password_never_reaches_the_output() {
+    let output = Command::new(env!("CARGO_BIN_EXE_oauth2u"))
+        .args(["--database", "postgres://app:hunter2-in-url@127.0.0.1:1/oauth2u", "clients", "list"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("hunter2"), "{stderr}");
+    let output = Command::new(env!("CARGO_BIN_EXE_oauth2u"))
+        .args(["--database", "mysql://app:hunter2-in-url@db/oauth2u", "clients", "list"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("unsupported database URL `mysql://app:***@db/oauth2u`"), "{stderr}");
+}
+
+/// On PostgreSQL the URL may carry a password (the test server trusts, so any will do):
+/// the start line names the database with `***` in its place.
+#[test]
+fn the_start_line_names_the_database_without_its_password() {
+    if crate::database::engine() != crate::database::Engine::Postgres {
+        return; // a SQLite URL is a path: there is no password to hide
+    }
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let app = runtime.block_on(TestApp::spawn());
+    let url = app.database_url.replacen("postgres@", "postgres:hunter2-in-url@", 1);
+    assert_ne!(url, app.database_url);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_oauth2u"))
+        .args(["serve", "--port", "0", "--database", &url, "--log-format", "json"])
+        .envs(app.master_key.as_ref().map(|key| ("OAUTH2U_MASTER_KEY", key)))
+        .env_remove("OAUTH2U_CONFIG")
+        .env("RUST_LOG", "info")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut output = String::new();
+    let announced: serde_json::Value = loop {
+        let mut line = String::new();
+        assert!(stderr.read_line(&mut line).unwrap() > 0, "the server exited: {output}");
+        output.push_str(&line);
+        let parsed: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
+        if parsed["fields"]["message"] == "oauth2u listening" {
+            break parsed;
+        }
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(!output.contains("hunter2"), "{output}");
+    assert!(
+        announced["fields"]["database"].as_str().unwrap().starts_with("postgres://postgres:***@"),
+        "{announced}"
+    );
 }

@@ -19,6 +19,24 @@ async fn a_repeated_parameter_is_invalid_request_and_consumes_nothing() {
 }
 
 #[tokio::test]
+async fn more_parameters_than_the_limit_are_invalid_request_before_authentication() {
+    let app = TestApp::spawn().await;
+    let client = app.service_client().await;
+    let names: Vec<String> = (0..100).map(|i| format!("extension_{i}")).collect();
+    let mut form: Vec<(&str, &str)> = names.iter().map(|name| (name.as_str(), "x")).collect();
+    form.push(("grant_type", "client_credentials"));
+    // 101 parameters: refused, even with valid credentials.
+    let body = assert_error(app.token(&client, &form).await, 400, "invalid_request").await;
+    assert_eq!(body["error_description"], "more than 100 parameters");
+    form.remove(0);
+    assert_eq!(app.token(&client, &form).await.status(), 200, "exactly the limit is accepted");
+    // Nobody authenticated: still the same cheap refusal, not invalid_client.
+    let anonymous =
+        app.http.post(app.url("/token")).form(&[form.clone(), vec![("x", "1"), ("y", "2")]].concat());
+    assert_error(anonymous.send().await.unwrap(), 400, "invalid_request").await;
+}
+
+#[tokio::test]
 async fn client_authentication_failures_are_401_invalid_client_with_a_challenge() {
     let app = TestApp::spawn().await;
     let client = app.service_client().await;
