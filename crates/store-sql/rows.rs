@@ -2,7 +2,7 @@
 
 use oauth2u_core::keys::SigningKeyRecord;
 use oauth2u_core::model::{
-    AuthorizationCode, Client, Consent, DeviceAuthorization, LoginFailures, Session, TokenRecord, User,
+    AuthorizationCode, Client, Consent, DeviceAuthorization, Session, TokenRecord, User,
 };
 use oauth2u_core::records::{self, Columns};
 use oauth2u_core::store::StoreError;
@@ -62,8 +62,4 @@ pub(crate) fn signing_key(row: &Row) -> Result<SigningKeyRecord> {
 
 pub(crate) fn device_authorization(row: &Row) -> Result<DeviceAuthorization> {
     records::device_authorization(&Cells(row))
-}
-
-pub(crate) fn login_failures(row: &Row) -> Result<LoginFailures> {
-    records::login_failures(&Cells(row))
 }

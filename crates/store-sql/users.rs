@@ -62,21 +62,35 @@ impl UserStore for Store {
     }
 
     async fn disable_user(&self, username: &str, now: UnixTime) -> Result<bool, StoreError> {
-        self.end_user(username, now, "UPDATE users SET disabled = TRUE WHERE username = $1").await
+        self.end_user(username, now, Some("UPDATE users SET disabled = TRUE WHERE username = $1")).await
+    }
+
+    async fn enable_user(&self, username: &str) -> Result<bool, StoreError> {
+        let updated = sqlx::query("UPDATE users SET disabled = FALSE WHERE username = $1")
+            .bind(username)
+            .execute(&self.pool)
+            .await
+            .map_err(map_error)?;
+        Ok(updated.rows_affected() == 1)
     }
 
     async fn remove_user(&self, username: &str, now: UnixTime) -> Result<bool, StoreError> {
-        self.end_user(username, now, "DELETE FROM users WHERE username = $1").await
+        self.end_user(username, now, Some("DELETE FROM users WHERE username = $1")).await
+    }
+
+    async fn sign_out_everywhere(&self, username: &str, now: UnixTime) -> Result<bool, StoreError> {
+        self.end_user(username, now, None).await
     }
 }
 
 impl Store {
-    /// Revokes a user's tokens and codes, then disables or removes the user, atomically.
+    /// Revokes a user's tokens, codes and device approvals and ends their sessions, then —
+    /// with `statement` — disables or removes the user and forgets their consents, atomically.
     async fn end_user(
         &self,
         username: &str,
         now: UnixTime,
-        statement: &'static str,
+        statement: Option<&'static str>,
     ) -> Result<bool, StoreError> {
         let mut tx = self.transaction().await?;
         // A concurrent change to this user waits for this one.
@@ -94,15 +108,20 @@ impl Store {
             .execute(&mut *tx)
             .await
             .map_err(map_error)?;
-        // Codes, sessions and consents go too: nothing may act for the user any more.
-        for statement in [
+        // Codes and sessions go, and an approved device that has not polled yet is denied
+        // (RFC 8628 §3.5 access_denied at its next poll): nothing may act for the user any more.
+        let mut statements = vec![
             "DELETE FROM authorization_codes WHERE subject = $1",
             "DELETE FROM sessions WHERE subject = $1",
-            "DELETE FROM consents WHERE subject = $1",
-        ] {
+            "UPDATE device_codes SET status = 'denied' WHERE subject = $1 AND consumed_at IS NULL",
+        ];
+        if let Some(statement) = statement {
+            statements.push("DELETE FROM consents WHERE subject = $1");
+            sqlx::query(statement).bind(username).execute(&mut *tx).await.map_err(map_error)?;
+        }
+        for statement in statements {
             sqlx::query(statement).bind(&subject).execute(&mut *tx).await.map_err(map_error)?;
         }
-        sqlx::query(statement).bind(username).execute(&mut *tx).await.map_err(map_error)?;
         tx.commit().await.map_err(map_error)?;
         Ok(true)
     }

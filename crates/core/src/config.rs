@@ -27,6 +27,8 @@ pub struct ProtocolConfig {
     pub default_resource: Option<String>,
     /// How long a client record may be served from memory (0: always read it).
     pub client_cache_ttl: Duration,
+    /// How fast passwords and device user codes may be guessed.
+    pub login_throttle: LoginThrottle,
 }
 
 /// The form of access tokens.
@@ -67,6 +69,7 @@ impl ProtocolConfig {
             access_token_format: TokenFormat::Opaque,
             default_resource: None,
             client_cache_ttl: Duration::from_secs(1),
+            login_throttle: LoginThrottle::default(),
         }
     }
 }
@@ -153,6 +156,40 @@ impl Default for Lifetimes {
             refresh_family: Duration::from_secs(90 * DAY),
             device_code: Duration::from_secs(600),
             refresh_grace_period: Duration::ZERO,
+        }
+    }
+}
+
+/// Slowing down guessing (`[login_throttle]`). Each username and each address gets
+/// `free_attempts` at once; after those each attempt waits twice as long as the one before,
+/// until `window` passes without an attempt.
+///
+/// The wait per username is capped low (60 s) on purpose: a cap of minutes would let anyone
+/// who knows a username keep its owner out by guessing. The per-address wait, capped high
+/// (15 min), is what stops one source guessing fast.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LoginThrottle {
+    /// Attempts that pass at once (default 5).
+    pub free_attempts: u32,
+    /// A username or address with no attempt for this long starts again (default 15 min).
+    #[serde(with = "humantime_serde")]
+    pub window: Duration,
+    /// The longest wait for one username (default 60 s).
+    #[serde(with = "humantime_serde")]
+    pub username_max_delay: Duration,
+    /// The longest wait for one address (default 15 min).
+    #[serde(with = "humantime_serde")]
+    pub address_max_delay: Duration,
+}
+
+impl Default for LoginThrottle {
+    fn default() -> Self {
+        Self {
+            free_attempts: 5,
+            window: Duration::from_secs(15 * 60),
+            username_max_delay: Duration::from_secs(60),
+            address_max_delay: Duration::from_secs(15 * 60),
         }
     }
 }

@@ -297,17 +297,6 @@ pub struct Consent {
     pub granted_at: UnixTime,
 }
 
-/// Failed sign-ins counted for one username or one address.
-#[derive(Debug, Clone, Copy)]
-pub struct LoginFailures {
-    /// How many in the current window.
-    pub failures: i64,
-    /// When the window began.
-    pub first_at: UnixTime,
-    /// The latest failure.
-    pub last_at: UnixTime,
-}
-
 /// Where a device authorization stands (RFC 8628 §3.5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeviceStatus {

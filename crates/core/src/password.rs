@@ -6,7 +6,6 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 
 use crate::error::OAuthError;
 use crate::model::User;
-use crate::provider::Provider;
 use crate::store::Store;
 
 /// Hashes a password with Argon2id (the crate's default parameters, per RFC 9106's
@@ -30,17 +29,6 @@ pub fn verify_password(password: &str, stored: &str) -> bool {
 pub fn decoy_hash() -> &'static str {
     static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     DECOY.get_or_init(|| hash_password("decoy password that matches nothing").unwrap_or_default())
-}
-
-impl Provider {
-    /// Checks a user's credentials; see [`authenticate`].
-    pub async fn authenticate_user(
-        &self,
-        username: &str,
-        password: &str,
-    ) -> Result<Option<User>, OAuthError> {
-        authenticate(self.store.as_ref(), username, password).await
-    }
 }
 
 /// Checks a user's credentials. An unknown user, a wrong password and a disabled user

@@ -8,6 +8,7 @@ use crate::config::ProtocolConfig;
 use crate::hooks::Hooks;
 use crate::keys::KeyRing;
 use crate::store::Store;
+use crate::throttle::PasswordCheck;
 
 /// One authorization server. The endpoint functions are methods on it, each in the
 /// module of its RFC section: [`crate::endpoints::authorize`], [`crate::grants`].
@@ -19,6 +20,7 @@ pub struct Provider {
     pub(crate) config: Arc<ProtocolConfig>,
     pub(crate) keys: Option<Arc<KeyRing>>,
     pub(crate) clients: Arc<ClientCache>,
+    pub(crate) passwords: PasswordCheck,
 }
 
 impl Provider {
@@ -29,7 +31,8 @@ impl Provider {
         hooks: Arc<dyn Hooks>,
         config: ProtocolConfig,
     ) -> Self {
-        Self { store, clock, hooks, config: Arc::new(config), keys: None, clients: Arc::default() }
+        let passwords = PasswordCheck::new(store.clone(), clock.clone(), config.login_throttle);
+        Self { store, clock, hooks, config: Arc::new(config), keys: None, clients: Arc::default(), passwords }
     }
 
     /// With signing keys: JWT access tokens and a JWKS.

@@ -228,15 +228,6 @@ pub fn device_authorization(row: &impl Columns) -> Result<DeviceAuthorization> {
     })
 }
 
-/// A `login_failures` row.
-pub fn login_failures(row: &impl Columns) -> Result<crate::model::LoginFailures> {
-    Ok(crate::model::LoginFailures {
-        failures: int(row, "failures")?,
-        first_at: int(row, "first_at")?,
-        last_at: int(row, "last_at")?,
-    })
-}
-
 /// Housekeeping deletes, `$1` = now, `$2` = batch size. A code, device code or token goes
 /// only when no token of its grant is unexpired: the marker of a used code or a rotated
 /// refresh token must outlive every token of its family, so that a late replay is still

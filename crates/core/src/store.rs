@@ -7,8 +7,7 @@ use crate::clock::UnixTime;
 use crate::error::OAuthError;
 use crate::keys::SigningKeyRecord;
 use crate::model::{
-    AuthorizationCode, Client, Consent, DeviceAuthorization, Issuance, LoginFailures, Session, TokenRecord,
-    User,
+    AuthorizationCode, Client, Consent, DeviceAuthorization, Issuance, Session, TokenRecord, User,
 };
 use crate::secret::SecretHash;
 
@@ -89,10 +88,16 @@ pub trait UserStore: Send + Sync {
     async fn insert_user(&self, user: &User) -> Result<(), StoreError>;
     /// Sets a user's password hash; false if there is no such user.
     async fn set_password(&self, username: &str, password_hash: &str) -> Result<bool, StoreError>;
-    /// Disables a user and revokes their tokens; false if there is no such user.
+    /// Disables a user and revokes their tokens (as [`UserStore::sign_out_everywhere`]), and
+    /// forgets their consents; false if there is no such user.
     async fn disable_user(&self, username: &str, now: UnixTime) -> Result<bool, StoreError>;
     /// Removes a user and revokes their tokens; false if there is no such user.
     async fn remove_user(&self, username: &str, now: UnixTime) -> Result<bool, StoreError>;
+    /// Enables a disabled user again; false if there is no such user.
+    async fn enable_user(&self, username: &str) -> Result<bool, StoreError>;
+    /// Revokes every token of the user, drops their pending codes, denies their approved
+    /// devices and ends their sessions (consents stay); false if there is no such user.
+    async fn sign_out_everywhere(&self, username: &str, now: UnixTime) -> Result<bool, StoreError>;
 }
 
 /// Authorization codes.
@@ -170,20 +175,49 @@ pub trait ConsentStore: Send + Sync {
     -> Result<bool, StoreError>;
 }
 
-/// Counting failed sign-ins, so that guessing is slowed down.
+/// Counting attempts (passwords, device user codes), so that guessing is slowed down.
 #[async_trait]
 pub trait LoginThrottleStore: Send + Sync {
-    /// The failures counted for a key.
-    async fn login_failures(&self, key: &str) -> Result<Option<LoginFailures>, StoreError>;
-    /// Counts one failure; a window older than `window_start` starts again at one.
-    async fn record_login_failure(
+    /// Reserves one attempt under `key` with one conditional write, before anything is
+    /// checked: of many concurrent attempts, no more pass than the policy allows.
+    async fn reserve_attempt(
         &self,
         key: &str,
         now: UnixTime,
-        window_start: UnixTime,
+        limits: &AttemptLimits,
+    ) -> Result<Attempt, StoreError>;
+    /// Gives back an attempt that turned out right (a correct code from a shared address).
+    async fn refund_attempt(
+        &self,
+        key: &str,
+        now: UnixTime,
+        limits: &AttemptLimits,
     ) -> Result<(), StoreError>;
-    /// Forgets the failures of a key (after a successful sign-in).
+    /// Forgets the attempts of a key (a username, after a successful sign-in).
     async fn clear_login_failures(&self, key: &str) -> Result<(), StoreError>;
+}
+
+/// How many attempts one key gets, in seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AttemptLimits {
+    /// Attempts that pass at once.
+    pub free: i64,
+    /// A key with no attempt for this long starts again (the window slides).
+    pub window: i64,
+    /// After the free attempts each waits twice as long as the one before, up to this.
+    pub max_delay: i64,
+}
+
+/// Whether an attempt may go ahead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attempt {
+    /// Reserved: check it now.
+    Allowed,
+    /// Not now: the next attempt may begin in this many seconds.
+    Refused {
+        /// Seconds to wait.
+        retry_after: i64,
+    },
 }
 
 /// Signing keys for JWT access tokens.

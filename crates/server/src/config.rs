@@ -9,7 +9,7 @@ use figment::Figment;
 use figment::providers::{Format, Serialized, Toml};
 use oauth2u_core::ProtocolConfig;
 use oauth2u_core::clock::seconds;
-use oauth2u_core::config::{GrantSwitches, Lifetimes, TokenFormat};
+use oauth2u_core::config::{GrantSwitches, Lifetimes, LoginThrottle, TokenFormat};
 use oauth2u_core::keys::{KeyRing, MasterKey, SigningAlgorithm};
 use serde::{Deserialize, Serialize};
 
@@ -58,6 +58,8 @@ pub struct Settings {
     pub limits: Limits,
     /// Sign-in sessions.
     pub sessions: Sessions,
+    /// How fast passwords and device user codes may be guessed (`[login_throttle]`).
+    pub login_throttle: LoginThrottle,
     /// A directory whose templates (`login.html`, `consent.html`, …, `style.css`) replace the built-in ones.
     pub templates_dir: Option<PathBuf>,
     /// Directories of plugin scripts (`*.rhai`), the seed's `plugins_directories`.
@@ -114,6 +116,7 @@ impl Default for Settings {
             lifetimes: Lifetimes::default(),
             limits: Limits::default(),
             sessions: Sessions::default(),
+            login_throttle: LoginThrottle::default(),
             templates_dir: None,
             plugins_directories: Vec::new(),
             handlers_directories: Vec::new(),
@@ -316,6 +319,7 @@ impl Settings {
             access_token_format: self.access_token_format,
             default_resource: self.default_resource.clone(),
             client_cache_ttl: self.client_cache_ttl,
+            login_throttle: self.login_throttle,
         }
     }
 }

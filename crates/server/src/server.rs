@@ -16,6 +16,7 @@ use oauth2u_core::hooks::HookChain;
 use oauth2u_core::keys::MasterKey;
 use oauth2u_core::secret::redact_url;
 use oauth2u_core::store::StoreError;
+use oauth2u_core::throttle::PasswordCheck;
 use oauth2u_core::{Clock, Hooks, NoHooks, Provider, Store, SystemClock};
 use tokio::net::TcpListener;
 use tower::ServiceExt;
@@ -163,8 +164,11 @@ impl Server {
             Some(store) => store,
             None => crate::database::open(&settings).await?,
         };
+        let clock = clock.unwrap_or_else(|| Arc::new(SystemClock));
+        let protocol = settings.protocol();
         // Scripts compile before anything listens: a broken one stops the start.
-        let engine = scripts::engine(store.clone());
+        let passwords = PasswordCheck::new(store.clone(), clock.clone(), protocol.login_throttle);
+        let engine = scripts::engine(store.clone(), passwords);
         let plugins = scripts::load(&engine, &settings.plugins_directories).map_err(Error::Config)?;
         let handlers = scripts::load(&engine, &settings.handlers_directories).map_err(Error::Config)?;
         let mut chain: Vec<Arc<dyn Hooks>> = hooks.into_iter().collect();
@@ -181,12 +185,11 @@ impl Server {
             None => master_key::load(&settings).map_err(Error::Config)?,
         };
         let keys = settings.key_ring(master);
-        let clock = clock.unwrap_or_else(|| Arc::new(SystemClock));
         // A signing key from the first start, so the JWKS is never empty.
         keys.signing_key(store.as_ref(), clock.now())
             .await
             .map_err(|error| Error::Config(format!("signing key: {}", error.description)))?;
-        let provider = Provider::new(store, clock, hooks, settings.protocol()).with_keys(keys);
+        let provider = Provider::new(store, clock, hooks, protocol).with_keys(keys);
         let handler_routes = scripts::handlers::routes(engine, handlers).map_err(Error::Config)?;
         let listener = TcpListener::bind((settings.host, settings.port)).await?;
         let local_addr = listener.local_addr()?;

@@ -7,7 +7,10 @@ mod users;
 pub use clients::{
     ClientSpec, RegisteredClient, register_client, remove_client, rotate_client_secret, update_client,
 };
-pub use users::{add_user, disable_user, remove_user, revoke_user_consent, set_user_password, user_consents};
+pub use users::{
+    AfterPasswordChange, add_user, disable_user, enable_user, remove_user, revoke_user_consent,
+    set_user_password, user_consents,
+};
 
 use crate::error::OAuthError;
 use crate::store::StoreError;

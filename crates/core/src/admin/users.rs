@@ -28,11 +28,38 @@ pub async fn add_user(
     Ok(user)
 }
 
-/// Sets a new password.
-pub async fn set_user_password(store: &dyn Store, username: &str, password: &str) -> Result<(), AdminError> {
+/// What a password change leaves standing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AfterPasswordChange {
+    /// End every session and revoke every token of the user (the default): whoever knew
+    /// the old password holds nothing more.
+    SignOutEverywhere,
+    /// Keep sessions, tokens and pending codes.
+    KeepTokens,
+}
+
+/// Sets a new password; by default the user's sessions end and their tokens are revoked.
+pub async fn set_user_password(
+    store: &dyn Store,
+    username: &str,
+    password: &str,
+    after: AfterPasswordChange,
+    now: UnixTime,
+) -> Result<(), AdminError> {
     check_password(password)?;
     let hashed = hash(password).await?;
-    if store.set_password(username, &hashed).await? { Ok(()) } else { Err(not_found(username)) }
+    if !store.set_password(username, &hashed).await? {
+        return Err(not_found(username));
+    }
+    if after == AfterPasswordChange::SignOutEverywhere {
+        store.sign_out_everywhere(username, now).await?;
+    }
+    Ok(())
+}
+
+/// Enables a disabled user; what disabling revoked stays revoked.
+pub async fn enable_user(store: &dyn Store, username: &str) -> Result<(), AdminError> {
+    if store.enable_user(username).await? { Ok(()) } else { Err(not_found(username)) }
 }
 
 /// Disables a user and revokes their tokens.

@@ -56,6 +56,10 @@ impl Provider {
         }
         // RFC 8707 §2.2: the resources stay within what was authorized.
         let audience = narrowed_resources(params, &stored.resources)?;
+        // The user may have been disabled since approving: nothing more for them.
+        if !self.user_still_enabled(&stored.subject).await? {
+            return Err(invalid_code());
+        }
         self.validate_with_hooks(
             client,
             GrantType::AuthorizationCode,

@@ -55,6 +55,10 @@ impl Provider {
                 return Err(OAuthError::server_error("approved without a subject"));
             }
         };
+        // Disabled after approving: the person's decision no longer stands (§3.5 access_denied).
+        if !self.user_still_enabled(&subject).await? {
+            return Err(OAuthError::access_denied("the user denied the request"));
+        }
         let audience = narrowed_resources(params, &device.resources)?;
         self.validate_with_hooks(client, GrantType::DeviceCode, Some(&subject), &device.scope, params)
             .await?;

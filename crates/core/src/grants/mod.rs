@@ -9,6 +9,8 @@ mod jwt;
 mod password;
 mod refresh_token;
 
+use std::net::IpAddr;
+
 use serde_json::{Map, Value};
 
 use crate::error::OAuthError;
@@ -87,10 +89,12 @@ impl<'a> TokenRequest<'a> {
 
 impl Provider {
     /// The token endpoint. Everything that can refuse runs before anything is consumed.
+    /// `address` is the client's, for the password grant's throttle.
     pub async fn token(
         &self,
         params: &Params,
         authorization: Option<&str>,
+        address: Option<IpAddr>,
     ) -> Result<TokenResponse, OAuthError> {
         // §3.1: no parameter may repeat.
         params.reject_repeated()?;
@@ -125,7 +129,7 @@ impl Provider {
                 self.poll_device(&client, params, device_code).await?
             }
             TokenRequest::Password { username, password, scope } => {
-                self.password(&client, params, username, password, scope).await?
+                self.password(&client, params, username, password, scope, address).await?
             }
         };
         // After commit: the response hook may add fields, never change the token's own.
@@ -151,6 +155,14 @@ impl Provider {
     ) -> Result<(), OAuthError> {
         let context = TokenContext { client, grant_type, subject, scope, params };
         self.hooks.access_token_validation(&context).await
+    }
+
+    /// Whether tokens may still be issued for `subject`: checked by every grant that issues
+    /// tokens for a user, at redemption, since the user may have been disabled after the
+    /// code, refresh token or device approval was made. A subject that is no local user was
+    /// granted by a hook, which answers for it; removing a user revokes what it held.
+    pub(crate) async fn user_still_enabled(&self, subject: &str) -> Result<bool, OAuthError> {
+        Ok(self.store.user_by_subject(subject).await?.is_none_or(|user| !user.disabled))
     }
 
     /// §3.3: the requested scope, which must be within what the client may ask for;

@@ -1,12 +1,15 @@
 //! RFC 6749 §4.3 — Resource Owner Password Credentials Grant. Legacy: RFC 9700 §2.4
 //! says it MUST NOT be used, so it is off unless switched on server-wide and per client.
 
+use std::net::IpAddr;
+
 use crate::error::OAuthError;
 use crate::model::{Client, GrantType};
 use crate::params::Params;
 use crate::provider::Provider;
 use crate::resource::requested_resources;
 use crate::scope::ScopeSet;
+use crate::throttle::SignIn;
 
 use super::TokenResponse;
 use super::issue::{Mint, RefreshMint, new_grant_id};
@@ -19,14 +22,19 @@ impl Provider {
         username: &str,
         password: &str,
         scope: Option<&str>,
+        address: Option<IpAddr>,
     ) -> Result<(TokenResponse, Option<String>, ScopeSet), OAuthError> {
         let scope = self.requested_scope(client, scope)?;
         let audience = requested_resources(client, params)?;
-        // §5.2 invalid_grant: "the provided authorization grant (e.g., ... resource owner credentials) is invalid".
-        let user = self
-            .authenticate_user(username, password)
-            .await?
-            .ok_or_else(|| OAuthError::invalid_grant("invalid username or password"))?;
+        // §5.2 invalid_grant: "the provided authorization grant (e.g., ... resource owner
+        // credentials) is invalid". §4.3.2: the server MUST protect against brute force; a
+        // throttled attempt gets the same answer as a wrong password, so it tells nothing.
+        let user = match self.sign_in(username, password, address).await? {
+            SignIn::User(user) => user,
+            SignIn::Invalid | SignIn::Throttled { .. } => {
+                return Err(OAuthError::invalid_grant("invalid username or password"));
+            }
+        };
 
         self.validate_with_hooks(client, GrantType::Password, Some(&user.subject), &scope, params).await?;
         let refresh = self.issues_refresh_token(client).then(|| RefreshMint {

@@ -61,6 +61,11 @@ impl Provider {
         // RFC 8707 §2.2: within what the grant covers.
         let audience = narrowed_resources(params, &stored.audience)?;
         let subject = stored.subject.as_deref();
+        if let Some(subject) = subject
+            && !self.user_still_enabled(subject).await?
+        {
+            return Err(invalid_refresh_token());
+        }
         self.validate_with_hooks(client, GrantType::RefreshToken, subject, &access_scope, params).await?;
 
         let minted = self

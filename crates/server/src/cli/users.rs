@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use clap::Subcommand;
 use oauth2u_core::Store;
-use oauth2u_core::admin::{self, AdminError};
+use oauth2u_core::admin::{self, AdminError, AfterPasswordChange};
 
 use super::{now, read_stdin_line};
 
@@ -17,15 +17,20 @@ pub(super) enum UsersCommand {
         #[arg(long)]
         password_stdin: bool,
     },
-    /// Set a user's password from standard input.
+    /// Set a user's password from standard input; ends their sessions and revokes their tokens.
     Passwd {
         username: String,
         /// Read the password from the first line of standard input.
         #[arg(long)]
         password_stdin: bool,
+        /// Keep the user's sessions, tokens and pending codes.
+        #[arg(long)]
+        keep_tokens: bool,
     },
     /// Disable a user and revoke their tokens.
     Disable { username: String },
+    /// Enable a disabled user again (revoked tokens stay revoked).
+    Enable { username: String },
     /// Remove a user and revoke their tokens.
     Remove { username: String },
     /// List the clients a user has given remembered consent to.
@@ -42,14 +47,32 @@ pub(super) async fn run(store: Arc<dyn Store>, command: UsersCommand) -> Result<
             let user = admin::add_user(store, &username, &password, now()).await?;
             println!("added user {} (sub {})", user.username, user.subject);
         }
-        UsersCommand::Passwd { username, password_stdin } => {
+        UsersCommand::Passwd { username, password_stdin, keep_tokens } => {
             let password = password(password_stdin)?;
-            admin::set_user_password(store, &username, &password).await?;
-            println!("password of {username} changed");
+            let after = if keep_tokens {
+                AfterPasswordChange::KeepTokens
+            } else {
+                AfterPasswordChange::SignOutEverywhere
+            };
+            admin::set_user_password(store, &username, &password, after, now()).await?;
+            match after {
+                AfterPasswordChange::SignOutEverywhere => {
+                    println!(
+                        "password of {username} changed; their sessions ended and their tokens were revoked"
+                    )
+                }
+                AfterPasswordChange::KeepTokens => println!(
+                    "password of {username} changed; kept: their sessions, their tokens and any pending codes"
+                ),
+            }
         }
         UsersCommand::Disable { username } => {
             admin::disable_user(store, &username, now()).await?;
             println!("disabled {username} and revoked their tokens");
+        }
+        UsersCommand::Enable { username } => {
+            admin::enable_user(store, &username).await?;
+            println!("enabled {username}; tokens revoked while disabled stay revoked");
         }
         UsersCommand::Remove { username } => {
             admin::remove_user(store, &username, now()).await?;

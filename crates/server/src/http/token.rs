@@ -1,23 +1,26 @@
 //! `POST /token` (and the seed's `/access-token`): RFC 6749 §3.2. The steps are in
 //! [`oauth2u_core::Provider::token`]; this turns HTTP into its inputs and its result into JSON.
 
+use axum::Extension;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 
-use super::AppState;
 use super::error::{JsonError, json_or_error};
 use super::form::{Form, client_request};
+use super::{AppState, ClientAddr};
 
 pub(crate) async fn post_token(
     State(state): State<AppState>,
+    address: Option<Extension<ClientAddr>>,
     headers: HeaderMap,
     form: Result<Form, JsonError>,
 ) -> Response {
     let provider = &state.provider;
     let metrics = &state.metrics;
     let result = client_request(&headers, form, |params, authorization| async move {
-        let response = provider.token(&params, authorization.as_deref()).await?;
+        let address = address.map(|Extension(ClientAddr(address))| address);
+        let response = provider.token(&params, authorization.as_deref(), address).await?;
         // A success means the grant type was valid: a bounded label.
         if let Ok(Some(grant_type)) = params.get("grant_type") {
             metrics.token_issued(grant_type);

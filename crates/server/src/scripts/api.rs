@@ -9,11 +9,12 @@
 //! | `render(html)`, `render(status, html)` | answer with this page |
 //! | `reject(code, description)` | refuse a token request (`access_token_validation`) |
 //! | `find_user(username)` | `#{subject, username, disabled}` or `()` |
-//! | `check_password(username, password)` | the user's subject if the password is right and the user enabled, else `()` |
+//! | `check_password(username, password)` | the user's subject if the password is right and the user enabled, else `()` (also while the login throttle holds the username) |
 
 use std::sync::Arc;
 
 use oauth2u_core::Store;
+use oauth2u_core::throttle::{PasswordCheck, SignIn};
 use rhai::{Dynamic, Engine, Map};
 use tokio::runtime::Handle;
 
@@ -26,7 +27,7 @@ fn decision(kind: &str, fields: &[(&str, Dynamic)]) -> Map {
     map
 }
 
-pub(super) fn register(engine: &mut Engine, store: Arc<dyn Store>) {
+pub(super) fn register(engine: &mut Engine, store: Arc<dyn Store>, passwords: PasswordCheck) {
     engine.register_fn("grant", |subject: &str| decision("grant", &[("subject", subject.into())]));
     engine.register_fn("deny", || decision("error", &[("error", "access_denied".into())]));
     engine.register_fn("deny", |description: &str| {
@@ -60,9 +61,11 @@ pub(super) fn register(engine: &mut Engine, store: Arc<dyn Store>) {
             _ => Dynamic::UNIT,
         }
     });
+    // The login throttle counts here too (by username: a script sees no address); a
+    // throttled attempt looks like a wrong password.
     engine.register_fn("check_password", move |username: &str, password: &str| -> Dynamic {
-        match runtime.block_on(oauth2u_core::password::authenticate(store.as_ref(), username, password)) {
-            Ok(Some(user)) => user.subject.into(),
+        match runtime.block_on(passwords.sign_in(username, password, None)) {
+            Ok(SignIn::User(user)) => user.subject.into(),
             _ => Dynamic::UNIT,
         }
     });

@@ -14,6 +14,7 @@ pub(crate) mod plugins;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use oauth2u_core::throttle::PasswordCheck;
 use oauth2u_core::{OAuthError, Store};
 use rhai::{AST, CallFnOptions, Dynamic, Engine, Scope};
 
@@ -31,7 +32,7 @@ impl Script {
 }
 
 /// A sandboxed engine with the scripts' API.
-pub(crate) fn engine(store: Arc<dyn Store>) -> Arc<Engine> {
+pub(crate) fn engine(store: Arc<dyn Store>, passwords: PasswordCheck) -> Arc<Engine> {
     let mut engine = Engine::new();
     engine.set_max_operations(500_000);
     engine.set_max_call_levels(32);
@@ -44,7 +45,7 @@ pub(crate) fn engine(store: Arc<dyn Store>) -> Arc<Engine> {
     engine.disable_symbol("eval");
     engine.on_print(|text| tracing::info!(target: "oauth2u::script", "{text}"));
     engine.on_debug(|text, _, position| tracing::debug!(target: "oauth2u::script", %position, "{text}"));
-    api::register(&mut engine, store);
+    api::register(&mut engine, store, passwords);
     Arc::new(engine)
 }
 

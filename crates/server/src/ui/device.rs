@@ -8,12 +8,16 @@ use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use minijinja::context;
-use oauth2u_core::Params;
+use std::net::IpAddr;
+
 use oauth2u_core::endpoints::device::display_user_code;
+use oauth2u_core::model::DeviceAuthorization;
+use oauth2u_core::store::Attempt;
+use oauth2u_core::{OAuthError, Params};
 
 use super::interaction::{Continuation, form_session, login_page};
 use super::session::{self, ActiveSession};
-use super::{error_page, expired_form, throttle};
+use super::{error_page, expired_form};
 use crate::http::error::JsonError;
 use crate::http::form::Form;
 use crate::http::{AppState, ClientAddr};
@@ -61,6 +65,43 @@ pub(crate) async fn post_device(
     step(&state, &active, address, typed).await
 }
 
+/// What a page calls a device before its code has passed the throttle.
+pub(crate) const ANY_DEVICE: &str = "your device";
+
+/// What a typed code turned out to be.
+enum Lookup {
+    /// Pending: the person may go on.
+    Live(Box<DeviceAuthorization>),
+    /// Not looked up: too many wrong codes from this address; wait this many seconds.
+    Throttled(i64),
+    /// Unknown, expired or already decided.
+    Dead,
+}
+
+/// Looks a typed code up only once the code throttle has let the attempt through
+/// (RFC 8628 §5.1); a code that is live gives its attempt back.
+async fn throttled_lookup(
+    state: &AppState,
+    address: Option<IpAddr>,
+    typed: &str,
+) -> Result<Lookup, OAuthError> {
+    if let Attempt::Refused { retry_after } = state.provider.reserve_user_code_attempt(address).await? {
+        return Ok(Lookup::Throttled(retry_after));
+    }
+    match state.provider.pending_device_authorization(typed).await? {
+        Some(device) => {
+            state.provider.refund_user_code_attempt(address).await?;
+            Ok(Lookup::Live(Box::new(device)))
+        }
+        None => Ok(Lookup::Dead),
+    }
+}
+
+fn too_many(mut page: Response, retry_after: i64) -> Response {
+    page.headers_mut().insert(header::RETRY_AFTER, retry_after.into());
+    page
+}
+
 /// A typed code: slowed down when wrong; else the login page, or the consent page.
 async fn step(
     state: &AppState,
@@ -68,18 +109,19 @@ async fn step(
     address: Option<Extension<ClientAddr>>,
     typed: &str,
 ) -> Response {
-    let keys: Vec<String> =
-        address.map(|Extension(ClientAddr(address))| format!("device:{address}")).into_iter().collect();
+    let address = address.map(|Extension(ClientAddr(address))| address);
     let outcome = async {
-        let wait = throttle::wait(state, &keys).await?;
-        if wait > 0 {
-            let message = format!("Too many wrong codes. Try again in {wait} seconds.");
-            return Ok(entry_page(state, active, typed, Some(&message), StatusCode::TOO_MANY_REQUESTS));
-        }
-        let Some(device) = state.provider.pending_device_authorization(typed).await? else {
-            throttle::fail(state, &keys).await?;
-            let message = "That code is not valid, or it has expired.";
-            return Ok(entry_page(state, active, typed, Some(message), StatusCode::BAD_REQUEST));
+        let device = match throttled_lookup(state, address, typed).await? {
+            Lookup::Live(device) => device,
+            Lookup::Throttled(retry_after) => {
+                let message = format!("Too many wrong codes. Try again in {retry_after} seconds.");
+                let page = entry_page(state, active, typed, Some(&message), StatusCode::TOO_MANY_REQUESTS);
+                return Ok(too_many(page, retry_after));
+            }
+            Lookup::Dead => {
+                let message = "That code is not valid, or it has expired.";
+                return Ok(entry_page(state, active, typed, Some(message), StatusCode::BAD_REQUEST));
+            }
         };
         let Some(client) = state.provider.store().client(&device.client_id).await? else {
             return Ok(entry_page(
@@ -119,6 +161,7 @@ async fn step(
 /// `POST /device/consent`: `decision=allow` or `decision=deny`.
 pub(crate) async fn post_device_consent(
     State(state): State<AppState>,
+    address: Option<Extension<ClientAddr>>,
     headers: HeaderMap,
     form: Result<Form, JsonError>,
 ) -> Response {
@@ -130,45 +173,38 @@ pub(crate) async fn post_device_consent(
         return expired_form(&state);
     };
     let typed = fields.get("user_code").ok().flatten().unwrap_or_default();
+    let address = address.map(|Extension(ClientAddr(address))| address);
     let outcome = async {
-        let Some(device) = state.provider.pending_device_authorization(typed).await? else {
-            return Ok(message(
-                &state,
-                StatusCode::BAD_REQUEST,
-                "This code has expired",
-                "Start again on your device.",
-            ));
+        let device = match throttled_lookup(&state, address, typed).await? {
+            Lookup::Live(device) => device,
+            Lookup::Throttled(retry_after) => {
+                let text = format!("Too many wrong codes. Try again in {retry_after} seconds.");
+                let page = message_page(&state, StatusCode::TOO_MANY_REQUESTS, "Too many attempts", &text);
+                return Ok(too_many(page, retry_after));
+            }
+            Lookup::Dead => {
+                let text = "Start again on your device.";
+                return Ok(message_page(&state, StatusCode::BAD_REQUEST, "This code has expired", text));
+            }
         };
         // One decision per form: the session's secret changes.
-        state.provider.store().delete_session(&active.session.hash).await?;
+        session::end(&state, &active).await?;
         let rotated = session::start(&state, Some(subject.clone())).await?;
         let mut response = match fields.get("decision").ok().flatten() {
             Some("allow") => {
                 state.provider.decide_device_authorization(&device.user_code, Some(&subject)).await?;
-                message(&state, StatusCode::OK, "Device connected", "You can return to your device.")
+                message_page(&state, StatusCode::OK, "Device connected", "You can return to your device.")
             }
             Some("deny") => {
                 state.provider.decide_device_authorization(&device.user_code, None).await?;
-                message(&state, StatusCode::OK, "Access denied", "The device was not given access.")
+                message_page(&state, StatusCode::OK, "Access denied", "The device was not given access.")
             }
             _ => return Ok(expired_form(&state)),
         };
         response.headers_mut().insert(header::SET_COOKIE, rotated.cookie(&state));
-        Ok::<_, oauth2u_core::OAuthError>(response)
+        Ok::<_, OAuthError>(response)
     };
     outcome.await.unwrap_or_else(|error| error_page(&state, &error))
-}
-
-/// The name of the client a user code belongs to, for the login page.
-pub(crate) async fn client_name(state: &AppState, typed: &str) -> String {
-    let device = state.provider.pending_device_authorization(typed).await.ok().flatten();
-    match device {
-        Some(device) => match state.provider.store().client(&device.client_id).await {
-            Ok(Some(client)) => client.name,
-            _ => "your device".into(),
-        },
-        None => "your device".into(),
-    }
 }
 
 fn entry_page(
@@ -182,6 +218,6 @@ fn entry_page(
     state.templates.page(status, "device.html", context)
 }
 
-fn message(state: &AppState, status: StatusCode, title: &str, text: &str) -> Response {
+fn message_page(state: &AppState, status: StatusCode, title: &str, text: &str) -> Response {
     state.templates.page(status, "message.html", context! { title, message => text })
 }

@@ -12,10 +12,11 @@ use axum::response::Response;
 use minijinja::context;
 use oauth2u_core::endpoints::authorize::{AuthorizationRequest, AuthorizeError};
 use oauth2u_core::model::Consent;
+use oauth2u_core::throttle::SignIn;
 use oauth2u_core::{OAuthError, Params};
 
 use super::session::{self, ActiveSession};
-use super::{error_page, expired_form, throttle};
+use super::{error_page, expired_form};
 use crate::http::AppState;
 use crate::http::authorize::redirect;
 use crate::http::error::JsonError;
@@ -174,8 +175,9 @@ pub(crate) async fn post_login(
                 Ok(found) => found,
                 Err(response) => return response,
             };
-            let client_name = super::device::client_name(&state, &user_code).await;
-            (active, fields, Continuation::Device(user_code), client_name)
+            // The code is not looked up here: this page must not tell a live code from a
+            // dead one before the code throttle has let an attempt through (`/device` does).
+            (active, fields, Continuation::Device(user_code), super::device::ANY_DEVICE.to_owned())
         }
         None => match form_step(&state, &headers, form).await {
             Ok((active, fields, original, request)) => {
@@ -190,20 +192,19 @@ pub(crate) async fn post_login(
         login_page(&state, &active, &client_name, &continuation, Some(message), status)
     };
     let outcome = async {
-        let keys = throttle::keys(username, address);
-        let wait = throttle::wait(&state, &keys).await?;
-        if wait > 0 {
-            let message = format!("Too many failed attempts. Try again in {wait} seconds.");
-            return Ok(page(&message, StatusCode::TOO_MANY_REQUESTS));
-        }
-        // The same message for an unknown user, a wrong password and a disabled user.
-        let Some(user) = state.provider.authenticate_user(username, password).await? else {
-            throttle::fail(&state, &keys).await?;
-            return Ok(page("Invalid username or password.", StatusCode::UNAUTHORIZED));
+        let user = match state.provider.sign_in(username, password, address).await? {
+            SignIn::User(user) => user,
+            SignIn::Throttled { retry_after } => {
+                let message = format!("Too many failed attempts. Try again in {retry_after} seconds.");
+                let mut page = page(&message, StatusCode::TOO_MANY_REQUESTS);
+                page.headers_mut().insert(header::RETRY_AFTER, retry_after.into());
+                return Ok(page);
+            }
+            // The same message for an unknown user, a wrong password and a disabled user.
+            SignIn::Invalid => return Ok(page("Invalid username or password.", StatusCode::UNAUTHORIZED)),
         };
-        throttle::succeed(&state, username).await?;
         // A new session at sign-in, so a session fixed before it is worth nothing.
-        state.provider.store().delete_session(&active.session.hash).await?;
+        session::end(&state, &active).await?;
         let signed_in = session::start(&state, Some(user.subject)).await?;
         let next = match &continuation {
             Continuation::Authorize(query) => format!("/authorize?{query}"),
@@ -231,7 +232,7 @@ pub(crate) async fn post_consent(
     };
     let outcome = async {
         // One decision per form: the session's secret changes, so a replayed form fails its CSRF check.
-        state.provider.store().delete_session(&active.session.hash).await?;
+        session::end(&state, &active).await?;
         let rotated = session::start(&state, Some(subject.clone())).await?;
         let mut response = match fields.get("decision").ok().flatten() {
             Some("allow") => {

@@ -38,8 +38,8 @@ pub(crate) async fn post_logout(
     if !active.csrf_matches(params.get("csrf_token").ok().flatten()) {
         return expired_form(&state);
     }
-    if let Err(error) = state.provider.store().delete_session(&active.session.hash).await {
-        return error_page(&state, &error.into());
+    if let Err(error) = session::end(&state, &active).await {
+        return error_page(&state, &error);
     }
     let mut response = signed_out(&state);
     response.headers_mut().insert(header::SET_COOKIE, session::clearing_cookie(&state));

@@ -7,7 +7,6 @@ pub(crate) mod interaction;
 mod logout;
 pub(crate) mod session;
 pub(crate) mod templates;
-mod throttle;
 
 use axum::Router;
 use axum::extract::State;

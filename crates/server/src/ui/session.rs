@@ -1,6 +1,10 @@
 //! The browser session: a cookie holding 256 random bits, stored only as its hash, and the
 //! CSRF token bound to it.
 //!
+//! Until someone signs in the session is not stored at all: the cookie's secret alone
+//! anchors the CSRF token, so an anonymous visitor — or a flood of them — writes nothing
+//! durable. A row is written at sign-in, when a new secret is drawn (no fixation).
+//!
 //! The CSRF token is derived from the session secret (SHA-256 under a fixed label), so it
 //! needs no storage, differs from the stored hash, and a page of another session cannot
 //! supply it.
@@ -23,6 +27,8 @@ pub(crate) const COOKIE: &str = "oauth2u_session";
 pub(crate) struct ActiveSession {
     secret: Secret,
     pub session: Session,
+    /// Whether a row backs it (signed in); anonymous sessions live in the cookie only.
+    stored: bool,
 }
 
 impl ActiveSession {
@@ -45,7 +51,8 @@ impl ActiveSession {
     }
 }
 
-/// The session the request's cookie names, if it is live: not expired, not idle too long.
+/// The session the request's cookie names: the stored one if it is live (not expired, not
+/// idle too long), else an anonymous one on the cookie's secret.
 pub(crate) async fn current(
     state: &AppState,
     headers: &HeaderMap,
@@ -55,17 +62,16 @@ pub(crate) async fn current(
     };
     let secret = Secret::from_client(value);
     let store = state.provider.store();
-    let Some(session) = store.session(&secret.hash()).await? else {
-        return Ok(None);
-    };
     let now = state.provider.now();
-    let idle = seconds(state.settings.sessions.idle_timeout);
-    if session.expires_at <= now || now - session.last_seen_at > idle {
+    if let Some(session) = store.session(&secret.hash()).await? {
+        let idle = seconds(state.settings.sessions.idle_timeout);
+        if session.expires_at > now && now - session.last_seen_at <= idle {
+            store.touch_session(&session.hash, now).await?;
+            return Ok(Some(ActiveSession { secret, session, stored: true }));
+        }
         store.delete_session(&session.hash).await?;
-        return Ok(None);
     }
-    store.touch_session(&session.hash, now).await?;
-    Ok(Some(ActiveSession { secret, session }))
+    Ok(Some(anonymous(state, secret)))
 }
 
 /// The live session, or a new anonymous one; `true` when new (its cookie must be set).
@@ -79,19 +85,42 @@ pub(crate) async fn current_or_start(
     }
 }
 
-/// Starts a new session, signed in as `subject` or anonymous (to anchor CSRF tokens).
+/// Starts a new session: signed in as `subject`, stored; or anonymous, in the cookie alone.
 pub(crate) async fn start(state: &AppState, subject: Option<String>) -> Result<ActiveSession, OAuthError> {
-    let now = state.provider.now();
     let secret = Secret::from_client(&random_string(32)?);
+    let Some(subject) = subject else {
+        return Ok(anonymous(state, secret));
+    };
+    let now = state.provider.now();
     let session = Session {
         hash: secret.hash(),
-        subject,
+        subject: Some(subject),
         created_at: now,
         last_seen_at: now,
         expires_at: now + seconds(state.settings.sessions.lifetime),
     };
     state.provider.store().insert_session(&session).await?;
-    Ok(ActiveSession { secret, session })
+    Ok(ActiveSession { secret, session, stored: true })
+}
+
+/// Ends a session (before a new one replaces it, or at logout): its row goes, if it has one.
+pub(crate) async fn end(state: &AppState, active: &ActiveSession) -> Result<(), OAuthError> {
+    if active.stored {
+        state.provider.store().delete_session(&active.session.hash).await?;
+    }
+    Ok(())
+}
+
+fn anonymous(state: &AppState, secret: Secret) -> ActiveSession {
+    let now = state.provider.now();
+    let session = Session {
+        hash: secret.hash(),
+        subject: None,
+        created_at: now,
+        last_seen_at: now,
+        expires_at: now + seconds(state.settings.sessions.lifetime),
+    };
+    ActiveSession { secret, session, stored: false }
 }
 
 /// The `Set-Cookie` header that removes the session cookie.

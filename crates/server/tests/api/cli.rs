@@ -254,3 +254,55 @@ async fn consents_are_listed_and_revoked_from_the_command_line() {
     );
     assert_eq!(browser.authorize(&client).await.status(), 200, "asked again");
 }
+
+#[tokio::test]
+async fn a_password_change_signs_the_user_out_everywhere_unless_told_to_keep_tokens() {
+    let app = TestApp::spawn_with(|settings| settings.auto_approve = None).await;
+    let db = app.database_url.as_str();
+    let client = app.confidential_client().await;
+    let mut browser = Browser::new(&app);
+    let redirect = browser.sign_in_and_allow(&client).await;
+    let code = redirect_params(&redirect)["code"].clone();
+    let exchange =
+        [("grant_type", "authorization_code"), ("code", code.as_str()), ("code_verifier", VERIFIER)];
+    let tokens: Value = app.token(&client, &exchange).await.json().await.unwrap();
+    let refresh = tokens["refresh_token"].as_str().unwrap().to_owned();
+    let sessions = || crate::database::count(db, "SELECT COUNT(*) FROM sessions");
+    assert_eq!(sessions().await, 1);
+
+    let kept = oauth2u(
+        db,
+        &["users", "passwd", USERNAME, "--password-stdin", "--keep-tokens"],
+        Some("another password\n"),
+    );
+    assert_success(&kept);
+    assert!(String::from_utf8_lossy(&kept.stdout).contains("kept: their sessions, their tokens"));
+    assert!(app.is_active(&refresh).await);
+    assert_eq!(sessions().await, 1);
+
+    let changed = oauth2u(db, &["users", "passwd", USERNAME, "--password-stdin"], Some("a third password\n"));
+    assert_success(&changed);
+    assert!(
+        String::from_utf8_lossy(&changed.stdout).contains("sessions ended and their tokens were revoked")
+    );
+    assert!(!app.is_active(&refresh).await, "the refresh token is revoked");
+    assert!(!app.is_active(tokens["access_token"].as_str().unwrap()).await);
+    assert_eq!(sessions().await, 0, "the sessions are over");
+    let refreshed = app.token(&client, &[("grant_type", "refresh_token"), ("refresh_token", &refresh)]).await;
+    assert_error(refreshed, 400, "invalid_grant").await;
+}
+
+#[tokio::test]
+async fn a_disabled_user_can_be_enabled_again() {
+    let app = TestApp::spawn_with(|settings| settings.auto_approve = None).await;
+    let db = app.database_url.as_str();
+    let client = app.confidential_client().await;
+    assert_success(&oauth2u(db, &["users", "disable", USERNAME], None));
+    let mut browser = Browser::new(&app);
+    let login = browser.authorize(&client).await.text().await.unwrap();
+    assert_eq!(browser.login(&login, USERNAME, PASSWORD).await.status(), 401);
+    let enabled = oauth2u(db, &["users", "enable", USERNAME], None);
+    assert_success(&enabled);
+    assert_eq!(browser.login(&login, USERNAME, PASSWORD).await.status(), 303);
+    assert_refused(&oauth2u(db, &["users", "enable", "nobody"], None), "no user");
+}

@@ -377,3 +377,21 @@ async fn the_code_flow_through_the_pages_with_the_oauth2_crate() {
         .unwrap();
     assert!(app.is_active(oauth2::TokenResponse::access_token(&token).secret()).await);
 }
+
+#[tokio::test]
+async fn anonymous_visitors_write_no_session() {
+    let app = app().await;
+    let client = app.confidential_client().await;
+    let sessions = || crate::database::count(&app.database_url, "SELECT COUNT(*) FROM sessions");
+    for _ in 0..10 {
+        let page = Browser::new(&app).authorize(&client).await;
+        assert_eq!(page.status(), 200);
+        assert!(page.headers().contains_key("set-cookie"), "the cookie anchors the form's CSRF token");
+        assert_eq!(Browser::new(&app).get("/device").await.status(), 200);
+    }
+    assert_eq!(sessions().await, 0, "a flood of GETs writes nothing");
+    // The anonymous cookie still carries the sign-in through, and only that writes a row.
+    let mut browser = Browser::new(&app);
+    assert_eq!(browser.sign_in_and_allow(&client).await.status(), 303);
+    assert_eq!(sessions().await, 1);
+}

@@ -34,5 +34,6 @@ mod resources;
 mod revocation;
 mod scale_out;
 mod server;
+mod throttle;
 mod tls;
 mod token_endpoint;

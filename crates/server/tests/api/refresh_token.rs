@@ -158,3 +158,19 @@ async fn after_the_grace_period_a_retry_is_reuse() {
     assert_error(refresh(&app, &client, &original, None).await, 400, "invalid_grant").await;
     assert!(!app.is_active(&field(&next, "refresh_token")).await);
 }
+
+#[tokio::test]
+async fn codes_and_refresh_tokens_of_a_user_disabled_since_are_refused_at_redemption() {
+    let app = TestApp::spawn().await;
+    let client = app.confidential_client().await;
+    let tokens = app.tokens(&client).await;
+    let code = app.code(&client).await;
+    // Disabled behind the store's back (an older version, a hand edit): every grant checks.
+    crate::database::execute(&app.database_url, "UPDATE users SET disabled = TRUE").await;
+    let refresh = tokens["refresh_token"].as_str().unwrap();
+    let refreshed = app.token(&client, &[("grant_type", "refresh_token"), ("refresh_token", refresh)]).await;
+    assert_error(refreshed, 400, "invalid_grant").await;
+    let exchange =
+        [("grant_type", "authorization_code"), ("code", code.as_str()), ("code_verifier", VERIFIER)];
+    assert_error(app.token(&client, &exchange).await, 400, "invalid_grant").await;
+}
