@@ -38,6 +38,9 @@ pub struct Settings {
     /// are believed (addresses or networks, e.g. `["10.0.0.0/8"]`); from anyone else they
     /// are ignored. Default: none.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// The one header the trusted proxies set for the client's address: `x-forwarded-for`
+    /// (default, with `X-Forwarded-Proto`) or `forwarded` (RFC 7239). The other is ignored.
+    pub forwarded_header: ForwardedHeader,
     /// Database connections (`[pool]`).
     pub pool: Pool,
     /// Where `/metrics` is served (`[metrics]`); by default nowhere.
@@ -106,6 +109,7 @@ impl Default for Settings {
             pool: Pool::default(),
             metrics: MetricsSettings::default(),
             trusted_proxies: Vec::new(),
+            forwarded_header: ForwardedHeader::default(),
             tls_cert: None,
             tls_key: None,
             log_format: LogFormat::Text,
@@ -142,6 +146,18 @@ pub enum LogFormat {
     Text,
     /// One JSON object per line.
     Json,
+}
+
+/// Which header carries the client's address from the trusted proxies.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+pub enum ForwardedHeader {
+    /// `X-Forwarded-For` and `X-Forwarded-Proto`.
+    #[default]
+    #[serde(rename = "x-forwarded-for")]
+    XForwardedFor,
+    /// RFC 7239 `Forwarded`.
+    #[serde(rename = "forwarded")]
+    Forwarded,
 }
 
 /// Database connections (`[pool]`): used on PostgreSQL; SQLite keeps its own small pool.

@@ -211,7 +211,8 @@ impl Server {
             }
             None => None,
         };
-        let proxies = Arc::new(TrustedProxies::new(settings.trusted_proxies.clone()));
+        let proxies =
+            Arc::new(TrustedProxies::new(settings.trusted_proxies.clone(), settings.forwarded_header));
         let tls = match (&settings.tls_cert, &settings.tls_key) {
             (Some(cert), Some(key)) => Some(crate::tls::acceptor(cert, key).map_err(Error::Config)?),
             (None, None) => None,

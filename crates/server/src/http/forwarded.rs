@@ -1,12 +1,16 @@
 //! Behind a reverse proxy: the peer of the connection is the proxy, and the client's
 //! address and scheme arrive in headers — `Forwarded` (RFC 7239) or the common
 //! `X-Forwarded-For` / `X-Forwarded-Proto`. Anyone can send those headers, so they are
-//! believed only from the addresses in `trusted_proxies`; from anyone else they are ignored.
+//! believed only from the addresses in `trusted_proxies`, and only the one the operator
+//! names (`forwarded_header`): a proxy that sets one passes the other through as the client
+//! wrote it, so reading both would let the client choose its own address.
 
 use std::net::{IpAddr, SocketAddr};
 
 use axum::http::HeaderMap;
 use ipnet::IpNet;
+
+use crate::config::ForwardedHeader;
 
 /// The client as far as the trusted proxies say.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,17 +21,20 @@ pub(crate) struct Origin {
     pub https: bool,
 }
 
-/// The proxies whose headers are believed.
+/// The proxies whose headers are believed, and which header they set.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct TrustedProxies(Vec<IpNet>);
+pub(crate) struct TrustedProxies {
+    networks: Vec<IpNet>,
+    header: ForwardedHeader,
+}
 
 impl TrustedProxies {
-    pub(crate) fn new(networks: Vec<IpNet>) -> Self {
-        Self(networks)
+    pub(crate) fn new(networks: Vec<IpNet>, header: ForwardedHeader) -> Self {
+        Self { networks, header }
     }
 
     fn trusts(&self, address: IpAddr) -> bool {
-        self.0.iter().any(|network| network.contains(&address))
+        self.networks.iter().any(|network| network.contains(&address))
     }
 
     /// The origin of a request that arrived from `peer` over `tls` or not.
@@ -36,11 +43,11 @@ impl TrustedProxies {
         if !self.trusts(peer.ip()) {
             return direct;
         }
-        let (chain, protos) = match forwarded(headers) {
-            Some(parsed) => parsed,
-            None => (x_forwarded_for(headers), x_forwarded_proto(headers)),
+        let (chain, protos) = match self.header {
+            ForwardedHeader::XForwardedFor => (x_forwarded_for(headers), x_forwarded_proto(headers)),
+            ForwardedHeader::Forwarded => forwarded(headers),
         };
-        // Walk from the nearest hop back: the first address that is not one of our
+        // Walk from the nearest hop back: the rightmost address that is not one of our
         // proxies is the client; what lies beyond it, the client itself may have written.
         let address = chain
             .iter()
@@ -73,10 +80,8 @@ fn x_forwarded_proto(headers: &HeaderMap) -> Vec<String> {
 }
 
 /// RFC 7239 §4: `Forwarded: for=192.0.2.60;proto=https, for="[2001:db8::1]:443"`.
-/// `None` when the header is absent; unparseable `for` values (`unknown`, obfuscated
-/// identifiers) are skipped.
-fn forwarded(headers: &HeaderMap) -> Option<(Vec<IpAddr>, Vec<String>)> {
-    headers.get("forwarded")?;
+/// Unparseable `for` values (`unknown`, obfuscated identifiers) are skipped.
+fn forwarded(headers: &HeaderMap) -> (Vec<IpAddr>, Vec<String>) {
     let (mut chain, mut protos) = (Vec::new(), Vec::new());
     for element in values(headers, "forwarded") {
         for pair in element.split(';') {
@@ -89,7 +94,7 @@ fn forwarded(headers: &HeaderMap) -> Option<(Vec<IpAddr>, Vec<String>)> {
             }
         }
     }
-    Some((chain, protos))
+    (chain, protos)
 }
 
 /// `192.0.2.60`, `192.0.2.60:4711`, `2001:db8::1` or `[2001:db8::1]:4711`.
@@ -107,7 +112,12 @@ mod tests {
     use super::*;
 
     fn proxies() -> TrustedProxies {
-        TrustedProxies::new(vec!["10.0.0.0/8".parse().unwrap(), "::1/128".parse().unwrap()])
+        let networks = vec!["10.0.0.0/8".parse().unwrap(), "::1/128".parse().unwrap()];
+        TrustedProxies::new(networks, ForwardedHeader::XForwardedFor)
+    }
+
+    fn rfc_7239_proxies() -> TrustedProxies {
+        TrustedProxies { header: ForwardedHeader::Forwarded, ..proxies() }
     }
 
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
@@ -140,13 +150,20 @@ mod tests {
     }
 
     #[test]
-    fn forwarded_is_read_per_rfc_7239_and_wins_over_x_forwarded() {
+    fn forwarded_is_read_per_rfc_7239_where_named_and_x_forwarded_for_is_then_ignored() {
         let sent = headers(&[
             ("forwarded", "for=\"[2001:db8::7]:4711\";proto=https, for=10.0.0.9"),
             ("x-forwarded-for", "192.0.2.1"),
         ]);
-        let origin = proxies().origin(PROXY.parse().unwrap(), false, &sent);
+        let origin = rfc_7239_proxies().origin(PROXY.parse().unwrap(), false, &sent);
         assert_eq!(origin, Origin { address: "2001:db8::7".parse().unwrap(), https: true });
+    }
+
+    #[test]
+    fn a_client_sent_forwarded_is_ignored_where_the_proxy_sets_x_forwarded_for() {
+        let sent = headers(&[("forwarded", "for=1.2.3.4;proto=https"), ("x-forwarded-for", "192.0.2.1")]);
+        let origin = proxies().origin(PROXY.parse().unwrap(), false, &sent);
+        assert_eq!(origin, Origin { address: "192.0.2.1".parse().unwrap(), https: false });
     }
 
     #[test]

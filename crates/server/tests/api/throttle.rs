@@ -172,3 +172,33 @@ async fn the_plugins_check_password_is_throttled_too() {
     app.clock.advance(Duration::from_secs(2));
     assert!(attempt(PASSWORD).await.contains_key("code"));
 }
+
+#[tokio::test]
+async fn a_client_sent_forwarded_header_does_not_escape_the_address_throttle() {
+    let app = app().await; // 127.0.0.1 is a trusted proxy that sets X-Forwarded-For
+    let client = app.confidential_client().await;
+    let (mut browser, page) = login_form(&app, &client, "198.51.100.77").await;
+    let form = [
+        ("csrf_token", hidden(&page, "csrf_token")),
+        ("request", hidden(&page, "request")),
+        ("password", "guess".to_owned()),
+    ];
+    for i in 0..6 {
+        let mut fields: Vec<(&str, String)> = form.to_vec();
+        fields.push(("username", format!("user{i}")));
+        // The client writes its own Forwarded; the proxy appends what it saw to X-Forwarded-For.
+        let response = app
+            .http
+            .post(app.url("/login"))
+            .header("cookie", format!("oauth2u_session={}", browser.cookie.as_deref().unwrap()))
+            .header("forwarded", format!("for=192.0.2.{i}"))
+            .header("x-forwarded-for", "198.51.100.77")
+            .form(&fields)
+            .send()
+            .await
+            .unwrap();
+        let expected = if i < 5 { 401 } else { 429 };
+        assert_eq!(response.status(), expected, "attempt {i}: the proxy's address is counted");
+    }
+    browser.forwarded_for = None;
+}
