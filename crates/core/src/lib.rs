@@ -26,6 +26,7 @@ pub mod resource;
 pub mod scope;
 pub mod secret;
 pub mod store;
+pub mod store_deadline;
 pub mod throttle;
 
 /// The attribute that implementations of [`Hooks`] and the store traits use.

@@ -67,6 +67,8 @@ pub struct Settings {
     pub templates_dir: Option<PathBuf>,
     /// Directories of plugin scripts (`*.rhai`), the seed's `plugins_directories`.
     pub plugins_directories: Vec<PathBuf>,
+    /// How scripts run (`[plugins]`).
+    pub plugins: Plugins,
     /// Directories of handler scripts (`*.rhai`) that register extra URLs, the seed's `handlers_directories`.
     pub handlers_directories: Vec<PathBuf>,
     /// `opaque` (default) or `jwt` access tokens, unless a client says otherwise.
@@ -123,6 +125,7 @@ impl Default for Settings {
             login_throttle: LoginThrottle::default(),
             templates_dir: None,
             plugins_directories: Vec::new(),
+            plugins: Plugins::default(),
             handlers_directories: Vec::new(),
             access_token_format: TokenFormat::Opaque,
             jwt_algorithm: SigningAlgorithm::ES256,
@@ -170,12 +173,20 @@ pub struct Pool {
     /// unavailable and the request is answered 503 (default 5 s).
     #[serde(with = "humantime_serde")]
     pub acquire_timeout: Duration,
+    /// The deadline of every database call (default 5 s), on both engines; past it the
+    /// request is answered 503. On PostgreSQL also its `statement_timeout`.
+    #[serde(with = "humantime_serde")]
+    pub statement_timeout: Duration,
 }
 
 impl Default for Pool {
     fn default() -> Self {
         let defaults = oauth2u_store_postgres::PoolSettings::default();
-        Self { max_connections: defaults.max_connections, acquire_timeout: defaults.acquire_timeout }
+        Self {
+            max_connections: defaults.max_connections,
+            acquire_timeout: defaults.acquire_timeout,
+            statement_timeout: defaults.statement_timeout,
+        }
     }
 }
 
@@ -219,6 +230,22 @@ pub struct MetricsSettings {
     pub address: Option<std::net::SocketAddr>,
     /// Serve `/metrics` on the public port too, to requests with `Authorization: Bearer TOKEN`.
     pub token: Option<String>,
+}
+
+/// How plugin and handler scripts run (`[plugins]`).
+#[derive(Debug, Clone, Copy, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Plugins {
+    /// The longest one script call may take; past it the call stops and its request gets
+    /// `server_error` (default 1 s).
+    #[serde(with = "humantime_serde")]
+    pub timeout: Duration,
+}
+
+impl Default for Plugins {
+    fn default() -> Self {
+        Self { timeout: Duration::from_secs(1) }
+    }
 }
 
 /// Sign-in sessions (`[sessions]`).

@@ -6,18 +6,26 @@ use std::sync::Arc;
 use oauth2u_core::Store;
 use oauth2u_core::secret::redact_url;
 use oauth2u_core::store::StoreError;
+use oauth2u_core::store_deadline::DeadlineStore;
 use oauth2u_store_postgres::{PoolSettings, PostgresStore};
 use oauth2u_store_sqlite::SqliteStore;
 
 use crate::config::Settings;
 
-/// Opens and migrates the database of `settings`.
+/// Opens and migrates the database of `settings`; every call then has the deadline
+/// `pool.statement_timeout`.
 pub async fn open(settings: &Settings) -> Result<Arc<dyn Store>, StoreError> {
+    let store = open_engine(settings).await?;
+    Ok(Arc::new(DeadlineStore::new(store, settings.pool.statement_timeout)))
+}
+
+async fn open_engine(settings: &Settings) -> Result<Arc<dyn Store>, StoreError> {
     let url = settings.database_url.as_str();
     if PostgresStore::handles(url) {
         let pool = PoolSettings {
             max_connections: settings.pool.max_connections,
             acquire_timeout: settings.pool.acquire_timeout,
+            statement_timeout: settings.pool.statement_timeout,
         };
         return Ok(Arc::new(PostgresStore::open(url, &pool).await?));
     }

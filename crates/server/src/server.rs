@@ -168,7 +168,7 @@ impl Server {
         let protocol = settings.protocol();
         // Scripts compile before anything listens: a broken one stops the start.
         let passwords = PasswordCheck::new(store.clone(), clock.clone(), protocol.login_throttle);
-        let engine = scripts::engine(store.clone(), passwords);
+        let engine = scripts::engine(store.clone(), passwords, settings.plugins.timeout);
         let plugins = scripts::load(&engine, &settings.plugins_directories).map_err(Error::Config)?;
         let handlers = scripts::load(&engine, &settings.handlers_directories).map_err(Error::Config)?;
         let mut chain: Vec<Arc<dyn Hooks>> = hooks.into_iter().collect();

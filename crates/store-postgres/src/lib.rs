@@ -34,11 +34,18 @@ pub struct PoolSettings {
     /// How long a request waits for a connection, or for a new one to open, before the
     /// database counts as unavailable.
     pub acquire_timeout: Duration,
+    /// PostgreSQL's `statement_timeout` on every connection: the server itself ends a
+    /// statement that runs longer (the client-side deadline covers a silent network).
+    pub statement_timeout: Duration,
 }
 
 impl Default for PoolSettings {
     fn default() -> Self {
-        Self { max_connections: 16, acquire_timeout: Duration::from_secs(5) }
+        Self {
+            max_connections: 16,
+            acquire_timeout: Duration::from_secs(5),
+            statement_timeout: Duration::from_secs(5),
+        }
     }
 }
 
@@ -57,8 +64,10 @@ impl PostgresStore {
 
     /// Connects to a `postgres://` URL and migrates the database (one instance at a time).
     pub async fn open(url: &str, settings: &PoolSettings) -> Result<Self, StoreError> {
+        let statement_timeout = settings.statement_timeout.as_millis().to_string();
         let options = PgConnectOptions::from_str(url)
-            .map_err(|error| StoreError::Other(format!("bad PostgreSQL URL: {error}")))?;
+            .map_err(|error| StoreError::Other(format!("bad PostgreSQL URL: {error}")))?
+            .options([("statement_timeout", statement_timeout.as_str())]);
         let pool = PgPoolOptions::new()
             .max_connections(settings.max_connections)
             .acquire_timeout(settings.acquire_timeout)

@@ -13,9 +13,9 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, on};
 use oauth2u_core::Params;
-use rhai::{CallFnOptions, Dynamic, Engine, Map, Scope};
+use rhai::{CallFnOptions, Dynamic, Map, Scope};
 
-use super::Script;
+use super::{Sandbox, Script};
 use crate::http::paths;
 
 /// Paths the server serves itself; a handler may not take them.
@@ -44,13 +44,14 @@ fn is_plain_path(path: &str) -> bool {
 
 /// The routes the handler scripts register.
 pub(crate) fn routes<S: Clone + Send + Sync + 'static>(
-    engine: Arc<Engine>,
+    sandbox: Arc<Sandbox>,
     scripts: Vec<Script>,
 ) -> Result<Router<S>, String> {
     let mut router = Router::new();
     let mut taken = HashSet::new();
     for script in scripts.into_iter().map(Arc::new) {
-        let registered = engine
+        let registered = sandbox
+            .engine
             .call_fn_with_options::<rhai::Array>(
                 CallFnOptions::new().eval_ast(false),
                 &mut Scope::new(),
@@ -94,12 +95,12 @@ pub(crate) fn routes<S: Clone + Send + Sync + 'static>(
             for (method, handler) in methods {
                 let filter =
                     MethodFilter::try_from(method.clone()).map_err(|error| format!("{method}: {error}"))?;
-                let (engine, script) = (engine.clone(), script.clone());
+                let (sandbox, script) = (sandbox.clone(), script.clone());
                 method_router = method_router.merge(on(
                     filter,
                     move |method: Method, uri: axum::http::Uri, RawQuery(query): RawQuery, body: Bytes| {
                         let request = request_map(&method, uri.path(), query.as_deref(), &body);
-                        async move { answer(&engine, &script, &handler, request).await }
+                        async move { answer(&sandbox, &script, &handler, request).await }
                     },
                 ));
             }
@@ -121,26 +122,11 @@ fn request_map(method: &Method, path: &str, query: Option<&str>, body: &[u8]) ->
     map.into()
 }
 
-async fn answer(engine: &Arc<Engine>, script: &Arc<Script>, handler: &str, request: Dynamic) -> Response {
-    let (engine, ast, name) = (engine.clone(), script.ast.clone(), handler.to_owned());
-    let result = tokio::task::spawn_blocking(move || {
-        engine.call_fn_with_options::<Dynamic>(
-            CallFnOptions::new().eval_ast(false),
-            &mut Scope::new(),
-            &ast,
-            &name,
-            (request,),
-        )
-    })
-    .await;
-    let value = match result {
-        Ok(Ok(value)) => value,
-        Ok(Err(error)) => {
-            tracing::error!(script = %script.path.display(), handler, %error, "handler failed");
-            return (StatusCode::INTERNAL_SERVER_ERROR, "internal server error").into_response();
-        }
+async fn answer(sandbox: &Arc<Sandbox>, script: &Arc<Script>, handler: &str, request: Dynamic) -> Response {
+    let value = match sandbox.run(script.ast.clone(), handler.to_owned(), request).await {
+        Ok(value) => value,
         Err(error) => {
-            tracing::error!(%error, "handler task failed");
+            tracing::error!(script = %script.path.display(), handler, %error, "handler failed");
             return (StatusCode::INTERNAL_SERVER_ERROR, "internal server error").into_response();
         }
     };

@@ -6,10 +6,10 @@ use oauth2u_core::async_trait;
 use oauth2u_core::endpoints::authorize::ResponseType;
 use oauth2u_core::hooks::{AuthorizationContext, AuthorizationDecision, Hooks, TokenContext};
 use oauth2u_core::{ErrorCode, OAuthError, Params};
-use rhai::{Dynamic, Engine, Map};
+use rhai::{Dynamic, Map};
 use serde_json::Value;
 
-use super::{Script, call};
+use super::{Sandbox, Script, call};
 
 const AUTHORIZATION_GET: &str = "authorization_GET";
 const AUTHORIZATION_POST: &str = "authorization_POST";
@@ -22,12 +22,12 @@ const SECRET_PARAMETERS: &[&str] =
 
 /// The loaded plugin scripts.
 pub(crate) struct PluginHost {
-    engine: Arc<Engine>,
+    engine: Arc<Sandbox>,
     scripts: Vec<Script>,
 }
 
 impl PluginHost {
-    pub(crate) fn new(engine: Arc<Engine>, scripts: Vec<Script>) -> Self {
+    pub(crate) fn new(engine: Arc<Sandbox>, scripts: Vec<Script>) -> Self {
         Self { engine, scripts }
     }
 

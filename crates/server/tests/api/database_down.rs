@@ -10,44 +10,75 @@ use tokio::sync::watch;
 
 use crate::helpers::*;
 
-/// Forwards connections to `upstream` while open; when cut, drops every connection and
-/// refuses new ones.
+/// What the proxy does with connections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Forwards both ways.
+    Open,
+    /// Drops every connection and refuses new ones: a database that is gone.
+    Cut,
+    /// Keeps every connection open and forwards nothing: a database that silently stops
+    /// answering (a partition, a hung host).
+    Stall,
+}
+
+/// Forwards connections to `upstream` while open; cut, it drops them; stalled, it holds them.
 struct Proxy {
     address: std::net::SocketAddr,
-    open: watch::Sender<bool>,
+    mode: watch::Sender<Mode>,
 }
 
 impl Proxy {
     async fn start(upstream: String) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
-        let (open, _) = watch::channel(true);
-        let state = open.clone();
+        let (mode, _) = watch::channel(Mode::Open);
+        let state = mode.clone();
         tokio::spawn(async move {
             while let Ok((mut client, _)) = listener.accept().await {
-                let mut open = state.subscribe();
-                if !*open.borrow() {
-                    continue; // dropped: the connection is refused
-                }
+                let mut mode = state.subscribe();
                 let upstream = upstream.clone();
+                let current = *mode.borrow();
+                match current {
+                    Mode::Cut => continue, // dropped: the connection is refused
+                    Mode::Stall => {
+                        // Accepted and held, never answered.
+                        tokio::spawn(async move {
+                            let _held = client;
+                            let _ = mode.wait_for(|mode| *mode != Mode::Stall).await.map(|_| ());
+                        });
+                        continue;
+                    }
+                    Mode::Open => {}
+                }
                 tokio::spawn(async move {
                     let Ok(mut server) = TcpStream::connect(&upstream).await else { return };
-                    tokio::select! {
-                        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
-                        _ = open.wait_for(|open| !open) => {}
+                    let left_open =
+                        async { mode.wait_for(|mode| *mode != Mode::Open).await.map(|mode| *mode) };
+                    let stalled = tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => false,
+                        left = left_open => matches!(left, Ok(Mode::Stall)),
+                    };
+                    // Stalled: both ends stay open and nothing moves, until cut or restored.
+                    if stalled {
+                        let _ = mode.wait_for(|mode| *mode != Mode::Stall).await.map(|_| ());
                     }
                 });
             }
         });
-        Self { address, open }
+        Self { address, mode }
     }
 
     fn cut(&self) {
-        self.open.send_replace(false);
+        self.mode.send_replace(Mode::Cut);
+    }
+
+    fn stall(&self) {
+        self.mode.send_replace(Mode::Stall);
     }
 
     fn restore(&self) {
-        self.open.send_replace(true);
+        self.mode.send_replace(Mode::Open);
     }
 }
 
@@ -131,4 +162,72 @@ async fn with_the_database_gone_requests_fail_fast_with_503_and_service_resumes_
     assert!(ready, "ready again once the database is back, without a restart");
     assert_eq!(app.token(&client, &[("grant_type", "client_credentials")]).await.status(), 200);
     assert_eq!(app.introspection(&client, &before).await["active"], true, "nothing acknowledged was lost");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_that_stops_answering_gives_503_within_the_deadline_not_a_hang() {
+    let proxy = Proxy::start(upstream_of(&crate::database::server_url())).await;
+    let app = TestApp::spawn_with(|settings| {
+        settings.database_url = through(&proxy, &settings.database_url);
+        settings.pool.acquire_timeout = Duration::from_secs(1);
+        settings.pool.statement_timeout = Duration::from_secs(1);
+    })
+    .await;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(20)) // well below the 30 s request timeout: a hang fails the test
+        .build()
+        .unwrap();
+    let client = app.service_client().await;
+    assert_eq!(app.token(&client, &[("grant_type", "client_credentials")]).await.status(), 200);
+
+    // Connections stay open, pooled ones too, but nothing comes back.
+    proxy.stall();
+    for path in ["/token", "/introspect"] {
+        let response = http
+            .post(app.url(path))
+            .basic_auth(&client.id, client.secret.as_deref())
+            .form(&[("grant_type", "client_credentials"), ("token", "o2u_at_x")])
+            .send()
+            .await
+            .unwrap_or_else(|error| panic!("{path} hung: {error}"));
+        assert_eq!(response.headers()["retry-after"], "5", "{path}");
+        assert_error(response, 503, "temporarily_unavailable").await;
+    }
+    assert_eq!(http.get(app.url("/health/ready")).send().await.unwrap().status(), 503);
+
+    proxy.restore();
+    let mut served = false;
+    for _ in 0..50 {
+        if app.token(&client, &[("grant_type", "client_credentials")]).await.status() == 200 {
+            served = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(served, "service resumes once the database answers again");
+}
+
+/// A statement that waits on a lock the database never releases in time: the call's
+/// deadline (here 1 s; PostgreSQL's own statement_timeout too) answers 503, long before the
+/// 30 s request timeout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_stuck_in_the_database_is_cut_off_at_the_deadline_with_503() {
+    use sqlx::Connection;
+    let app = TestApp::spawn_with(|settings| settings.pool.statement_timeout = Duration::from_secs(1)).await;
+    let client = app.service_client().await;
+    let mut blocker = sqlx::PgConnection::connect(&app.database_url).await.unwrap();
+    sqlx::query("BEGIN").execute(&mut blocker).await.unwrap();
+    sqlx::query("LOCK TABLE clients IN ACCESS EXCLUSIVE MODE").execute(&mut blocker).await.unwrap();
+    let http = reqwest::Client::builder().timeout(Duration::from_secs(20)).build().unwrap();
+    let response = http
+        .post(app.url("/token"))
+        .basic_auth(&client.id, client.secret.as_deref())
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .expect("answered, not hung");
+    assert_error(response, 503, "temporarily_unavailable").await;
+    sqlx::query("ROLLBACK").execute(&mut blocker).await.unwrap();
+    assert_eq!(app.token(&client, &[("grant_type", "client_credentials")]).await.status(), 200);
 }

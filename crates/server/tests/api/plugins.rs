@@ -252,3 +252,26 @@ async fn rust_hooks_run_beside_script_plugins() {
         .unwrap();
     assert_eq!(monday["issued_by"], "oauth2u example plugin", "the script's hook ran too");
 }
+
+/// A script that waits (a few operations each, but a store call every time) is stopped by
+/// the wall-clock deadline, not the operation limit: it never reaches its own answer.
+#[tokio::test]
+async fn a_script_past_plugins_timeout_stops_and_its_request_gets_server_error() {
+    let dir = scripts(&[(
+        "slow.rhai",
+        r#"fn authorization_GET(request) {
+               for i in 0..100000 { find_user("nobody"); }
+               deny("finished")
+           }"#,
+    )]);
+    let plugins = dir.path().to_owned();
+    let app = TestApp::spawn_with(move |settings| {
+        settings.plugins_directories = vec![plugins];
+        settings.plugins.timeout = std::time::Duration::from_millis(200);
+    })
+    .await;
+    let client = app.confidential_client().await;
+    let params = redirect_params(&app.request_code(&client).await);
+    assert_eq!(params["error"], "server_error", "{params:?}");
+    assert_ne!(params.get("error_description").map(String::as_str), Some("finished"));
+}
