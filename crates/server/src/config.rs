@@ -366,3 +366,19 @@ impl Settings {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Settings;
+
+    /// The README's config file example is a valid config file: every key in it exists.
+    #[test]
+    fn the_readme_config_example_parses() {
+        let readme = include_str!("../../../README.md");
+        let start = readme.find("```toml\nhost = ").expect("the example") + "```toml\n".len();
+        let end = start + readme[start..].find("```").expect("its end");
+        if let Err(error) = toml::from_str::<Settings>(&readme[start..end]) {
+            panic!("the README's config example: {error}");
+        }
+    }
+}
