@@ -367,6 +367,32 @@ async fn introspect_refresh_and_revoke_with_the_callers_credentials() {
 }
 
 #[tokio::test]
+async fn secrets_and_tokens_given_as_dash_are_read_from_standard_input() {
+    let app = client_app().await;
+    let client = app.confidential_client().await;
+    let tokens = app.tokens(&client).await;
+    let (access, refresh) =
+        (tokens["access_token"].as_str().unwrap(), tokens["refresh_token"].as_str().unwrap());
+    let cli = ClientCli::new();
+    let issuer = issuer(&app);
+    let secret = client.secret.clone().unwrap();
+    let base = ["--issuer", issuer.as_str(), "--client-id", client.id.as_str(), "--client-secret", "-"];
+    // One line each, the secret first: nothing secret on the command line.
+    let introspect = [&["introspect", "-"][..], &base].concat();
+    let described = json_of(&cli.run(&introspect, Some(&format!("{secret}\n{access}\n"))).await);
+    assert_eq!(described["active"], true);
+    let refresh_args = [&["refresh", "--refresh-token", "-"][..], &base].concat();
+    let refreshed = json_of(&cli.run(&refresh_args, Some(&format!("{secret}\n{refresh}\n"))).await);
+    let rotated = refreshed["refresh_token"].as_str().unwrap();
+    let revoke = [&["revoke", "-"][..], &base].concat();
+    let revoked = cli.run(&revoke, Some(&format!("{secret}\n{rotated}\n"))).await;
+    assert!(revoked.status.success(), "{}", String::from_utf8_lossy(&revoked.stderr));
+    assert!(!app.is_active(rotated).await);
+    // A `-` with nothing left to read is refused, not sent as an empty token.
+    assert_failed(&cli.run(&introspect, Some(&format!("{secret}\n"))).await, 1, "standard input");
+}
+
+#[tokio::test]
 async fn discovery_finds_our_metadata_and_refuses_another_issuers() {
     use oauth2u_client::{ClientError, discover};
     let app = client_app().await;

@@ -5,7 +5,7 @@ use std::time::Duration;
 use oauth2u_client::{ClientError, Endpoint, LoginOptions, Tokens, login};
 
 use super::display;
-use super::{Connection, Resolved, Wanted};
+use super::{Connection, Resolved, Wanted, from_stdin_if_dash};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum ClientCommand {
@@ -64,7 +64,7 @@ pub enum ClientCommand {
         wanted: Wanted,
         #[command(flatten)]
         output: Output,
-        /// The refresh token to use, instead of the cached one.
+        /// The refresh token to use, instead of the cached one; `-` reads it from standard input.
         #[arg(long, value_name = "TOKEN")]
         refresh_token: Option<String>,
     },
@@ -72,7 +72,7 @@ pub enum ClientCommand {
     Revoke {
         #[command(flatten)]
         connection: Connection,
-        /// The access or refresh token.
+        /// The access or refresh token; `-` reads it from standard input (keeps it out of argv).
         token: String,
         /// What the token is, to speed the server's lookup.
         #[arg(long, value_name = "TYPE", value_parser = ["access_token", "refresh_token"])]
@@ -82,7 +82,7 @@ pub enum ClientCommand {
     Introspect {
         #[command(flatten)]
         connection: Connection,
-        /// The access or refresh token.
+        /// The access or refresh token; `-` reads it from standard input (keeps it out of argv).
         token: String,
         /// What the token is, to speed the server's lookup.
         #[arg(long, value_name = "TYPE", value_parser = ["access_token", "refresh_token"])]
@@ -137,7 +137,9 @@ pub(super) async fn run(command: ClientCommand) -> Result<(), ClientError> {
         ClientCommand::Refresh { connection, wanted, output, refresh_token } => {
             let Resolved { client, request, cache } = connection.resolve(wanted, &[Endpoint::Token]).await?;
             let tokens: Tokens = match (refresh_token, cache) {
-                (Some(refresh_token), _) => client.refresh(&refresh_token, &request).await?,
+                (Some(refresh_token), _) => {
+                    client.refresh(&from_stdin_if_dash(refresh_token)?, &request).await?
+                }
                 (None, Some(cache)) => cache.refresh(&client, &request).await?,
                 (None, None) => {
                     return Err(ClientError::Local(
@@ -150,12 +152,12 @@ pub(super) async fn run(command: ClientCommand) -> Result<(), ClientError> {
         ClientCommand::Revoke { connection, token, hint } => {
             let Resolved { client, .. } =
                 connection.resolve(Wanted::nothing(), &[Endpoint::Revocation]).await?;
-            client.revoke(&token, hint.as_deref()).await
+            client.revoke(&from_stdin_if_dash(token)?, hint.as_deref()).await
         }
         ClientCommand::Introspect { connection, token, hint } => {
             let Resolved { client, .. } =
                 connection.resolve(Wanted::nothing(), &[Endpoint::Introspection]).await?;
-            display::json(&client.introspect(&token, hint.as_deref()).await?)
+            display::json(&client.introspect(&from_stdin_if_dash(token)?, hint.as_deref()).await?)
         }
     }
 }

@@ -31,7 +31,8 @@ pub struct Connection {
     /// The client identifier.
     #[arg(long, value_name = "ID")]
     client_id: Option<String>,
-    /// The client secret (confidential clients; also OAUTH2U_CLIENT_SECRET).
+    /// The client secret (confidential clients; also OAUTH2U_CLIENT_SECRET); `-` reads it
+    /// from standard input, which keeps it out of the process list.
     #[arg(long, value_name = "SECRET", env = "OAUTH2U_CLIENT_SECRET", hide_env_values = true)]
     client_secret: Option<String>,
     /// Read the client secret from the first line of standard input.
@@ -104,7 +105,7 @@ impl Connection {
             Some(super::read_stdin_line().map_err(ClientError::Local)?)
         } else {
             match self.client_secret {
-                Some(secret) => Some(secret),
+                Some(secret) => Some(from_stdin_if_dash(secret)?),
                 None => profile.secret()?,
             }
         };
@@ -147,6 +148,21 @@ impl Connection {
             })?))
         };
         Ok(Resolved { client: Client::new(http, provider, client_id, secret), request, cache })
+    }
+}
+
+/// A value given as `-` is read from standard input (its next line), so that secrets and
+/// tokens stay out of argv, where every user of the machine can read them. With several,
+/// the client secret comes first, then the token.
+pub(crate) fn from_stdin_if_dash(value: String) -> Result<String, ClientError> {
+    if value != "-" {
+        return Ok(value);
+    }
+    match super::read_stdin_line().map_err(ClientError::Local)? {
+        line if line.is_empty() => {
+            Err(ClientError::Local("`-` reads a line from standard input, and it had none".into()))
+        }
+        line => Ok(line),
     }
 }
 
