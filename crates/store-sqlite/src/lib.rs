@@ -132,7 +132,10 @@ pub(crate) fn map_error(error: sqlx::Error) -> StoreError {
             StoreError::Conflict(db.message().to_owned())
         }
         // SQLITE_BUSY (5) and SQLITE_LOCKED (6), in any extended form: worth a retry later.
-        sqlx::Error::Database(db) if is_busy(db.code().as_deref()) => {
+        // So are SQLITE_IOERR (10) and SQLITE_FULL (13): the disk is full or refuses the
+        // write (a file-size limit); nothing was written, and the writer recovers by itself
+        // when space returns.
+        sqlx::Error::Database(db) if is_retryable(db.code().as_deref()) => {
             StoreError::Unavailable(error.to_string())
         }
         sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
@@ -142,8 +145,8 @@ pub(crate) fn map_error(error: sqlx::Error) -> StoreError {
     }
 }
 
-fn is_busy(code: Option<&str>) -> bool {
-    code.and_then(|code| code.parse::<i32>().ok()).is_some_and(|code| matches!(code & 0xff, 5 | 6))
+fn is_retryable(code: Option<&str>) -> bool {
+    code.and_then(|code| code.parse::<i32>().ok()).is_some_and(|code| matches!(code & 0xff, 5 | 6 | 10 | 13))
 }
 
 #[async_trait::async_trait]

@@ -137,6 +137,11 @@ pub async fn run() -> ExitCode {
 }
 
 async fn serve(settings: Settings) -> ExitCode {
+    // A file-size limit (RLIMIT_FSIZE) must fail the write, not kill the server: with
+    // SIGXFSZ caught, the write returns EFBIG, SQLite reports an I/O error, and the batch
+    // is answered 503 like a full disk.
+    #[cfg(unix)]
+    let _file_size_signal = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::from_raw(25));
     let server = match Server::builder().settings(settings).build() {
         Ok(server) => server,
         Err(error) => return fail(2, &error.to_string()),

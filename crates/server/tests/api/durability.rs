@@ -10,11 +10,11 @@ use serde_json::Value;
 use crate::helpers::*;
 
 /// A server process, killed at the latest when the test ends, passed or failed.
-struct Process(Child);
+pub(crate) struct Process(pub(crate) Child);
 
 impl Process {
     /// SIGKILL: no shutdown, no flush.
-    fn kill_9(&mut self) {
+    pub(crate) fn kill_9(&mut self) {
         self.0.kill().unwrap();
         self.0.wait().unwrap();
     }
@@ -28,7 +28,7 @@ impl Drop for Process {
 }
 
 /// `oauth2u serve` on the test's database and an ephemeral port; returns it and its URL.
-fn serve(app: &TestApp) -> (Process, String) {
+pub(crate) fn serve(app: &TestApp) -> (Process, String) {
     let child = Command::new(env!("CARGO_BIN_EXE_oauth2u"))
         .args(["serve", "--port", "0", "--database", &app.database_url, "--log-format", "json"])
         .envs(app.master_key.as_ref().map(|key| ("OAUTH2U_MASTER_KEY", key)))

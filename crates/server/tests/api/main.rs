@@ -15,6 +15,7 @@ mod client_credentials;
 mod client_login;
 mod concurrency;
 pub mod device;
+mod disk_full;
 mod durability;
 mod faults;
 mod group_writes;
