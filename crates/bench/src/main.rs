@@ -235,6 +235,10 @@ async fn provision(server: &Server, args: &Args) -> Result<Setup, String> {
             "revoke".to_owned(),
             Scenario::Revoke { basic: service_basic.clone(), pool: Arc::new(Mutex::new(pool)) },
         ),
+        (
+            "hostile body (64 KiB of distinct names, refused)".to_owned(),
+            Scenario::HostileBody { body: Arc::new(scenarios::hostile_body()) },
+        ),
     ];
     Ok(Setup { scenarios, service_basic, opaque_tokens, filler_client: filler })
 }

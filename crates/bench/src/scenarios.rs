@@ -33,6 +33,22 @@ pub enum Scenario {
     AuthorizationCode { basic: String, client_id: String, cookie: String },
     /// `POST /revoke` of distinct live tokens.
     Revoke { basic: String, pool: Arc<Mutex<Vec<String>>> },
+    /// `POST /token` with a hostile body: 64 KiB of distinct parameter names, refused
+    /// (400 `invalid_request`) before anything else; it should cost about what a normal
+    /// request does.
+    HostileBody { body: Arc<String> },
+}
+
+/// Just under 64 KiB (the default body limit) of distinct names: `p0=&p1=&…`.
+pub fn hostile_body() -> String {
+    let mut body = String::with_capacity(64 * 1024);
+    let mut index = 0;
+    while body.len() < 64 * 1024 - 64 {
+        body.push_str(&format!("p{index}=x&"));
+        index += 1;
+    }
+    body.push_str("grant_type=client_credentials");
+    body
 }
 
 /// A worker's own state.
@@ -121,6 +137,9 @@ impl Scenario {
                         .ok()
                         .and_then(|json| json["refresh_token"].as_str().map(str::to_owned));
                 }
+            }
+            Self::HostileBody { body } => {
+                conn.send(post("/token", "", body.as_str().to_owned()), StatusCode::BAD_REQUEST).await;
             }
             Self::AuthorizationCode { basic, client_id, cookie } => {
                 let Some((parts, _)) =
