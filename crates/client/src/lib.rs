@@ -28,6 +28,9 @@ pub mod cache;
 pub mod client;
 pub mod discovery;
 mod error;
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
+pub mod fuzz;
 pub mod login;
 pub mod profiles;
 pub mod provider;

@@ -107,10 +107,10 @@ pub async fn login(
 
 /// What the callback must carry.
 #[derive(Clone)]
-struct Expected {
-    state: String,
-    issuer: String,
-    sends_iss: bool,
+pub(crate) struct Expected {
+    pub(crate) state: String,
+    pub(crate) issuer: String,
+    pub(crate) sends_iss: bool,
 }
 
 type Outcome = oneshot::Sender<Result<String, ClientError>>;
@@ -136,7 +136,7 @@ async fn answer(
 }
 
 /// RFC 6749 §4.1.2 / §4.1.2.1 and RFC 9207 §2.4: the code, or why the callback is refused.
-fn check_callback(query: &str, expected: &Expected) -> Result<String, ClientError> {
+pub(crate) fn check_callback(query: &str, expected: &Expected) -> Result<String, ClientError> {
     let mut params = HashMap::new();
     for (name, value) in url::form_urlencoded::parse(query.as_bytes()) {
         if params.insert(name.clone().into_owned(), value.into_owned()).is_some() {

@@ -78,7 +78,7 @@ fn credentials(params: &Params, authorization: Option<&str>) -> Result<Credentia
 }
 
 /// `Authorization: Basic base64(urlencode(client_id) ":" urlencode(client_secret))`.
-fn parse_basic(header: &str) -> Result<(String, Secret), OAuthError> {
+pub(crate) fn parse_basic(header: &str) -> Result<(String, Secret), OAuthError> {
     let (scheme, encoded) = header.trim().split_once(' ').ok_or_else(malformed)?;
     if !scheme.eq_ignore_ascii_case("basic") {
         return Err(malformed());

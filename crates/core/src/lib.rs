@@ -12,6 +12,9 @@ pub mod clock;
 pub mod config;
 pub mod endpoints;
 pub mod error;
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
+pub mod fuzz;
 pub mod grants;
 pub mod hooks;
 pub mod keys;

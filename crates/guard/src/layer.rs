@@ -138,7 +138,7 @@ async fn bearer_token(guard: &Guard, request: Request) -> Result<(String, Reques
     }
 }
 
-fn header_token(headers: &HeaderMap) -> Result<Option<String>, GuardError> {
+pub(crate) fn header_token(headers: &HeaderMap) -> Result<Option<String>, GuardError> {
     let mut values = headers.get_all(header::AUTHORIZATION).iter();
     let Some(value) = values.next() else {
         return Ok(None);

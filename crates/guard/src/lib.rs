@@ -27,6 +27,9 @@
 //!   switched on; the query-parameter method is not offered (RFC 9700 §4.3.2).
 
 mod error;
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
+pub mod fuzz;
 mod jwks;
 mod layer;
 mod token;

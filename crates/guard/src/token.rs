@@ -1,6 +1,6 @@
 //! Checking one bearer token: a JWT locally, anything else by introspection.
 
-use jsonwebtoken::{Algorithm, Validation};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -22,45 +22,15 @@ impl Guard {
     }
 
     async fn check_jwt(&self, token: &str, jwks_uri: &str) -> Result<Value, GuardError> {
-        let invalid = |reason: &str| GuardError::InvalidToken(reason.to_owned());
-        let header = jsonwebtoken::decode_header(token).map_err(|_| invalid("malformed JWT"))?;
-        // RFC 9068 §4: "explicitly typed", so that no other JWT passes for an access token.
-        let typ = header.typ.as_deref().map(str::to_ascii_lowercase);
-        if !matches!(typ.as_deref(), Some("at+jwt" | "application/at+jwt")) {
-            return Err(invalid("not an access token (typ)"));
-        }
-        if !ALLOWED.contains(&header.alg) {
-            return Err(invalid("algorithm not allowed"));
-        }
-        let kid = header.kid.as_deref().ok_or_else(|| invalid("no kid"))?;
+        let (alg, kid) = access_token_header(token)?;
         let now = (self.inner.clock)();
         let (key, key_alg) = self
             .inner
             .jwks
-            .key(&self.inner.http, jwks_uri, kid, now)
+            .key(&self.inner.http, jwks_uri, &kid, now)
             .await?
             .ok_or_else(|| invalid("unknown key"))?;
-        // The key decides the algorithm, not the token.
-        if !key_alg.is_empty() && key_alg != format!("{:?}", header.alg) {
-            return Err(invalid("algorithm does not match the key"));
-        }
-        let mut validation = Validation::new(header.alg);
-        validation.set_issuer(&[&self.inner.issuer]);
-        validation.set_audience(&[&self.inner.audience]);
-        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        // Time is checked below, by our clock.
-        validation.validate_exp = false;
-        validation.validate_nbf = false;
-        let claims = jsonwebtoken::decode::<Value>(token, &key, &validation)
-            .map_err(|error| GuardError::InvalidToken(error.to_string()))?
-            .claims;
-        if claims["exp"].as_i64().is_none_or(|exp| exp <= now) {
-            return Err(invalid("expired"));
-        }
-        if claims["nbf"].as_i64().is_some_and(|nbf| nbf > now + LEEWAY) {
-            return Err(invalid("not yet valid"));
-        }
-        Ok(claims)
+        verify_claims(token, alg, &key, &key_alg, &self.inner.issuer, &self.inner.audience, now)
     }
 
     async fn check_opaque(&self, token: &str) -> Result<Value, GuardError> {
@@ -132,4 +102,58 @@ fn is_access_token_type(token_type: &str) -> bool {
 /// Whether an introspection answer's `exp` has passed.
 fn expired(claims: &Value, now: i64) -> bool {
     claims.get("exp").and_then(Value::as_i64).is_some_and(|exp| exp <= now)
+}
+
+fn invalid(reason: &str) -> GuardError {
+    GuardError::InvalidToken(reason.to_owned())
+}
+
+/// The JWS header of an access token (RFC 9068 §4): its algorithm, from the allow-list,
+/// and its `kid`. Everything before a key is fetched.
+pub(crate) fn access_token_header(token: &str) -> Result<(Algorithm, String), GuardError> {
+    let header = jsonwebtoken::decode_header(token).map_err(|_| invalid("malformed JWT"))?;
+    // RFC 9068 §4: "explicitly typed", so that no other JWT passes for an access token.
+    let typ = header.typ.as_deref().map(str::to_ascii_lowercase);
+    if !matches!(typ.as_deref(), Some("at+jwt" | "application/at+jwt")) {
+        return Err(invalid("not an access token (typ)"));
+    }
+    if !ALLOWED.contains(&header.alg) {
+        return Err(invalid("algorithm not allowed"));
+    }
+    let kid = header.kid.ok_or_else(|| invalid("no kid"))?;
+    Ok((header.alg, kid))
+}
+
+/// The signature against `key`, then the claims (RFC 9068 §4): issuer, audience, and the
+/// times by our clock.
+pub(crate) fn verify_claims(
+    token: &str,
+    alg: Algorithm,
+    key: &DecodingKey,
+    key_alg: &str,
+    issuer: &str,
+    audience: &str,
+    now: i64,
+) -> Result<Value, GuardError> {
+    // The key decides the algorithm, not the token.
+    if !key_alg.is_empty() && key_alg != format!("{alg:?}") {
+        return Err(invalid("algorithm does not match the key"));
+    }
+    let mut validation = Validation::new(alg);
+    validation.set_issuer(&[issuer]);
+    validation.set_audience(&[audience]);
+    validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+    // Time is checked below, by our clock.
+    validation.validate_exp = false;
+    validation.validate_nbf = false;
+    let claims = jsonwebtoken::decode::<Value>(token, key, &validation)
+        .map_err(|error| GuardError::InvalidToken(error.to_string()))?
+        .claims;
+    if claims["exp"].as_i64().is_none_or(|exp| exp <= now) {
+        return Err(invalid("expired"));
+    }
+    if claims["nbf"].as_i64().is_some_and(|nbf| nbf > now + LEEWAY) {
+        return Err(invalid("not yet valid"));
+    }
+    Ok(claims)
 }

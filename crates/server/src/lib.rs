@@ -13,6 +13,9 @@ mod cleanup;
 pub mod cli;
 pub mod config;
 pub mod database;
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
+pub mod fuzz;
 mod http;
 pub mod logging;
 mod master_key;

@@ -104,7 +104,7 @@ impl Hooks for PluginHost {
     }
 }
 
-fn params_map(params: &Params, hide: &[&str]) -> Map {
+pub(crate) fn params_map(params: &Params, hide: &[&str]) -> Map {
     params
         .iter()
         .filter(|(name, _)| !hide.contains(name))
@@ -144,6 +144,15 @@ fn token_map(context: &TokenContext<'_>) -> Dynamic {
     map.insert("scope".into(), context.scope.to_string().into());
     map.insert("params".into(), params_map(context.params, SECRET_PARAMETERS).into());
     map.into()
+}
+
+/// For the fuzz target: a script's return value is read without panicking, and a refusal
+/// it yields is one a plugin may give.
+#[cfg(any(test, feature = "fuzzing"))]
+pub(crate) fn check_decision(value: Dynamic) {
+    if let Ok(AuthorizationDecision::Refuse(error)) = to_decision(value) {
+        assert!(AuthorizationDecision::REDIRECT_ERRORS.contains(&error.code));
+    }
 }
 
 fn to_decision(value: Dynamic) -> Result<AuthorizationDecision, OAuthError> {
