@@ -113,23 +113,20 @@ impl Provider {
         self.passwords.sign_in(username, password, address).await
     }
 
-    /// The password checker, for hosts that check passwords on the provider's behalf
-    /// (the plugins' `check_password`).
-    pub fn password_check(&self) -> &PasswordCheck {
-        &self.passwords
-    }
-
     /// Reserves one attempt at typing a device user code from `address`, before the code
     /// is looked up, wherever a code is accepted.
     pub async fn reserve_user_code_attempt(&self, address: Option<IpAddr>) -> Result<Attempt, OAuthError> {
-        let by_address = limits(&self.config.login_throttle, self.config.login_throttle.address_max_delay);
-        Ok(self.store.reserve_attempt(&device_key(address), self.now(), &by_address).await?)
+        Ok(self.store.reserve_attempt(&device_key(address), self.now(), &self.user_code_limits()).await?)
     }
 
     /// A code that was right gives its attempt back, so that people behind one address
     /// are not slowed by each other's correct codes.
     pub async fn refund_user_code_attempt(&self, address: Option<IpAddr>) -> Result<(), OAuthError> {
-        let by_address = limits(&self.config.login_throttle, self.config.login_throttle.address_max_delay);
-        Ok(self.store.refund_attempt(&device_key(address), self.now(), &by_address).await?)
+        Ok(self.store.refund_attempt(&device_key(address), self.now(), &self.user_code_limits()).await?)
+    }
+
+    /// User codes are counted per address, with the address's limits.
+    fn user_code_limits(&self) -> AttemptLimits {
+        limits(&self.config.login_throttle, self.config.login_throttle.address_max_delay)
     }
 }
