@@ -55,6 +55,17 @@ async fn client(app: &TestApp, format: TokenFormat, scopes: &str) -> TestClient 
     .await
 }
 
+/// The API registered as a resource server, which may introspect the tokens for it.
+async fn photos_api(app: &TestApp) -> TestClient {
+    app.register(ClientSpec {
+        name: Some("photos api".into()),
+        grant_types: Some(vec![]),
+        resource_server: Some(API.into()),
+        ..ClientSpec::default()
+    })
+    .await
+}
+
 async fn token(app: &TestApp, client: &TestClient, resource: &str) -> String {
     let form = [("grant_type", "client_credentials"), ("resource", resource)];
     let body: Value = app.token(client, &form).await.json().await.unwrap();
@@ -178,14 +189,7 @@ async fn an_unknown_kid_fetches_the_jwks_again() {
 #[tokio::test]
 async fn opaque_tokens_are_checked_by_introspection() {
     let app = TestApp::spawn().await;
-    let resource_server = app
-        .register(ClientSpec {
-            name: Some("photos api".into()),
-            grant_types: Some(vec![]),
-            resource_server: Some(API.into()),
-            ..ClientSpec::default()
-        })
-        .await;
+    let resource_server = photos_api(&app).await;
     let guard = Guard::builder("http://127.0.0.1", API)
         .introspection(
             app.url("/introspect"),
@@ -313,14 +317,7 @@ async fn a_key_removed_from_the_jwks_stops_being_trusted_once_its_max_age_passes
 #[tokio::test]
 async fn a_cached_introspection_answer_is_never_used_past_the_tokens_exp() {
     let app = TestApp::spawn().await;
-    let resource_server = app
-        .register(ClientSpec {
-            name: Some("photos api".into()),
-            grant_types: Some(vec![]),
-            resource_server: Some(API.into()),
-            ..ClientSpec::default()
-        })
-        .await;
+    let resource_server = photos_api(&app).await;
     let clock = app.clock.clone();
     let guard = Guard::builder("http://127.0.0.1", API)
         .introspection(
