@@ -8,11 +8,10 @@ use crate::error::OAuthError;
 use crate::model::{Client, GrantType};
 use crate::params::Params;
 use crate::provider::Provider;
-use crate::scope::ScopeSet;
 use crate::secret::Secret;
 use crate::store::Redemption;
 
-use super::TokenResponse;
+use super::Granted;
 use super::issue::{Mint, RefreshMint};
 use crate::resource::narrowed_resources;
 
@@ -24,7 +23,7 @@ impl Provider {
         code: &str,
         redirect_uri: Option<&str>,
         code_verifier: Option<&str>,
-    ) -> Result<(TokenResponse, Option<String>, ScopeSet), OAuthError> {
+    ) -> Result<Granted, OAuthError> {
         let hash = Secret::from_client(code).hash();
         let Some(stored) = self.store.code(&hash).await? else {
             return Err(invalid_code());
@@ -85,7 +84,9 @@ impl Provider {
             })
             .await?;
         match self.store.redeem_code(&hash, self.now(), &minted.issuance).await? {
-            Redemption::Fresh => Ok((minted.response, Some(stored.subject), stored.scope)),
+            Redemption::Fresh => {
+                Ok(Granted { response: minted.response, subject: Some(stored.subject), scope: stored.scope })
+            }
             Redemption::Replayed { grant_id } => {
                 // Another request consumed it first: this one is a replay.
                 self.revoke_replayed(&grant_id).await?;

@@ -6,9 +6,8 @@ use crate::model::{Client, GrantType};
 use crate::params::Params;
 use crate::provider::Provider;
 use crate::resource::requested_resources;
-use crate::scope::ScopeSet;
 
-use super::TokenResponse;
+use super::Granted;
 use super::issue::{Mint, new_grant_id};
 
 impl Provider {
@@ -17,7 +16,7 @@ impl Provider {
         client: &Client,
         params: &Params,
         scope: Option<&str>,
-    ) -> Result<(TokenResponse, Option<String>, ScopeSet), OAuthError> {
+    ) -> Result<Granted, OAuthError> {
         let scope = self.requested_scope(client, scope)?;
         let audience = requested_resources(client, params)?;
         self.validate_with_hooks(client, GrantType::ClientCredentials, None, &scope, params).await?;
@@ -32,6 +31,6 @@ impl Provider {
             })
             .await?;
         self.store.insert_tokens(&minted.issuance).await?;
-        Ok((minted.response, None, scope))
+        Ok(Granted { response: minted.response, subject: None, scope })
     }
 }

@@ -5,11 +5,10 @@ use crate::model::{Client, DeviceStatus, GrantType};
 use crate::params::Params;
 use crate::provider::Provider;
 use crate::resource::narrowed_resources;
-use crate::scope::ScopeSet;
 use crate::secret::Secret;
 use crate::store::Redemption;
 
-use super::TokenResponse;
+use super::Granted;
 use super::issue::{Mint, RefreshMint};
 
 /// §3.5: after `slow_down`, "the interval MUST be increased by 5 seconds for this and all subsequent requests".
@@ -21,7 +20,7 @@ impl Provider {
         client: &Client,
         params: &Params,
         device_code: &str,
-    ) -> Result<(TokenResponse, Option<String>, ScopeSet), OAuthError> {
+    ) -> Result<Granted, OAuthError> {
         let hash = Secret::from_client(device_code).hash();
         let now = self.now();
         let device = match self.store.device_authorization(&hash).await? {
@@ -78,7 +77,9 @@ impl Provider {
             })
             .await?;
         match self.store.redeem_device_authorization(&hash, now, &minted.issuance).await? {
-            Redemption::Fresh => Ok((minted.response, Some(subject), device.scope)),
+            Redemption::Fresh => {
+                Ok(Granted { response: minted.response, subject: Some(subject), scope: device.scope })
+            }
             // Exactly once: a concurrent poll got the tokens.
             Redemption::Replayed { .. } | Redemption::Unknown => {
                 Err(OAuthError::invalid_grant("the device_code was already used"))

@@ -62,6 +62,16 @@ pub enum TokenRequest<'a> {
     },
 }
 
+/// What a grant issued: the response, and what the response hooks are told of it.
+pub(crate) struct Granted {
+    /// The token response (RFC 6749 §5.1).
+    pub(crate) response: TokenResponse,
+    /// The user the tokens act for; none for client credentials.
+    pub(crate) subject: Option<String>,
+    /// The scope of the access token.
+    pub(crate) scope: ScopeSet,
+}
+
 impl<'a> TokenRequest<'a> {
     /// The grant's own parameters; a missing one is `invalid_request`.
     fn parse(grant: GrantType, params: &'a Params) -> Result<Self, OAuthError> {
@@ -115,7 +125,7 @@ impl Provider {
         }
         let request = TokenRequest::parse(grant, params)?;
         // Scope, the grant's checks, the validation hooks, then the state change.
-        let (response, subject, scope) = match request {
+        let Granted { response, subject, scope } = match request {
             TokenRequest::AuthorizationCode { code, redirect_uri, code_verifier } => {
                 self.exchange_code(&client, params, code, redirect_uri, code_verifier).await?
             }

@@ -8,10 +8,9 @@ use crate::model::{Client, GrantType};
 use crate::params::Params;
 use crate::provider::Provider;
 use crate::resource::requested_resources;
-use crate::scope::ScopeSet;
 use crate::throttle::SignIn;
 
-use super::TokenResponse;
+use super::Granted;
 use super::issue::{Mint, RefreshMint, new_grant_id};
 
 impl Provider {
@@ -23,7 +22,7 @@ impl Provider {
         password: &str,
         scope: Option<&str>,
         address: Option<IpAddr>,
-    ) -> Result<(TokenResponse, Option<String>, ScopeSet), OAuthError> {
+    ) -> Result<Granted, OAuthError> {
         let scope = self.requested_scope(client, scope)?;
         let audience = requested_resources(client, params)?;
         // §5.2 invalid_grant: "the provided authorization grant (e.g., ... resource owner
@@ -53,6 +52,6 @@ impl Provider {
             })
             .await?;
         self.store.insert_tokens(&minted.issuance).await?;
-        Ok((minted.response, Some(user.subject), scope))
+        Ok(Granted { response: minted.response, subject: Some(user.subject), scope })
     }
 }

@@ -14,7 +14,7 @@ use crate::scope::ScopeSet;
 use crate::secret::{Secret, SecretHash};
 use crate::store::Rotation;
 
-use super::TokenResponse;
+use super::Granted;
 use super::issue::{Mint, RefreshMint};
 use crate::resource::narrowed_resources;
 
@@ -25,7 +25,7 @@ impl Provider {
         params: &Params,
         refresh_token: &str,
         scope: Option<&str>,
-    ) -> Result<(TokenResponse, Option<String>, ScopeSet), OAuthError> {
+    ) -> Result<Granted, OAuthError> {
         let hash = Secret::from_client(refresh_token).hash();
         let now = self.now();
         let stored = match self.store.token(&hash).await? {
@@ -87,7 +87,9 @@ impl Provider {
             Some(successor) => self.retry(&hash, &successor, &minted).await?,
         };
         match rotation {
-            Rotation::Rotated => Ok((minted.response, stored.subject, access_scope)),
+            Rotation::Rotated => {
+                Ok(Granted { response: minted.response, subject: stored.subject, scope: access_scope })
+            }
             Rotation::Stale => {
                 // Another request rotated it first: this one is a reuse.
                 self.revoke_reused(&stored.grant_id).await?;
