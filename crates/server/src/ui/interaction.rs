@@ -135,6 +135,11 @@ pub(crate) async fn form_session(
     let Ok(Form(fields)) = form else {
         return Err(expired_form(state));
     };
+    // RFC 6749 §3.1's rule holds for our own forms too: a repeated field is a 400 page,
+    // never silently the first or last value.
+    if let Err(error) = fields.reject_repeated() {
+        return Err(error_page(state, &error));
+    }
     match session::current(state, headers).await {
         Ok(Some(active)) if active.csrf_matches(fields.get("csrf_token").ok().flatten()) => {
             Ok((active, fields))

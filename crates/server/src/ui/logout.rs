@@ -30,6 +30,9 @@ pub(crate) async fn post_logout(
     let Ok(Form(params)) = form else {
         return expired_form(&state);
     };
+    if let Err(error) = params.reject_repeated() {
+        return error_page(&state, &error);
+    }
     let active = match session::current(&state, &headers).await {
         Ok(Some(active)) => active,
         Ok(None) => return signed_out(&state),

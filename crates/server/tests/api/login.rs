@@ -395,3 +395,28 @@ async fn anonymous_visitors_write_no_session() {
     assert_eq!(browser.sign_in_and_allow(&client).await.status(), 303);
     assert_eq!(sessions().await, 1);
 }
+
+#[tokio::test]
+async fn a_repeated_field_in_a_page_form_is_a_400_page() {
+    let app = app().await;
+    let client = app.confidential_client().await;
+    let mut browser = Browser::new(&app);
+    let login = browser.authorize(&client).await.text().await.unwrap();
+    let csrf = hidden(&login, "csrf_token");
+    let request = hidden(&login, "request");
+    let form = [
+        ("csrf_token", csrf.as_str()),
+        ("request", request.as_str()),
+        ("username", "mallory"),
+        ("username", USERNAME),
+        ("password", PASSWORD),
+    ];
+    let response = browser.post("/login", &form).await;
+    assert_eq!(response.status(), 400);
+    assert!(response.headers().get("location").is_none(), "not signed in as either");
+    assert!(response.text().await.unwrap().contains("repeated"));
+    let entry = browser.get("/device").await.text().await.unwrap();
+    let csrf = hidden(&entry, "csrf_token");
+    let device = [("csrf_token", csrf.as_str()), ("user_code", "BBBB-BBBB"), ("user_code", "CCCC-CCCC")];
+    assert_eq!(browser.post("/device", &device).await.status(), 400);
+}
