@@ -81,22 +81,25 @@ pub fn pkce(data: &[u8]) {
     }
 }
 
+/// Runs every file of the seed corpus `fuzz/corpus/NAME` through `target` (for the crates'
+/// property tests: a corpus entry is replayed on stable too).
+pub fn corpus(name: &str, target: fn(&[u8])) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus").join(name);
+    let entries = std::fs::read_dir(&dir).unwrap_or_else(|error| panic!("{}: {error}", dir.display()));
+    let mut seen = 0;
+    for entry in entries.flatten() {
+        let input = std::fs::read(entry.path()).unwrap_or_else(|error| panic!("{error}"));
+        target(&input);
+        seen += 1;
+    }
+    assert!(seen > 0, "the corpus of {name} is empty");
+}
+
 #[cfg(test)]
 mod properties {
     use proptest::prelude::*;
 
-    /// Runs every file of the seed corpus `fuzz/corpus/NAME` through `target`.
-    pub(crate) fn corpus(name: &str, target: fn(&[u8])) {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus").join(name);
-        let entries = std::fs::read_dir(&dir).unwrap_or_else(|error| panic!("{}: {error}", dir.display()));
-        let mut seen = 0;
-        for entry in entries {
-            let path = entry.unwrap().path();
-            target(&std::fs::read(&path).unwrap());
-            seen += 1;
-        }
-        assert!(seen > 0, "the corpus of {name} is empty");
-    }
+    use super::corpus;
 
     /// Bytes, and text shaped like the input (so that most cases get past the first check).
     fn input(shape: &'static str) -> impl Strategy<Value = Vec<u8>> {

@@ -64,17 +64,8 @@ pub fn script_values(data: &[u8]) {
 
 #[cfg(test)]
 mod properties {
+    use oauth2u_core::fuzz::corpus;
     use proptest::prelude::*;
-
-    fn corpus(name: &str, target: fn(&[u8])) {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus").join(name);
-        let mut seen = 0;
-        for entry in std::fs::read_dir(&dir).unwrap_or_else(|error| panic!("{}: {error}", dir.display())) {
-            target(&std::fs::read(entry.unwrap().path()).unwrap());
-            seen += 1;
-        }
-        assert!(seen > 0, "the corpus of {name} is empty");
-    }
 
     fn input(shape: &'static str) -> impl Strategy<Value = Vec<u8>> {
         prop_oneof![
