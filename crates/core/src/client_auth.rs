@@ -8,6 +8,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use percent_encoding::percent_decode_str;
 
+use crate::client_id::ClientId;
 use crate::error::OAuthError;
 use crate::model::Client;
 use crate::params::Params;
@@ -18,9 +19,9 @@ use crate::secret::Secret;
 #[derive(Debug)]
 enum Credentials {
     /// `client_secret_basic` or `client_secret_post`.
-    Secret { client_id: String, secret: Secret },
+    Secret { client_id: ClientId, secret: Secret },
     /// `none`: a public client identifies itself.
-    Public { client_id: String },
+    Public { client_id: ClientId },
 }
 
 impl Provider {
@@ -35,7 +36,7 @@ impl Provider {
         let client_id = match &credentials {
             Credentials::Secret { client_id, .. } | Credentials::Public { client_id } => client_id,
         };
-        let Some(client) = self.client(client_id).await? else {
+        let Some(client) = self.client(client_id.as_str()).await? else {
             return Err(failed());
         };
         match (&credentials, client.public) {
@@ -68,9 +69,11 @@ fn credentials(params: &Params, authorization: Option<&str>) -> Result<Credentia
         if body_id.is_some_and(|id| id != client_id) {
             return Err(failed());
         }
+        let client_id = ClientId::parse(&client_id).map_err(|_| failed())?;
         return Ok(Credentials::Secret { client_id, secret });
     }
-    let client_id = body_id.ok_or_else(failed)?.to_owned();
+    // An identifier no registration could have made names no client: refused unread.
+    let client_id = ClientId::parse(body_id.ok_or_else(failed)?).map_err(|_| failed())?;
     Ok(match body_secret {
         Some(secret) => Credentials::Secret { client_id, secret: Secret::from_client(secret) },
         None => Credentials::Public { client_id },

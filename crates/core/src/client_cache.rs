@@ -7,8 +7,7 @@ use std::sync::Mutex;
 
 use crate::clock::UnixTime;
 use crate::model::Client;
-use crate::provider::Provider;
-use crate::store::StoreError;
+use crate::store::{Store, StoreError};
 
 /// Past this many entries the cache starts over, so random client ids cannot grow it.
 const MAX_ENTRIES: usize = 10_000;
@@ -18,21 +17,26 @@ pub(crate) struct ClientCache {
     entries: Mutex<HashMap<String, (UnixTime, Client)>>,
 }
 
-impl Provider {
-    /// The client with this id, from the cache while fresh.
-    pub(crate) async fn client(&self, id: &str) -> Result<Option<Client>, StoreError> {
-        let ttl = crate::clock::seconds(self.config.client_cache_ttl);
-        let now = self.now();
+impl ClientCache {
+    /// The client with this id: from the cache when read less than `ttl` seconds before
+    /// `now`, else from the store (and cached). A `ttl` of 0 always reads the store.
+    pub(crate) async fn client(
+        &self,
+        store: &dyn Store,
+        id: &str,
+        now: UnixTime,
+        ttl: i64,
+    ) -> Result<Option<Client>, StoreError> {
         if ttl > 0
-            && let Ok(entries) = self.clients.entries.lock()
+            && let Ok(entries) = self.entries.lock()
             && let Some((cached_at, client)) = entries.get(id)
             && now - cached_at < ttl
         {
             return Ok(Some(client.clone()));
         }
-        let client = self.store.client(id).await?;
+        let client = store.client(id).await?;
         if ttl > 0
-            && let (Some(client), Ok(mut entries)) = (&client, self.clients.entries.lock())
+            && let (Some(client), Ok(mut entries)) = (&client, self.entries.lock())
         {
             if entries.len() >= MAX_ENTRIES {
                 entries.clear();

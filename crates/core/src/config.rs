@@ -5,6 +5,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::model::GrantType;
+pub use crate::model::TokenFormat;
 
 /// The protocol settings of one server.
 #[derive(Debug, Clone)]
@@ -29,32 +30,8 @@ pub struct ProtocolConfig {
     pub client_cache_ttl: Duration,
     /// How fast passwords and device user codes may be guessed.
     pub login_throttle: LoginThrottle,
-}
-
-/// The form of access tokens.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum TokenFormat {
-    /// 256 random bits, looked up by hash: revocable at once, checked by introspection.
-    #[default]
-    Opaque,
-    /// A signed JWT (RFC 9068) that resource servers verify against the JWKS.
-    Jwt,
-}
-
-impl TokenFormat {
-    /// The name in settings and on the command line.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Opaque => "opaque",
-            Self::Jwt => "jwt",
-        }
-    }
-
-    /// From its name.
-    pub fn parse(name: &str) -> Option<Self> {
-        [Self::Opaque, Self::Jwt].into_iter().find(|format| format.as_str() == name)
-    }
+    /// How long browser sessions at the server last.
+    pub sessions: Sessions,
 }
 
 impl ProtocolConfig {
@@ -70,6 +47,7 @@ impl ProtocolConfig {
             default_resource: None,
             client_cache_ttl: Duration::from_secs(1),
             login_throttle: LoginThrottle::default(),
+            sessions: Sessions::default(),
         }
     }
 }
@@ -191,5 +169,23 @@ impl Default for LoginThrottle {
             username_max_delay: Duration::from_secs(60),
             address_max_delay: Duration::from_secs(15 * 60),
         }
+    }
+}
+
+/// Sign-in sessions (`[sessions]`).
+#[derive(Debug, Clone, Copy, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Sessions {
+    /// How long a session lasts, however active.
+    #[serde(with = "humantime_serde")]
+    pub lifetime: Duration,
+    /// How long a session lasts without use.
+    #[serde(with = "humantime_serde")]
+    pub idle_timeout: Duration,
+}
+
+impl Default for Sessions {
+    fn default() -> Self {
+        Self { lifetime: Duration::from_secs(12 * 3600), idle_timeout: Duration::from_secs(3600) }
     }
 }

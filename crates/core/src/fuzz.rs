@@ -73,11 +73,14 @@ pub fn pkce(data: &[u8]) {
     let (challenge, verifier) = text.split_once('\n').unwrap_or((text, text));
     for method in [None, Some("S256"), Some("plain"), Some(verifier)] {
         if let Ok(parsed) = CodeChallenge::parse(challenge, method, true) {
-            let _ = parsed.verify(verifier);
+            let _ = parsed.verify(&crate::pkce::CodeVerifier::new(verifier));
         }
     }
     if let Ok(plain) = CodeChallenge::parse(verifier, Some("plain"), true) {
-        assert!(plain.verify(verifier), "a plain challenge verifies its own verifier");
+        assert!(
+            plain.verify(&crate::pkce::CodeVerifier::new(verifier)),
+            "a plain challenge verifies its own verifier"
+        );
     }
 }
 

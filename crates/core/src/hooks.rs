@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use serde_json::{Map, Value};
 
-use crate::endpoints::authorize::AuthorizationRequest;
+use crate::authorization_request::AuthorizationRequest;
 use crate::error::{ErrorCode, OAuthError};
 use crate::model::{Client, GrantType};
 use crate::params::Params;

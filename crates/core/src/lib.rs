@@ -6,8 +6,10 @@
 #![warn(missing_docs)]
 
 pub mod admin;
+pub mod authorization_request;
 pub mod client_auth;
 mod client_cache;
+pub mod client_id;
 pub mod clock;
 pub mod config;
 pub mod endpoints;
@@ -17,6 +19,7 @@ pub mod error;
 pub mod fuzz;
 pub mod grants;
 pub mod hooks;
+pub mod interaction;
 pub mod keys;
 pub mod model;
 pub mod params;
@@ -28,9 +31,11 @@ pub mod redirect_uri;
 pub mod resource;
 pub mod scope;
 pub mod secret;
+pub mod signing_key;
 pub mod store;
 pub mod store_deadline;
 pub mod throttle;
+pub mod tokens;
 
 /// The attribute that implementations of [`Hooks`] and the store traits use.
 pub use async_trait::async_trait;

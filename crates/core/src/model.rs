@@ -3,7 +3,10 @@
 use std::fmt;
 use std::time::Duration;
 
+use serde::{Deserialize, Serialize};
+
 use crate::clock::UnixTime;
+use crate::error::OAuthError;
 use crate::pkce::CodeChallenge;
 use crate::redirect_uri::RedirectUri;
 use crate::scope::ScopeSet;
@@ -70,6 +73,32 @@ impl fmt::Display for GrantType {
     }
 }
 
+/// The form of access tokens.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenFormat {
+    /// 256 random bits, looked up by hash: revocable at once, checked by introspection.
+    #[default]
+    Opaque,
+    /// A signed JWT (RFC 9068) that resource servers verify against the JWKS.
+    Jwt,
+}
+
+impl TokenFormat {
+    /// The name in settings and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Opaque => "opaque",
+            Self::Jwt => "jwt",
+        }
+    }
+
+    /// From its name.
+    pub fn parse(name: &str) -> Option<Self> {
+        [Self::Opaque, Self::Jwt].into_iter().find(|format| format.as_str() == name)
+    }
+}
+
 /// A registered client (RFC 6749 §2).
 #[derive(Debug, Clone)]
 pub struct Client {
@@ -101,7 +130,7 @@ pub struct Client {
     /// The audience of its JWT access tokens when a request names no resource.
     pub default_resource: Option<String>,
     /// Overrides the server's access token format.
-    pub access_token_format: Option<crate::config::TokenFormat>,
+    pub access_token_format: Option<TokenFormat>,
     /// Overrides the server's access token lifetime.
     pub access_token_lifetime: Option<Duration>,
     /// Overrides the server's refresh token lifetime.
@@ -119,6 +148,21 @@ impl Client {
     /// The scope granted when a request names none.
     pub fn default_scope(&self) -> &ScopeSet {
         self.default_scopes.as_ref().unwrap_or(&self.scopes)
+    }
+
+    /// §3.3: the requested scope, which must be within what the client may ask for;
+    /// an omitted scope means the client's default scope.
+    pub fn requested_scope(&self, scope: Option<&str>) -> Result<ScopeSet, OAuthError> {
+        let Some(scope) = scope else {
+            return Ok(self.default_scope().clone());
+        };
+        let scope = ScopeSet::parse(scope)?;
+        if !scope.is_subset(&self.scopes) {
+            return Err(OAuthError::invalid_scope(
+                "the requested scope exceeds what this client may ask for",
+            ));
+        }
+        Ok(scope)
     }
 
     /// Whether a remembered consent may stand in for asking. Not for a public client whose

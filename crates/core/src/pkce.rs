@@ -66,7 +66,8 @@ impl CodeChallenge {
     }
 
     /// RFC 7636 §4.6: whether the verifier matches, compared in constant time.
-    pub fn verify(&self, verifier: &str) -> bool {
+    pub fn verify(&self, verifier: &CodeVerifier<'_>) -> bool {
+        let CodeVerifier(verifier) = *verifier;
         // §4.1: code_verifier = 43*128unreserved.
         if !is_well_formed(verifier) {
             return false;
@@ -76,6 +77,23 @@ impl CodeChallenge {
             PkceMethod::Plain => verifier.to_owned(),
         };
         expected.as_bytes().ct_eq(self.value.as_bytes()).into()
+    }
+}
+
+/// A `code_verifier` from a token request (RFC 7636 §4.5): the secret that proves the
+/// code's requester. Neither `Clone` nor printable, so it is used once and never logged.
+pub struct CodeVerifier<'a>(&'a str);
+
+impl<'a> CodeVerifier<'a> {
+    /// The verifier as sent; its form is checked when it is verified (§4.6).
+    pub fn new(sent: &'a str) -> Self {
+        Self(sent)
+    }
+}
+
+impl std::fmt::Debug for CodeVerifier<'_> {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("CodeVerifier([redacted])")
     }
 }
 
@@ -96,8 +114,8 @@ mod tests {
     #[test]
     fn s256_matches_the_rfc_example() {
         let challenge = CodeChallenge::parse(CHALLENGE, Some("S256"), true).unwrap();
-        assert!(challenge.verify(VERIFIER));
-        assert!(!challenge.verify(CHALLENGE));
+        assert!(challenge.verify(&CodeVerifier::new(VERIFIER)));
+        assert!(!challenge.verify(&CodeVerifier::new(CHALLENGE)));
     }
 
     #[test]

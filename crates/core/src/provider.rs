@@ -5,9 +5,11 @@ use std::sync::Arc;
 use crate::client_cache::ClientCache;
 use crate::clock::{Clock, UnixTime};
 use crate::config::ProtocolConfig;
+use crate::error::OAuthError;
 use crate::hooks::Hooks;
 use crate::keys::KeyRing;
-use crate::store::Store;
+use crate::model::Client;
+use crate::store::{Connections, Store, StoreError};
 use crate::throttle::PasswordCheck;
 
 /// One authorization server. The endpoint functions are methods on it, each in the
@@ -59,6 +61,35 @@ impl Provider {
     /// The settings.
     pub fn config(&self) -> &ProtocolConfig {
         &self.config
+    }
+
+    /// The client with this id, from the cache while fresh (`client_cache_ttl`).
+    pub async fn client(&self, id: &str) -> Result<Option<Client>, StoreError> {
+        let ttl = crate::clock::seconds(self.config.client_cache_ttl);
+        self.clients.client(self.store.as_ref(), id, self.now(), ttl).await
+    }
+
+    /// Whether any client registered this browser origin (CORS); an unreadable store says no.
+    pub async fn origin_allowed(&self, origin: &str) -> bool {
+        self.store.origin_allowed(origin).await.unwrap_or(false)
+    }
+
+    /// The public keys that belong in the JWKS now; `None` without signing keys.
+    pub async fn published_keys(&self) -> Result<Option<Vec<serde_json::Value>>, OAuthError> {
+        match &self.keys {
+            Some(keys) => Ok(Some(keys.published(self.store.as_ref(), self.now()).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Whether the database answers now (for readiness probes); an error says why not.
+    pub async fn ready(&self) -> Result<(), StoreError> {
+        self.store.ready().await
+    }
+
+    /// The database pool's state now, for metrics; `None` where there is no pool.
+    pub fn database_connections(&self) -> Option<Connections> {
+        self.store.connections()
     }
 
     /// The current time by the provider's clock.

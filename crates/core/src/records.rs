@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use crate::clock::UnixTime;
 use crate::config::TokenFormat;
-use crate::keys::{SigningAlgorithm, SigningKeyRecord};
 use crate::model::{
     AuthorizationCode, Client, Consent, DeviceAuthorization, DeviceStatus, GrantType, Session, TokenKind,
     TokenRecord, User,
@@ -15,6 +14,7 @@ use crate::pkce::{CodeChallenge, PkceMethod};
 use crate::redirect_uri::RedirectUri;
 use crate::scope::ScopeSet;
 use crate::secret::SecretHash;
+use crate::signing_key::{SigningAlgorithm, SigningKeyRecord};
 use crate::store::StoreError;
 
 type Result<T> = std::result::Result<T, StoreError>;

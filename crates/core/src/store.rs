@@ -5,11 +5,11 @@ use async_trait::async_trait;
 
 use crate::clock::UnixTime;
 use crate::error::OAuthError;
-use crate::keys::SigningKeyRecord;
 use crate::model::{
     AuthorizationCode, Client, Consent, DeviceAuthorization, Issuance, Session, TokenRecord, User,
 };
 use crate::secret::SecretHash;
+use crate::signing_key::SigningKeyRecord;
 
 /// A storage failure.
 #[derive(Debug, thiserror::Error)]

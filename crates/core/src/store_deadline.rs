@@ -13,11 +13,11 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use crate::clock::UnixTime;
-use crate::keys::SigningKeyRecord;
 use crate::model::{
     AuthorizationCode, Client, Consent, DeviceAuthorization, Issuance, Session, TokenRecord, User,
 };
 use crate::secret::SecretHash;
+use crate::signing_key::SigningKeyRecord;
 use crate::store::{
     Attempt, AttemptLimits, ClientStore, CodeStore, Connections, ConsentStore, DeviceStore, HealthStore,
     KeyStore, LoginThrottleStore, MaintenanceStore, Redemption, Rotation, SessionStore, Store, StoreError,

@@ -15,7 +15,6 @@ use crate::config::LoginThrottle;
 use crate::error::OAuthError;
 use crate::model::User;
 use crate::password::authenticate;
-use crate::provider::Provider;
 use crate::store::{Attempt, AttemptLimits, Store};
 
 /// The longest username that can exist: longer ones are refused without a lookup.
@@ -87,7 +86,7 @@ impl PasswordCheck {
     }
 }
 
-fn limits(policy: &LoginThrottle, max_delay: std::time::Duration) -> AttemptLimits {
+pub(crate) fn limits(policy: &LoginThrottle, max_delay: std::time::Duration) -> AttemptLimits {
     AttemptLimits {
         free: i64::from(policy.free_attempts.max(1)),
         window: seconds(policy.window),
@@ -95,38 +94,9 @@ fn limits(policy: &LoginThrottle, max_delay: std::time::Duration) -> AttemptLimi
     }
 }
 
-fn device_key(address: Option<IpAddr>) -> String {
+pub(crate) fn device_key(address: Option<IpAddr>) -> String {
     match address {
         Some(address) => format!("device:{address}"),
         None => "device:unknown".into(),
-    }
-}
-
-impl Provider {
-    /// Checks a password under the throttle (see [`PasswordCheck::sign_in`]).
-    pub async fn sign_in(
-        &self,
-        username: &str,
-        password: &str,
-        address: Option<IpAddr>,
-    ) -> Result<SignIn, OAuthError> {
-        self.passwords.sign_in(username, password, address).await
-    }
-
-    /// Reserves one attempt at typing a device user code from `address`, before the code
-    /// is looked up, wherever a code is accepted.
-    pub async fn reserve_user_code_attempt(&self, address: Option<IpAddr>) -> Result<Attempt, OAuthError> {
-        Ok(self.store.reserve_attempt(&device_key(address), self.now(), &self.user_code_limits()).await?)
-    }
-
-    /// A code that was right gives its attempt back, so that people behind one address
-    /// are not slowed by each other's correct codes.
-    pub async fn refund_user_code_attempt(&self, address: Option<IpAddr>) -> Result<(), OAuthError> {
-        Ok(self.store.refund_attempt(&device_key(address), self.now(), &self.user_code_limits()).await?)
-    }
-
-    /// User codes are counted per address, with the address's limits.
-    fn user_code_limits(&self) -> AttemptLimits {
-        limits(&self.config.login_throttle, self.config.login_throttle.address_max_delay)
     }
 }

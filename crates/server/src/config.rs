@@ -9,7 +9,7 @@ use figment::Figment;
 use figment::providers::{Format, Serialized, Toml};
 use oauth2u_core::ProtocolConfig;
 use oauth2u_core::clock::seconds;
-use oauth2u_core::config::{GrantSwitches, Lifetimes, LoginThrottle, TokenFormat};
+use oauth2u_core::config::{GrantSwitches, Lifetimes, LoginThrottle, Sessions, TokenFormat};
 use oauth2u_core::keys::{KeyRing, MasterKey, SigningAlgorithm};
 use serde::{Deserialize, Serialize};
 
@@ -248,24 +248,6 @@ impl Default for Plugins {
     }
 }
 
-/// Sign-in sessions (`[sessions]`).
-#[derive(Debug, Clone, Copy, Deserialize, Serialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct Sessions {
-    /// How long a session lasts, however active.
-    #[serde(with = "humantime_serde")]
-    pub lifetime: Duration,
-    /// How long a session lasts without use.
-    #[serde(with = "humantime_serde")]
-    pub idle_timeout: Duration,
-}
-
-impl Default for Sessions {
-    fn default() -> Self {
-        Self { lifetime: Duration::from_secs(12 * 3600), idle_timeout: Duration::from_secs(3600) }
-    }
-}
-
 /// Settings given as command-line flags; `None` leaves the lower layers' value.
 #[derive(Debug, Default, Serialize)]
 pub struct Overrides {
@@ -363,6 +345,7 @@ impl Settings {
             default_resource: self.default_resource.clone(),
             client_cache_ttl: self.client_cache_ttl,
             login_throttle: self.login_throttle,
+            sessions: self.sessions,
         }
     }
 }

@@ -7,7 +7,7 @@ use axum::http::{HeaderMap, HeaderValue};
 use oauth2u_core::Params;
 
 use crate::config::ForwardedHeader;
-use crate::http::forwarded::TrustedProxies;
+use crate::forwarded::TrustedProxies;
 
 /// `Forwarded` and `X-Forwarded-For` (one line each): from an untrusted peer nothing is
 /// believed; from a trusted one, the address is the peer's or one the header names.

@@ -13,6 +13,8 @@ mod cleanup;
 pub mod cli;
 pub mod config;
 pub mod database;
+mod form;
+mod forwarded;
 #[cfg(any(test, feature = "fuzzing"))]
 #[doc(hidden)]
 pub mod fuzz;
@@ -20,8 +22,13 @@ mod http;
 pub mod logging;
 mod master_key;
 mod metrics;
+mod paths;
+mod respond;
+mod routes;
 mod scripts;
 mod server;
+mod state;
+mod templates;
 mod tls;
 mod ui;
 

@@ -1,24 +1,22 @@
-//! `/metrics` in the Prometheus (OpenMetrics) text format: requests by endpoint and status,
-//! their latency, tokens issued by grant, database connections. Served on a port of its
-//! own (`[metrics] address`) or on the public port behind a bearer token
-//! (`[metrics] token`); with neither, not at all.
+//! The server's metrics: requests by endpoint and status, their latency, tokens issued by
+//! grant, database connections; rendered in the Prometheus (OpenMetrics) text format by
+//! `http/metrics.rs`.
 
 use std::sync::Arc;
 use std::time::Instant;
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
+use oauth2u_core::store::Connections;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
-use subtle::ConstantTimeEq;
 
-use crate::http::{AppState, paths};
+use crate::paths::Route;
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
@@ -79,8 +77,9 @@ impl Metrics {
         self.tokens.get_or_create(&GrantLabels { grant_type: grant_type.to_owned() }).inc();
     }
 
-    fn render(&self, state: &AppState) -> String {
-        if let Some(pool) = state.provider.store().connections() {
+    /// The text exposition, with the database pool's state as it is now.
+    pub(crate) fn render(&self, connections: Option<Connections>) -> String {
+        if let Some(pool) = connections {
             self.connections_open.set(i64::from(pool.open));
             self.connections_idle.set(i64::from(pool.idle));
             self.connections_max.set(i64::from(pool.max));
@@ -92,26 +91,9 @@ impl Metrics {
     }
 }
 
-/// A bounded label for a path: the endpoint it is, or `other` (no label per unknown URL).
+/// A bounded label for a path: the route it is, or `other` (no label per unknown URL).
 fn endpoint(path: &str) -> &'static str {
-    const KNOWN: &[&str] = &[
-        paths::AUTHORIZE,
-        paths::TOKEN,
-        paths::ACCESS_TOKEN,
-        paths::REVOKE,
-        paths::INTROSPECT,
-        paths::METADATA,
-        paths::JWKS,
-        paths::DEVICE_AUTHORIZATION,
-        paths::DEVICE,
-        "/login",
-        "/consent",
-        "/logout",
-        "/health/live",
-        "/health/ready",
-        "/metrics",
-    ];
-    KNOWN.iter().copied().find(|known| *known == path).unwrap_or("other")
+    Route::find(path).map_or("other", Route::path)
 }
 
 /// Middleware: counts and times every request.
@@ -122,27 +104,4 @@ pub(crate) async fn track(State(metrics): State<Arc<Metrics>>, request: Request,
     metrics.latency.get_or_create(&EndpointLabels { endpoint }).observe(started.elapsed().as_secs_f64());
     metrics.requests.get_or_create(&RequestLabels { endpoint, status: response.status().as_u16() }).inc();
     response
-}
-
-const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
-
-/// `GET /metrics` on its own port: whoever reaches the port may read.
-pub(crate) async fn get_open(State(state): State<AppState>) -> Response {
-    let text = state.metrics.render(&state);
-    ([(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE))], text).into_response()
-}
-
-/// `GET /metrics` on the public port: only with `Authorization: Bearer <metrics token>`.
-pub(crate) async fn get_protected(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let expected = state.settings.metrics.token.as_deref().unwrap_or_default();
-    let presented = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "))
-        .unwrap_or_default();
-    if expected.is_empty() || !bool::from(presented.as_bytes().ct_eq(expected.as_bytes())) {
-        let challenge = HeaderValue::from_static("Bearer realm=\"oauth2u metrics\"");
-        return (StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, challenge)]).into_response();
-    }
-    get_open(State(state)).await
 }

@@ -7,7 +7,6 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Body;
-use axum::routing::get;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
@@ -22,12 +21,13 @@ use tokio::net::TcpListener;
 use tower::ServiceExt;
 
 use crate::config::Settings;
-use crate::http::forwarded::TrustedProxies;
-use crate::http::{self, AppState, ClientAddr, Https};
+use crate::forwarded::TrustedProxies;
 use crate::master_key;
 use crate::metrics::Metrics;
+use crate::routes;
 use crate::scripts::{self, plugins::PluginHost};
-use crate::ui::templates::Templates;
+use crate::state::{AppState, ClientAddr, Https};
+use crate::templates::Templates;
 
 /// Why a server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -201,13 +201,12 @@ impl Server {
         };
         let metrics = Arc::new(Metrics::default());
         let state = AppState { provider: provider.clone(), settings: settings.clone(), templates, metrics };
-        let router = http::router(state.clone(), extra);
+        let router = routes::router(state.clone(), extra);
         // `/metrics` on a port of its own, if configured: bound now, so a taken port stops the start.
         let metrics = match settings.metrics.address {
             Some(address) => {
                 let listener = TcpListener::bind(address).await?;
-                let routes = Router::new().route("/metrics", get(crate::metrics::get_open)).with_state(state);
-                Some((listener, routes))
+                Some((listener, routes::metrics_port(state)))
             }
             None => None,
         };

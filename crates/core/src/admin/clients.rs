@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use crate::client_id::ClientId;
 use crate::clock::{UnixTime, seconds};
 use crate::model::{Client, GrantType};
 use crate::redirect_uri::RedirectUri;
@@ -249,12 +250,8 @@ fn parse_scopes(text: &str) -> Result<ScopeSet, AdminError> {
 /// RFC 6749 §2.2: client_id is printable ASCII (VSCHAR); we also keep out spaces and ':'
 /// so that it survives Basic authentication unencoded.
 fn check_client_id(id: &str) -> Result<String, AdminError> {
-    let ok = !id.is_empty()
-        && id.len() <= 255
-        && !id.starts_with('-')
-        && id.bytes().all(|b| b.is_ascii_graphic() && b != b':');
-    if ok {
-        Ok(id.to_owned())
+    if let Ok(id) = ClientId::parse(id) {
+        Ok(id.into())
     } else {
         Err(AdminError::Invalid(format!(
             "client id `{id}` must be 1 to 255 printable ASCII characters, without ':' or a leading '-'"

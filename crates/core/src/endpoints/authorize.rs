@@ -6,55 +6,16 @@
 
 use url::Url;
 
+use crate::authorization_request::{AuthorizationRequest, ResponseType};
+use crate::client_id::ClientId;
 use crate::clock::seconds;
 use crate::error::OAuthError;
-use crate::grants::issue_implicit;
-use crate::model::{AuthorizationCode, Client, GrantType};
+use crate::model::{AuthorizationCode, Client};
 use crate::params::Params;
 use crate::pkce::CodeChallenge;
 use crate::provider::Provider;
 use crate::resource::requested_resources;
-use crate::scope::ScopeSet;
 use crate::secret::{Secret, SecretKind, random_string};
-
-/// `response_type` (§3.1.1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ResponseType {
-    /// §4.1: authorization code, returned in the query.
-    Code,
-    /// §4.2: implicit, the access token returned in the fragment.
-    Token,
-}
-
-impl ResponseType {
-    fn grant(self) -> GrantType {
-        match self {
-            Self::Code => GrantType::AuthorizationCode,
-            Self::Token => GrantType::Implicit,
-        }
-    }
-}
-
-/// A validated authorization request, waiting for the resource owner's decision.
-#[derive(Debug, Clone)]
-pub struct AuthorizationRequest {
-    /// The client.
-    pub client: Client,
-    /// Where to send the response.
-    pub redirect_uri: String,
-    /// Whether `redirect_uri` was in the request (then the token request must repeat it).
-    pub redirect_uri_sent: bool,
-    /// What the client asked for.
-    pub response_type: ResponseType,
-    /// The scope to grant.
-    pub scope: ScopeSet,
-    /// `state`, exactly as sent.
-    pub state: Option<String>,
-    /// The PKCE challenge.
-    pub challenge: Option<CodeChallenge>,
-    /// The resources (RFC 8707) asked for.
-    pub resources: Vec<String>,
-}
 
 /// How an authorization request fails.
 #[derive(Debug)]
@@ -84,11 +45,11 @@ impl Provider {
             .get("client_id")
             .map_err(page)?
             .ok_or_else(|| page(OAuthError::invalid_request("missing parameter `client_id`")))?;
-        let client = self
-            .client(client_id)
-            .await
-            .map_err(|error| page(error.into()))?
-            .ok_or_else(|| page(OAuthError::invalid_request("unknown client")))?;
+        let unknown = || page(OAuthError::invalid_request("unknown client"));
+        // A malformed identifier names no client: refused without a lookup.
+        let client_id = ClientId::parse(client_id).map_err(|_| unknown())?;
+        let client =
+            self.client(client_id.as_str()).await.map_err(|error| page(error.into()))?.ok_or_else(unknown)?;
         let sent_uri = params.get("redirect_uri").map_err(page)?;
         let redirect_uri = match (sent_uri, client.redirect_uris.as_slice()) {
             (Some(uri), registered) if registered.iter().any(|r| r.matches(uri)) => uri.to_owned(),
@@ -124,7 +85,7 @@ impl Provider {
         params.reject_repeated().map_err(fail)?;
         let response_type =
             self.response_type(&client, params.require("response_type").map_err(fail)?).map_err(fail)?;
-        let scope = self.requested_scope(&client, params.get("scope").map_err(fail)?).map_err(fail)?;
+        let scope = client.requested_scope(params.get("scope").map_err(fail)?).map_err(fail)?;
         let resources = requested_resources(&client, params).map_err(fail)?;
         let challenge = match response_type {
             ResponseType::Code => self.challenge(&client, params).map_err(fail)?,
@@ -230,7 +191,7 @@ impl Provider {
         subject: &str,
     ) -> Result<String, OAuthError> {
         let response =
-            issue_implicit(self, &request.client, subject, &request.scope, request.resources.clone()).await?;
+            self.issue_implicit(&request.client, subject, &request.scope, request.resources.clone()).await?;
         let mut fields = vec![
             ("access_token", response.access_token.expose().to_owned()),
             ("token_type", "Bearer".to_owned()),

@@ -36,7 +36,7 @@ impl Provider {
                 "this client may not use the device authorization grant",
             ));
         }
-        let scope = self.requested_scope(&client, params.get("scope")?)?;
+        let scope = client.requested_scope(params.get("scope")?)?;
         let resources = requested_resources(&client, params)?;
         let now = self.now();
         let device_code = Secret::generate(SecretKind::DeviceCode)?;

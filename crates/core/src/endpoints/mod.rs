@@ -3,4 +3,5 @@
 pub mod authorize;
 pub mod device;
 pub mod introspect;
+pub mod metadata;
 pub mod revoke;

@@ -7,13 +7,14 @@
 use crate::error::OAuthError;
 use crate::model::{Client, GrantType};
 use crate::params::Params;
+use crate::pkce::CodeVerifier;
 use crate::provider::Provider;
 use crate::secret::Secret;
 use crate::store::Redemption;
 
 use super::Granted;
-use super::issue::{Mint, RefreshMint};
 use crate::resource::narrowed_resources;
+use crate::tokens::{Mint, RefreshMint};
 
 impl Provider {
     pub(super) async fn exchange_code(
@@ -22,7 +23,7 @@ impl Provider {
         params: &Params,
         code: &str,
         redirect_uri: Option<&str>,
-        code_verifier: Option<&str>,
+        code_verifier: Option<CodeVerifier<'_>>,
     ) -> Result<Granted, OAuthError> {
         let hash = Secret::from_client(code).hash();
         let Some(stored) = self.store.code(&hash).await? else {
@@ -45,7 +46,7 @@ impl Provider {
         }
         match (&stored.challenge, code_verifier) {
             // RFC 7636 §4.6.
-            (Some(challenge), Some(verifier)) if challenge.verify(verifier) => {}
+            (Some(challenge), Some(verifier)) if challenge.verify(&verifier) => {}
             (Some(_), _) => return Err(OAuthError::invalid_grant("code_verifier does not match")),
             // RFC 9700 §4.8.2: a verifier for a code issued without a challenge is a PKCE downgrade.
             (None, Some(_)) => {

@@ -8,7 +8,7 @@ use crate::provider::Provider;
 use crate::resource::requested_resources;
 
 use super::Granted;
-use super::issue::{Mint, new_grant_id};
+use crate::tokens::{Mint, new_grant_id};
 
 impl Provider {
     pub(super) async fn client_credentials(
@@ -17,7 +17,7 @@ impl Provider {
         params: &Params,
         scope: Option<&str>,
     ) -> Result<Granted, OAuthError> {
-        let scope = self.requested_scope(client, scope)?;
+        let scope = client.requested_scope(scope)?;
         let audience = requested_resources(client, params)?;
         self.validate_with_hooks(client, GrantType::ClientCredentials, None, &scope, params).await?;
         let minted = self

@@ -9,7 +9,7 @@ use crate::secret::Secret;
 use crate::store::Redemption;
 
 use super::Granted;
-use super::issue::{Mint, RefreshMint};
+use crate::tokens::{Mint, RefreshMint};
 
 /// §3.5: after `slow_down`, "the interval MUST be increased by 5 seconds for this and all subsequent requests".
 const SLOW_DOWN_STEP: i64 = 5;

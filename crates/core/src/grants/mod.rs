@@ -4,23 +4,20 @@
 mod authorization_code;
 mod client_credentials;
 mod device_code;
-mod issue;
-mod jwt;
 mod password;
 mod refresh_token;
 
 use std::net::IpAddr;
 
-use serde_json::{Map, Value};
-
 use crate::error::OAuthError;
 use crate::hooks::TokenContext;
 use crate::model::{Client, GrantType};
 use crate::params::Params;
+use crate::pkce::CodeVerifier;
 use crate::provider::Provider;
 use crate::scope::ScopeSet;
 
-pub use issue::TokenResponse;
+pub use crate::tokens::TokenResponse;
 
 /// A token request, parsed by grant type.
 #[derive(Debug)]
@@ -32,7 +29,7 @@ pub enum TokenRequest<'a> {
         /// `redirect_uri`, required when it was sent to the authorization endpoint.
         redirect_uri: Option<&'a str>,
         /// RFC 7636 `code_verifier`.
-        code_verifier: Option<&'a str>,
+        code_verifier: Option<CodeVerifier<'a>>,
     },
     /// §6.
     RefreshToken {
@@ -79,7 +76,7 @@ impl<'a> TokenRequest<'a> {
             GrantType::AuthorizationCode => Self::AuthorizationCode {
                 code: params.require("code")?,
                 redirect_uri: params.get("redirect_uri")?,
-                code_verifier: params.get("code_verifier")?,
+                code_verifier: params.get("code_verifier")?.map(CodeVerifier::new),
             },
             GrantType::RefreshToken => Self::RefreshToken {
                 refresh_token: params.require("refresh_token")?,
@@ -174,62 +171,8 @@ impl Provider {
     pub(crate) async fn user_still_enabled(&self, subject: &str) -> Result<bool, OAuthError> {
         Ok(self.store.user_by_subject(subject).await?.is_none_or(|user| !user.disabled))
     }
-
-    /// §3.3: the requested scope, which must be within what the client may ask for;
-    /// an omitted scope means the client's default scope.
-    pub(crate) fn requested_scope(
-        &self,
-        client: &Client,
-        scope: Option<&str>,
-    ) -> Result<ScopeSet, OAuthError> {
-        let Some(scope) = scope else {
-            return Ok(client.default_scope().clone());
-        };
-        let scope = ScopeSet::parse(scope)?;
-        if !scope.is_subset(&client.scopes) {
-            return Err(OAuthError::invalid_scope(
-                "the requested scope exceeds what this client may ask for",
-            ));
-        }
-        Ok(scope)
-    }
 }
 
 fn unsupported() -> OAuthError {
     OAuthError::unsupported_grant_type("unsupported grant_type")
-}
-
-/// The fields a response hook cannot add, change or remove.
-pub const PROTECTED_FIELDS: &[&str] = &["access_token", "token_type", "expires_in", "refresh_token", "scope"];
-
-/// Adds a response hook's fields. A hook that tries to set, change or remove a protected
-/// field is refused as a whole: the response goes out as the server made it.
-pub(crate) fn merge_extra(body: &mut Map<String, Value>, extra: Map<String, Value>) {
-    if let Some(field) = extra.keys().find(|key| PROTECTED_FIELDS.contains(&key.as_str())) {
-        tracing::warn!(%field, "access_token_response hook tried to change a protected field; its changes are ignored");
-        return;
-    }
-    body.extend(extra);
-}
-
-/// §4.2.2: the access token of an implicit grant. Never a refresh token.
-pub(crate) async fn issue_implicit(
-    provider: &Provider,
-    client: &Client,
-    subject: &str,
-    scope: &ScopeSet,
-    audience: Vec<String>,
-) -> Result<TokenResponse, OAuthError> {
-    let minted = provider
-        .mint(issue::Mint {
-            client,
-            subject: Some(subject),
-            grant_id: issue::new_grant_id()?,
-            scope: scope.clone(),
-            audience,
-            refresh: None,
-        })
-        .await?;
-    provider.store.insert_tokens(&minted.issuance).await?;
-    Ok(minted.response)
 }

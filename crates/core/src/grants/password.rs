@@ -11,7 +11,7 @@ use crate::resource::requested_resources;
 use crate::throttle::SignIn;
 
 use super::Granted;
-use super::issue::{Mint, RefreshMint, new_grant_id};
+use crate::tokens::{Mint, RefreshMint, new_grant_id};
 
 impl Provider {
     pub(super) async fn password(
@@ -23,7 +23,7 @@ impl Provider {
         scope: Option<&str>,
         address: Option<IpAddr>,
     ) -> Result<Granted, OAuthError> {
-        let scope = self.requested_scope(client, scope)?;
+        let scope = client.requested_scope(scope)?;
         let audience = requested_resources(client, params)?;
         // §5.2 invalid_grant: "the provided authorization grant (e.g., ... resource owner
         // credentials) is invalid". §4.3.2: the server MUST protect against brute force; a

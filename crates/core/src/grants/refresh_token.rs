@@ -15,8 +15,8 @@ use crate::secret::{Secret, SecretHash};
 use crate::store::Rotation;
 
 use super::Granted;
-use super::issue::{Mint, RefreshMint};
 use crate::resource::narrowed_resources;
+use crate::tokens::{Mint, RefreshMint};
 
 impl Provider {
     pub(super) async fn refresh(
@@ -108,7 +108,7 @@ impl Provider {
         &self,
         old: &SecretHash,
         successor: &SecretHash,
-        minted: &super::issue::Minted,
+        minted: &crate::tokens::Minted,
     ) -> Result<Rotation, OAuthError> {
         let rotation = self.store.retry_rotation(old, successor, self.now(), &minted.issuance).await?;
         tracing::info!("refresh token presented again within the grace period; its successor is replaced");

@@ -1,25 +1,15 @@
 //! Signing algorithms for JWT access tokens: generating keys and publishing them as JWKs.
 //! ES256 by default (small, fast); EdDSA and RS256 for resource servers that need them.
+//! The algorithm's names are in [`crate::signing_key`]; its cryptography is here.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey};
 use rand_core::OsRng;
-use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::error::OAuthError;
-
-/// A JWS algorithm the server signs with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
-pub enum SigningAlgorithm {
-    /// ECDSA on P-256 with SHA-256 (the default).
-    ES256,
-    /// Ed25519.
-    EdDSA,
-    /// RSASSA-PKCS1-v1_5 with SHA-256, 2048-bit keys.
-    RS256,
-}
+use crate::signing_key::SigningAlgorithm;
 
 /// A new key pair: the private key (DER, to be sealed) and the public key as a JWK.
 pub struct GeneratedKey {
@@ -30,20 +20,6 @@ pub struct GeneratedKey {
 }
 
 impl SigningAlgorithm {
-    /// The `alg` name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::ES256 => "ES256",
-            Self::EdDSA => "EdDSA",
-            Self::RS256 => "RS256",
-        }
-    }
-
-    /// From the `alg` name.
-    pub fn parse(name: &str) -> Option<Self> {
-        [Self::ES256, Self::EdDSA, Self::RS256].into_iter().find(|alg| alg.as_str() == name)
-    }
-
     pub(crate) fn jwt(self) -> Algorithm {
         match self {
             Self::ES256 => Algorithm::ES256,

@@ -15,41 +15,15 @@ use std::sync::{Arc, Mutex};
 use jsonwebtoken::EncodingKey;
 use serde_json::Value;
 
-pub use algorithm::{GeneratedKey, SigningAlgorithm};
+pub use algorithm::GeneratedKey;
 pub use master::MasterKey;
+
+pub use crate::signing_key::{SigningAlgorithm, SigningKeyRecord};
 
 use crate::clock::UnixTime;
 use crate::error::OAuthError;
 use crate::secret::random_id;
 use crate::store::Store;
-
-/// A signing key as stored.
-#[derive(Debug, Clone)]
-pub struct SigningKeyRecord {
-    /// Key id (`kid`).
-    pub kid: String,
-    /// The algorithm.
-    pub algorithm: SigningAlgorithm,
-    /// The private key, sealed under the master key.
-    pub sealed_private_key: Vec<u8>,
-    /// The public JWK.
-    pub public_jwk: Value,
-    /// When it was made.
-    pub created_at: UnixTime,
-    /// When it starts signing (it is published from `created_at`).
-    pub activates_at: UnixTime,
-    /// When it leaves the JWKS; set when a successor takes over.
-    pub publish_until: Option<UnixTime>,
-    /// When it was revoked.
-    pub revoked_at: Option<UnixTime>,
-}
-
-impl SigningKeyRecord {
-    /// Whether it belongs in the JWKS at `now`.
-    pub fn is_published(&self, now: UnixTime) -> bool {
-        self.revoked_at.is_none() && self.publish_until.is_none_or(|until| until > now)
-    }
-}
 
 /// The server's signing keys: policy and a cache of the opened ones.
 pub struct KeyRing {

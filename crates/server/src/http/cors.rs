@@ -5,16 +5,16 @@
 use axum::http::{HeaderValue, Method, header};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
-use super::AppState;
+use crate::state::AppState;
 
 pub(crate) fn registered_origins(state: &AppState) -> CorsLayer {
-    let store = state.provider.store().clone();
+    let provider = state.provider.clone();
     CorsLayer::new()
         .allow_origin(AllowOrigin::async_predicate(move |origin: HeaderValue, _| {
-            let store = store.clone();
+            let provider = provider.clone();
             async move {
                 match origin.to_str() {
-                    Ok(origin) => store.origin_allowed(origin).await.unwrap_or(false),
+                    Ok(origin) => provider.origin_allowed(origin).await,
                     Err(_) => false,
                 }
             }

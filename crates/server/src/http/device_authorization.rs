@@ -5,16 +5,18 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 
-use super::error::{JsonError, json_or_error};
-use super::form::{Form, client_request};
-use super::{AppState, paths};
+use crate::form::{Form, client_request};
+use crate::paths::Route;
+use crate::respond::{JsonError, json_or_error};
+use crate::state::AppState;
 
 pub(crate) async fn post_device_authorization(
     State(state): State<AppState>,
     headers: HeaderMap,
     form: Result<Form, JsonError>,
 ) -> Response {
-    let verification_uri = format!("{}{}", state.settings.issuer().trim_end_matches('/'), paths::DEVICE);
+    let verification_uri =
+        format!("{}{}", state.settings.issuer().trim_end_matches('/'), Route::Device.path());
     let provider = &state.provider;
     let result = client_request(&headers, form, |params, authorization| async move {
         provider.device_authorization(&params, authorization.as_deref(), &verification_uri).await

@@ -7,14 +7,14 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use super::AppState;
+use crate::state::AppState;
 
 pub(crate) async fn get_live() -> Json<Value> {
     Json(json!({ "status": "ok" }))
 }
 
 pub(crate) async fn get_ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
-    match state.provider.store().ready().await {
+    match state.provider.ready().await {
         Ok(()) => (StatusCode::OK, Json(json!({ "status": "ready" }))),
         Err(error) => {
             tracing::warn!(%error, "not ready: the database does not answer");

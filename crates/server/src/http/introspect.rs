@@ -4,9 +4,9 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 
-use super::AppState;
-use super::error::{JsonError, json_or_error};
-use super::form::{Form, client_request};
+use crate::form::{Form, client_request};
+use crate::respond::{JsonError, json_or_error};
+use crate::state::AppState;
 
 pub(crate) async fn post_introspect(
     State(state): State<AppState>,

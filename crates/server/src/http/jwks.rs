@@ -7,15 +7,16 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use super::AppState;
-use super::error::JsonError;
+use crate::respond::JsonError;
+use crate::state::AppState;
 
 pub(crate) async fn get_jwks(State(state): State<AppState>) -> Response {
     let Some(keys) = state.provider.keys() else {
         return axum::http::StatusCode::NOT_FOUND.into_response();
     };
-    match keys.published(state.provider.store().as_ref(), state.provider.now()).await {
-        Ok(published) => {
+    match state.provider.published_keys().await {
+        Ok(None) => axum::http::StatusCode::NOT_FOUND.into_response(),
+        Ok(Some(published)) => {
             let cache = HeaderValue::from_str(&format!("public, max-age={}", keys.max_age()))
                 .unwrap_or(HeaderValue::from_static("no-cache"));
             ([(header::CACHE_CONTROL, cache)], Json(json!({ "keys": published }))).into_response()

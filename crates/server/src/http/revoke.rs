@@ -4,9 +4,9 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 
-use super::AppState;
-use super::error::{JsonError, no_store};
-use super::form::{Form, client_request};
+use crate::form::{Form, client_request};
+use crate::respond::{JsonError, no_store};
+use crate::state::AppState;
 
 pub(crate) async fn post_revoke(
     State(state): State<AppState>,

@@ -6,9 +6,9 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 
-use super::error::{JsonError, json_or_error};
-use super::form::{Form, client_request};
-use super::{AppState, ClientAddr};
+use crate::form::{Form, client_request};
+use crate::respond::{JsonError, json_or_error};
+use crate::state::{AppState, ClientAddr};
 
 pub(crate) async fn post_token(
     State(state): State<AppState>,

@@ -16,26 +16,13 @@ use oauth2u_core::Params;
 use rhai::{CallFnOptions, Dynamic, Map, Scope};
 
 use super::{Sandbox, Script};
-use crate::http::paths;
+use crate::paths::Route;
 
-/// Paths the server serves itself; a handler may not take them.
-const RESERVED: &[&str] = &[
-    paths::AUTHORIZE,
-    paths::TOKEN,
-    paths::ACCESS_TOKEN,
-    paths::REVOKE,
-    paths::INTROSPECT,
-    paths::METADATA,
-    paths::JWKS,
-    paths::DEVICE_AUTHORIZATION,
-    paths::DEVICE,
-    "/device/consent",
-    "/login",
-    "/consent",
-    "/logout",
-    "/health/live",
-    "/assets/style.css",
-];
+/// Whether the server serves this path itself (every route of the table, whether its
+/// feature is on or not, and the metadata under an issuer's path); a handler may not take it.
+fn is_reserved(path: &str) -> bool {
+    Route::find(path).is_some() || path.starts_with(Route::Metadata.path())
+}
 
 /// A plain path: no route parameters or wildcards, which the router would interpret.
 fn is_plain_path(path: &str) -> bool {
@@ -73,10 +60,7 @@ pub(crate) fn routes<S: Clone + Send + Sync + 'static>(
             };
             let method = Method::from_bytes(method.to_uppercase().as_bytes())
                 .map_err(|_| format!("{}: unknown method {method}", script.path.display()))?;
-            if !is_plain_path(&path)
-                || RESERVED.contains(&path.as_str())
-                || !taken.insert((method.clone(), path.clone()))
-            {
+            if !is_plain_path(&path) || is_reserved(&path) || !taken.insert((method.clone(), path.clone())) {
                 return Err(format!(
                     "{}: the path {method} {path} is invalid or already taken",
                     script.path.display()

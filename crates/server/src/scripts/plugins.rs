@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use oauth2u_core::async_trait;
-use oauth2u_core::endpoints::authorize::ResponseType;
+use oauth2u_core::authorization_request::ResponseType;
 use oauth2u_core::hooks::{AuthorizationContext, AuthorizationDecision, Hooks, TokenContext};
 use oauth2u_core::{ErrorCode, OAuthError, Params};
 use rhai::{Dynamic, Map};

@@ -8,19 +8,17 @@ use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use minijinja::context;
-use std::net::IpAddr;
-
 use oauth2u_core::endpoints::device::display_user_code;
-use oauth2u_core::model::DeviceAuthorization;
-use oauth2u_core::store::Attempt;
+use oauth2u_core::interaction::UserCodeLookup;
 use oauth2u_core::{OAuthError, Params};
 
+use super::decision::{Decided, decide};
 use super::interaction::{Continuation, form_session, login_page};
 use super::session::{self, ActiveSession};
 use super::{error_page, expired_form};
-use crate::http::error::JsonError;
-use crate::http::form::Form;
-use crate::http::{AppState, ClientAddr};
+use crate::form::Form;
+use crate::respond::JsonError;
+use crate::state::{AppState, ClientAddr};
 
 /// `GET /device[?user_code=…]`: the entry form, or — with a code — the next step.
 pub(crate) async fn get_device(
@@ -68,35 +66,6 @@ pub(crate) async fn post_device(
 /// What a page calls a device before its code has passed the throttle.
 pub(crate) const ANY_DEVICE: &str = "your device";
 
-/// What a typed code turned out to be.
-enum Lookup {
-    /// Pending: the person may go on.
-    Live(Box<DeviceAuthorization>),
-    /// Not looked up: too many wrong codes from this address; wait this many seconds.
-    Throttled(i64),
-    /// Unknown, expired or already decided.
-    Dead,
-}
-
-/// Looks a typed code up only once the code throttle has let the attempt through
-/// (RFC 8628 §5.1); a code that is live gives its attempt back.
-async fn throttled_lookup(
-    state: &AppState,
-    address: Option<IpAddr>,
-    typed: &str,
-) -> Result<Lookup, OAuthError> {
-    if let Attempt::Refused { retry_after } = state.provider.reserve_user_code_attempt(address).await? {
-        return Ok(Lookup::Throttled(retry_after));
-    }
-    match state.provider.pending_device_authorization(typed).await? {
-        Some(device) => {
-            state.provider.refund_user_code_attempt(address).await?;
-            Ok(Lookup::Live(Box::new(device)))
-        }
-        None => Ok(Lookup::Dead),
-    }
-}
-
 fn too_many(mut page: Response, retry_after: i64) -> Response {
     page.headers_mut().insert(header::RETRY_AFTER, retry_after.into());
     page
@@ -111,19 +80,19 @@ async fn step(
 ) -> Response {
     let address = address.map(|Extension(ClientAddr(address))| address);
     let outcome = async {
-        let device = match throttled_lookup(state, address, typed).await? {
-            Lookup::Live(device) => device,
-            Lookup::Throttled(retry_after) => {
+        let device = match state.provider.look_up_user_code(typed, address).await? {
+            UserCodeLookup::Live(device) => device,
+            UserCodeLookup::Throttled(retry_after) => {
                 let message = format!("Too many wrong codes. Try again in {retry_after} seconds.");
                 let page = entry_page(state, active, typed, Some(&message), StatusCode::TOO_MANY_REQUESTS);
                 return Ok(too_many(page, retry_after));
             }
-            Lookup::Dead => {
+            UserCodeLookup::Dead => {
                 let message = "That code is not valid, or it has expired.";
                 return Ok(entry_page(state, active, typed, Some(message), StatusCode::BAD_REQUEST));
             }
         };
-        let Some(client) = state.provider.store().client(&device.client_id).await? else {
+        let Some(client) = state.provider.client(&device.client_id).await? else {
             return Ok(entry_page(
                 state,
                 active,
@@ -143,7 +112,7 @@ async fn step(
                 StatusCode::OK,
             ));
         };
-        let user = state.provider.store().user_by_subject(subject).await?;
+        let user = state.provider.user_by_subject(subject).await?;
         let context = context! {
             client_name => &client.name,
             scopes => device.scope.iter().collect::<Vec<_>>(),
@@ -175,33 +144,37 @@ pub(crate) async fn post_device_consent(
     let typed = fields.get("user_code").ok().flatten().unwrap_or_default();
     let address = address.map(|Extension(ClientAddr(address))| address);
     let outcome = async {
-        let device = match throttled_lookup(&state, address, typed).await? {
-            Lookup::Live(device) => device,
-            Lookup::Throttled(retry_after) => {
+        let device = match state.provider.look_up_user_code(typed, address).await? {
+            UserCodeLookup::Live(device) => device,
+            UserCodeLookup::Throttled(retry_after) => {
                 let text = format!("Too many wrong codes. Try again in {retry_after} seconds.");
                 let page = message_page(&state, StatusCode::TOO_MANY_REQUESTS, "Too many attempts", &text);
                 return Ok(too_many(page, retry_after));
             }
-            Lookup::Dead => {
+            UserCodeLookup::Dead => {
                 let text = "Start again on your device.";
                 return Ok(message_page(&state, StatusCode::BAD_REQUEST, "This code has expired", text));
             }
         };
-        // One decision per form: the session's secret changes.
-        session::end(&state, &active).await?;
-        let rotated = session::start(&state, Some(subject.clone())).await?;
-        let mut response = match fields.get("decision").ok().flatten() {
-            Some("allow") => {
+        let response = match decide(&state, &active, &subject, &fields).await? {
+            Decided::Allow(rotated) => {
                 state.provider.decide_device_authorization(&device.user_code, Some(&subject)).await?;
-                message_page(&state, StatusCode::OK, "Device connected", "You can return to your device.")
+                let page = message_page(
+                    &state,
+                    StatusCode::OK,
+                    "Device connected",
+                    "You can return to your device.",
+                );
+                rotated.set_on(page, &state)
             }
-            Some("deny") => {
+            Decided::Deny(rotated) => {
                 state.provider.decide_device_authorization(&device.user_code, None).await?;
-                message_page(&state, StatusCode::OK, "Access denied", "The device was not given access.")
+                let page =
+                    message_page(&state, StatusCode::OK, "Access denied", "The device was not given access.");
+                rotated.set_on(page, &state)
             }
-            _ => return Ok(expired_form(&state)),
+            Decided::Neither => expired_form(&state),
         };
-        response.headers_mut().insert(header::SET_COOKIE, rotated.cookie(&state));
         Ok::<_, OAuthError>(response)
     };
     outcome.await.unwrap_or_else(|error| error_page(&state, &error))

@@ -10,17 +10,18 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use minijinja::context;
-use oauth2u_core::endpoints::authorize::{AuthorizationRequest, AuthorizeError};
-use oauth2u_core::model::Consent;
+use oauth2u_core::authorization_request::AuthorizationRequest;
+use oauth2u_core::endpoints::authorize::AuthorizeError;
 use oauth2u_core::throttle::SignIn;
 use oauth2u_core::{OAuthError, Params};
 
+use super::decision::{Decided, decide};
 use super::session::{self, ActiveSession};
 use super::{error_page, expired_form};
-use crate::http::AppState;
-use crate::http::authorize::redirect;
-use crate::http::error::JsonError;
-use crate::http::form::Form;
+use crate::form::Form;
+use crate::paths::Route;
+use crate::respond::{JsonError, redirect};
+use crate::state::{AppState, ClientAddr};
 
 /// A validated request from `/authorize`: show the login page, the consent page, or —
 /// with remembered consent — go straight back to the client.
@@ -68,15 +69,11 @@ async fn consent_or_approve(
     params: &Params,
     status: StatusCode,
 ) -> Result<Response, OAuthError> {
-    let store = state.provider.store();
     let subject = active.session.subject.clone().unwrap_or_default();
-    if request.client.may_skip_consent()
-        && let Some(consent) = store.consent(&subject, &request.client.id).await?
-        && request.scope.is_subset(&consent.scope)
-    {
+    if state.provider.consent_remembered(request, &subject).await? {
         return Ok(approve(state, request, &subject, status).await);
     }
-    let user = store.user_by_subject(&subject).await?;
+    let user = state.provider.user_by_subject(&subject).await?;
     let context = context! {
         client_name => &request.client.name,
         redirect_host => host_of(&request.redirect_uri),
@@ -167,11 +164,11 @@ async fn form_step(
 /// `POST /login`: back to the authorization request, or to the device being connected.
 pub(crate) async fn post_login(
     State(state): State<AppState>,
-    address: Option<Extension<crate::http::ClientAddr>>,
+    address: Option<Extension<ClientAddr>>,
     headers: HeaderMap,
     form: Result<Form, JsonError>,
 ) -> Response {
-    let address = address.map(|Extension(crate::http::ClientAddr(address))| address);
+    let address = address.map(|Extension(ClientAddr(address))| address);
     let device =
         form.as_ref().ok().and_then(|Form(fields)| fields.get("user_code").ok().flatten().map(str::to_owned));
     let (active, fields, continuation, client_name) = match device {
@@ -213,7 +210,7 @@ pub(crate) async fn post_login(
         let signed_in = session::start(&state, Some(user.subject)).await?;
         let next = match &continuation {
             Continuation::Authorize(query) => format!("/authorize?{query}"),
-            Continuation::Device(code) => format!("{}?user_code={}", crate::http::paths::DEVICE, code),
+            Continuation::Device(code) => format!("{}?user_code={}", Route::Device.path(), code),
         };
         let mut response = redirect(StatusCode::SEE_OTHER, &next);
         response.headers_mut().insert(header::SET_COOKIE, signed_in.cookie(&state));
@@ -236,30 +233,22 @@ pub(crate) async fn post_consent(
         return expired_form(&state);
     };
     let outcome = async {
-        // One decision per form: the session's secret changes, so a replayed form fails its CSRF check.
-        session::end(&state, &active).await?;
-        let rotated = session::start(&state, Some(subject.clone())).await?;
-        let mut response = match fields.get("decision").ok().flatten() {
-            Some("allow") => {
-                let remember = fields.get("remember").ok().flatten() == Some("yes");
-                if remember && request.client.may_skip_consent() {
-                    let consent = Consent {
-                        subject: subject.clone(),
-                        client_id: request.client.id.clone(),
-                        scope: request.scope.clone(),
-                        granted_at: state.provider.now(),
-                    };
-                    state.provider.store().remember_consent(&consent).await?;
+        let response = match decide(&state, &active, &subject, &fields).await? {
+            Decided::Allow(rotated) => {
+                if fields.get("remember").ok().flatten() == Some("yes") {
+                    state.provider.remember_consent(&request, &subject).await?;
                 }
-                approve(&state, &request, &subject, StatusCode::SEE_OTHER).await
+                rotated.set_on(approve(&state, &request, &subject, StatusCode::SEE_OTHER).await, &state)
             }
-            Some("deny") => {
+            Decided::Deny(rotated) => {
                 let denied = OAuthError::access_denied("the user denied the request");
-                redirect(StatusCode::SEE_OTHER, &state.provider.refuse(&request, &denied))
+                rotated.set_on(
+                    redirect(StatusCode::SEE_OTHER, &state.provider.refuse(&request, &denied)),
+                    &state,
+                )
             }
-            _ => return Ok(expired_form(&state)),
+            Decided::Neither => expired_form(&state),
         };
-        response.headers_mut().insert(header::SET_COOKIE, rotated.cookie(&state));
         Ok::<_, OAuthError>(response)
     };
     outcome

@@ -7,8 +7,9 @@ use axum::response::{IntoResponse, Response};
 use minijinja::context;
 
 use super::{error_page, expired_form, session};
-use crate::http::AppState;
-use crate::http::form::Form;
+use crate::form::Form;
+use crate::respond::JsonError;
+use crate::state::AppState;
 
 pub(crate) async fn get_logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
     match session::current(&state, &headers).await {
@@ -25,7 +26,7 @@ pub(crate) async fn get_logout(State(state): State<AppState>, headers: HeaderMap
 pub(crate) async fn post_logout(
     State(state): State<AppState>,
     headers: HeaderMap,
-    form: Result<Form, crate::http::error::JsonError>,
+    form: Result<Form, JsonError>,
 ) -> Response {
     let Ok(Form(params)) = form else {
         return expired_form(&state);

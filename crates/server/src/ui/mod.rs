@@ -1,35 +1,25 @@
-//! What people see: the login and consent pages of the authorization endpoint, logout,
-//! and friendly error pages. Every form carries a CSRF token bound to the session, and
-//! every page the headers in [`templates::page_headers`].
+//! What people see: the authorization endpoint and its login and consent pages, the
+//! device verification pages, logout, and friendly error pages. Every form carries a CSRF
+//! token bound to the session, and every page the headers of `templates::page_headers`.
 
-mod device;
+pub(crate) mod authorize;
+mod decision;
+pub(crate) mod device;
 pub(crate) mod interaction;
-mod logout;
-pub(crate) mod session;
-pub(crate) mod templates;
+pub(crate) mod logout;
+mod session;
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::{get, post};
 use minijinja::context;
 use oauth2u_core::{ErrorCode, OAuthError};
 
-use crate::http::{AppState, paths};
+use crate::state::AppState;
 
-/// The pages' routes.
-pub(crate) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/login", post(interaction::post_login))
-        .route("/consent", post(interaction::post_consent))
-        .route("/logout", get(logout::get_logout).post(logout::post_logout))
-        .route(paths::DEVICE, get(device::get_device).post(device::post_device))
-        .route("/device/consent", post(device::post_device_consent))
-        .route(
-            "/assets/style.css",
-            get(|State(state): State<AppState>| async move { state.templates.stylesheet() }),
-        )
+/// The pages' stylesheet.
+pub(crate) async fn get_stylesheet(State(state): State<AppState>) -> Response {
+    state.templates.stylesheet()
 }
 
 /// RFC 6749 §4.1.2.1: the page that tells the user what went wrong when the client or

@@ -10,16 +10,16 @@
 //! supply it.
 
 use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::Response;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use oauth2u_core::OAuthError;
-use oauth2u_core::clock::seconds;
 use oauth2u_core::model::Session;
 use oauth2u_core::secret::{Secret, random_string};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::http::AppState;
+use crate::state::AppState;
 
 pub(crate) const COOKIE: &str = "oauth2u_session";
 
@@ -44,6 +44,12 @@ impl ActiveSession {
         submitted.is_some_and(|token| bool::from(token.as_bytes().ct_eq(self.csrf_token().as_bytes())))
     }
 
+    /// `response`, giving the browser this session.
+    pub(crate) fn set_on(&self, mut response: Response, state: &AppState) -> Response {
+        response.headers_mut().insert(header::SET_COOKIE, self.cookie(state));
+        response
+    }
+
     /// The `Set-Cookie` header that gives the browser this session.
     pub(crate) fn cookie(&self, state: &AppState) -> HeaderValue {
         let max_age = self.session.expires_at - self.session.created_at;
@@ -61,15 +67,8 @@ pub(crate) async fn current(
         return Ok(None);
     };
     let secret = Secret::from_client(value);
-    let store = state.provider.store();
-    let now = state.provider.now();
-    if let Some(session) = store.session(&secret.hash()).await? {
-        let idle = seconds(state.settings.sessions.idle_timeout);
-        if session.expires_at > now && now - session.last_seen_at <= idle {
-            store.touch_session(&session.hash, now).await?;
-            return Ok(Some(ActiveSession { secret, session, stored: true }));
-        }
-        store.delete_session(&session.hash).await?;
+    if let Some(session) = state.provider.live_session(&secret.hash()).await? {
+        return Ok(Some(ActiveSession { secret, session, stored: true }));
     }
     Ok(Some(anonymous(state, secret)))
 }
@@ -91,35 +90,20 @@ pub(crate) async fn start(state: &AppState, subject: Option<String>) -> Result<A
     let Some(subject) = subject else {
         return Ok(anonymous(state, secret));
     };
-    let now = state.provider.now();
-    let session = Session {
-        hash: secret.hash(),
-        subject: Some(subject),
-        created_at: now,
-        last_seen_at: now,
-        expires_at: now + seconds(state.settings.sessions.lifetime),
-    };
-    state.provider.store().insert_session(&session).await?;
+    let session = state.provider.start_session(secret.hash(), subject).await?;
     Ok(ActiveSession { secret, session, stored: true })
 }
 
 /// Ends a session (before a new one replaces it, or at logout): its row goes, if it has one.
 pub(crate) async fn end(state: &AppState, active: &ActiveSession) -> Result<(), OAuthError> {
     if active.stored {
-        state.provider.store().delete_session(&active.session.hash).await?;
+        state.provider.end_session(&active.session.hash).await?;
     }
     Ok(())
 }
 
 fn anonymous(state: &AppState, secret: Secret) -> ActiveSession {
-    let now = state.provider.now();
-    let session = Session {
-        hash: secret.hash(),
-        subject: None,
-        created_at: now,
-        last_seen_at: now,
-        expires_at: now + seconds(state.settings.sessions.lifetime),
-    };
+    let session = state.provider.new_session(secret.hash(), None);
     ActiveSession { secret, session, stored: false }
 }
 

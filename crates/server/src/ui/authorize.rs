@@ -4,17 +4,18 @@
 //! or by the person at the browser through the built-in login and consent pages.
 
 use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use oauth2u_core::endpoints::authorize::{AuthorizationRequest, AuthorizeError};
+use oauth2u_core::authorization_request::AuthorizationRequest;
+use oauth2u_core::endpoints::authorize::AuthorizeError;
 use oauth2u_core::hooks::{AuthorizationContext, AuthorizationDecision};
 use oauth2u_core::{OAuthError, Params};
 
-use super::AppState;
-use super::error::JsonError;
-use super::form::Form;
-use crate::ui::templates::page_headers;
-use crate::ui::{error_page, expired_form, interaction, session};
+use super::{error_page, expired_form, interaction, session};
+use crate::form::Form;
+use crate::respond::{JsonError, redirect};
+use crate::state::AppState;
+use crate::templates::page_headers;
 
 pub(crate) async fn get_authorize(
     State(state): State<AppState>,
@@ -138,27 +139,12 @@ async fn auto_approve(
     username: &str,
     status: StatusCode,
 ) -> Response {
-    match state.provider.store().user(username).await {
-        Ok(Some(user)) if !user.disabled => interaction::approve(state, request, &user.subject, status).await,
-        Ok(_) => {
+    match state.provider.enabled_user(username).await {
+        Ok(Some(user)) => interaction::approve(state, request, &user.subject, status).await,
+        Ok(None) => {
             let denied = OAuthError::access_denied("the auto-approve user does not exist or is disabled");
             redirect(status, &state.provider.refuse(request, &denied))
         }
-        Err(error) => redirect(status, &state.provider.refuse(request, &error.into())),
+        Err(error) => redirect(status, &state.provider.refuse(request, &error)),
     }
-}
-
-/// A redirect that carries a code, token or error: never cached, never leaked onward.
-pub(crate) fn redirect(status: StatusCode, location: &str) -> Response {
-    let Ok(location) = HeaderValue::from_str(location) else {
-        tracing::error!("redirect URL is not a valid header value");
-        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-    };
-    let headers = [
-        (header::LOCATION, location),
-        (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
-        // The URL carries a code or token: do not leak it onward (RFC 9700 §4.2.4).
-        (header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")),
-    ];
-    (status, headers).into_response()
 }

@@ -1,4 +1,5 @@
-//! OAuth errors as HTTP responses: RFC 6749 §5.2 JSON, never a framework's plain text.
+//! Responses that endpoints and pages share: OAuth errors as RFC 6749 §5.2 JSON (never a
+//! framework's plain text), `no-store` answers, and redirects that carry codes or errors.
 
 use axum::Json;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -49,4 +50,19 @@ pub(crate) async fn method_not_allowed() -> Response {
     *response.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
     response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
     response
+}
+
+/// A redirect that carries a code, token or error: never cached, never leaked onward.
+pub(crate) fn redirect(status: StatusCode, location: &str) -> Response {
+    let Ok(location) = HeaderValue::from_str(location) else {
+        tracing::error!("redirect URL is not a valid header value");
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    let headers = [
+        (header::LOCATION, location),
+        (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        // The URL carries a code or token: do not leak it onward (RFC 9700 §4.2.4).
+        (header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")),
+    ];
+    (status, headers).into_response()
 }

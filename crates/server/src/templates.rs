@@ -10,14 +10,14 @@ use serde::Serialize;
 
 /// The built-in templates and stylesheet.
 const BUILT_IN: &[(&str, &str)] = &[
-    ("base.html", include_str!("../../templates/base.html")),
-    ("error.html", include_str!("../../templates/error.html")),
-    ("login.html", include_str!("../../templates/login.html")),
-    ("consent.html", include_str!("../../templates/consent.html")),
-    ("logout.html", include_str!("../../templates/logout.html")),
-    ("message.html", include_str!("../../templates/message.html")),
-    ("device.html", include_str!("../../templates/device.html")),
-    ("style.css", include_str!("../../templates/style.css")),
+    ("base.html", include_str!("../templates/base.html")),
+    ("error.html", include_str!("../templates/error.html")),
+    ("login.html", include_str!("../templates/login.html")),
+    ("consent.html", include_str!("../templates/consent.html")),
+    ("logout.html", include_str!("../templates/logout.html")),
+    ("message.html", include_str!("../templates/message.html")),
+    ("device.html", include_str!("../templates/device.html")),
+    ("style.css", include_str!("../templates/style.css")),
 ];
 
 /// The page templates of one server.

@@ -1,6 +1,6 @@
-//! Minting tokens and the RFC 6749 §5.1 response.
+//! Minting tokens: opaque or JWT access tokens, refresh tokens, and what is stored for them.
 
-use serde_json::{Map, Value, json};
+use serde_json::Map;
 
 use crate::clock::{UnixTime, seconds};
 use crate::config::TokenFormat;
@@ -8,46 +8,9 @@ use crate::error::OAuthError;
 use crate::model::{Client, GrantType, Issuance, NewToken};
 use crate::provider::Provider;
 use crate::scope::ScopeSet;
+
+use super::TokenResponse;
 use crate::secret::{Secret, SecretKind, random_string};
-
-/// A successful token response (§5.1). The tokens are in the clear: send once, never log.
-#[derive(Debug)]
-pub struct TokenResponse {
-    /// The access token.
-    pub access_token: Secret,
-    /// Seconds until the access token expires.
-    pub expires_in: i64,
-    /// The refresh token, when one was issued.
-    pub refresh_token: Option<Secret>,
-    /// The granted scope.
-    pub scope: ScopeSet,
-    /// Fields added by hooks.
-    pub extra: Map<String, Value>,
-}
-
-impl TokenResponse {
-    pub(super) fn with_extra(mut self, extra: Map<String, Value>) -> Self {
-        self.extra = extra;
-        self
-    }
-
-    /// The JSON body.
-    pub fn into_json(self) -> Value {
-        let mut body = Map::new();
-        body.insert("access_token".into(), json!(self.access_token.expose()));
-        body.insert("token_type".into(), json!("Bearer"));
-        body.insert("expires_in".into(), json!(self.expires_in));
-        if let Some(refresh) = &self.refresh_token {
-            body.insert("refresh_token".into(), json!(refresh.expose()));
-        }
-        // §5.1: scope is required when it differs from the request; always sending it is simplest.
-        if !self.scope.is_empty() {
-            body.insert("scope".into(), json!(self.scope.to_string()));
-        }
-        super::merge_extra(&mut body, self.extra);
-        Value::Object(body)
-    }
-}
 
 /// Tokens minted for one response, with what must be stored for them.
 pub(crate) struct Minted {
@@ -149,4 +112,28 @@ impl Provider {
 /// A new grant (token family) identifier.
 pub(crate) fn new_grant_id() -> Result<String, OAuthError> {
     random_string(16)
+}
+
+impl Provider {
+    /// §4.2.2: the access token of an implicit grant. Never a refresh token.
+    pub(crate) async fn issue_implicit(
+        &self,
+        client: &Client,
+        subject: &str,
+        scope: &ScopeSet,
+        audience: Vec<String>,
+    ) -> Result<TokenResponse, OAuthError> {
+        let minted = self
+            .mint(Mint {
+                client,
+                subject: Some(subject),
+                grant_id: new_grant_id()?,
+                scope: scope.clone(),
+                audience,
+                refresh: None,
+            })
+            .await?;
+        self.store.insert_tokens(&minted.issuance).await?;
+        Ok(minted.response)
+    }
 }

@@ -7,9 +7,10 @@ use axum::http::{HeaderMap, header};
 use http_body_util::LengthLimitError;
 use oauth2u_core::{OAuthError, Params};
 
-use super::AppState;
-use super::error::JsonError;
 use std::future::Future;
+
+use crate::respond::JsonError;
+use crate::state::AppState;
 
 /// The parameters of a form body.
 pub(crate) struct Form(pub Params);

@@ -1,0 +1,46 @@
+//! A validated authorization request (RFC 6749 §4.1.1, §4.2.1): what the authorization
+//! endpoint produces, what the pages and the `authorization_*` hooks decide on.
+
+use crate::model::{Client, GrantType};
+use crate::pkce::CodeChallenge;
+use crate::scope::ScopeSet;
+
+/// `response_type` (§3.1.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResponseType {
+    /// §4.1: authorization code, returned in the query.
+    Code,
+    /// §4.2: implicit, the access token returned in the fragment.
+    Token,
+}
+
+impl ResponseType {
+    /// The grant a response of this type belongs to.
+    pub fn grant(self) -> GrantType {
+        match self {
+            Self::Code => GrantType::AuthorizationCode,
+            Self::Token => GrantType::Implicit,
+        }
+    }
+}
+
+/// A validated authorization request, waiting for the resource owner's decision.
+#[derive(Debug, Clone)]
+pub struct AuthorizationRequest {
+    /// The client.
+    pub client: Client,
+    /// Where to send the response.
+    pub redirect_uri: String,
+    /// Whether `redirect_uri` was in the request (then the token request must repeat it).
+    pub redirect_uri_sent: bool,
+    /// What the client asked for.
+    pub response_type: ResponseType,
+    /// The scope to grant.
+    pub scope: ScopeSet,
+    /// `state`, exactly as sent.
+    pub state: Option<String>,
+    /// The PKCE challenge.
+    pub challenge: Option<CodeChallenge>,
+    /// The resources (RFC 8707) asked for.
+    pub resources: Vec<String>,
+}

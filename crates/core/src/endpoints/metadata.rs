@@ -1,0 +1,182 @@
+//! RFC 8414 — authorization server metadata, generated from what is switched on and from
+//! the paths the server mounts, so the document cannot claim a feature that is off or an
+//! endpoint that is elsewhere. The OpenID Provider configuration is built beside it.
+
+use std::collections::BTreeSet;
+
+use serde_json::{Map, Value, json};
+
+use crate::config::ProtocolConfig;
+use crate::error::OAuthError;
+use crate::model::GrantType;
+use crate::provider::Provider;
+
+/// Where the server mounts its endpoints (paths under the issuer), from its route table.
+#[derive(Debug, Clone, Copy)]
+pub struct EndpointPaths {
+    /// RFC 6749 §3.1.
+    pub authorization: &'static str,
+    /// RFC 6749 §3.2.
+    pub token: &'static str,
+    /// RFC 7009.
+    pub revocation: &'static str,
+    /// RFC 7662.
+    pub introspection: &'static str,
+    /// RFC 8628 §3.1.
+    pub device_authorization: &'static str,
+    /// RFC 7517.
+    pub jwks: &'static str,
+}
+
+/// The client authentication methods of the token and revocation endpoints.
+const CLIENT_AUTH: [&str; 3] = ["client_secret_basic", "client_secret_post", "none"];
+
+impl Provider {
+    /// The RFC 8414 §2 document: what [`metadata_document`] says of this server, with
+    /// `scopes_supported` gathered from the registered clients.
+    pub async fn metadata(&self, paths: &EndpointPaths) -> Result<Value, OAuthError> {
+        let clients = self.store.clients().await?;
+        let scopes: BTreeSet<&str> = clients.iter().flat_map(|client| client.scopes.iter()).collect();
+        Ok(metadata_document(&self.config, self.keys.is_some(), paths, &scopes))
+    }
+}
+
+/// RFC 8414 §2 for a server with these settings and endpoints; `signs` when it has signing
+/// keys (then it publishes a JWKS).
+pub fn metadata_document(
+    config: &ProtocolConfig,
+    signs: bool,
+    paths: &EndpointPaths,
+    scopes: &BTreeSet<&str>,
+) -> Value {
+    let issuer = config.issuer.trim_end_matches('/');
+    let url = |path: &str| json!(format!("{issuer}{path}"));
+    let grants: Vec<&str> = GrantType::ALL
+        .into_iter()
+        .filter(|grant| config.grants.enabled(*grant))
+        .map(GrantType::as_str)
+        .collect();
+    let mut document = Map::new();
+    document.insert("issuer".into(), json!(config.issuer));
+    document.insert("token_endpoint".into(), url(paths.token));
+    document.insert("revocation_endpoint".into(), url(paths.revocation));
+    document.insert("introspection_endpoint".into(), url(paths.introspection));
+    document.insert("grant_types_supported".into(), json!(grants));
+    document.insert("token_endpoint_auth_methods_supported".into(), json!(CLIENT_AUTH));
+    document.insert("revocation_endpoint_auth_methods_supported".into(), json!(CLIENT_AUTH));
+    // Introspection is for confidential clients and resource servers only (RFC 7662 §2.1).
+    document.insert(
+        "introspection_endpoint_auth_methods_supported".into(),
+        json!(["client_secret_basic", "client_secret_post"]),
+    );
+    document.insert("scopes_supported".into(), json!(scopes));
+    // RFC 9207: every authorization response carries iss.
+    document.insert("authorization_response_iss_parameter_supported".into(), json!(true));
+    if config.grants.device_code {
+        document.insert("device_authorization_endpoint".into(), url(paths.device_authorization));
+    }
+    if signs {
+        document.insert("jwks_uri".into(), url(paths.jwks));
+    }
+    let mut response_types = Vec::new();
+    let mut response_modes = Vec::new();
+    if config.grants.authorization_code {
+        response_types.push("code");
+        response_modes.push("query");
+    }
+    if config.grants.implicit {
+        response_types.push("token");
+        response_modes.push("fragment");
+    }
+    // Without a grant that uses it, there is no authorization endpoint to advertise.
+    if !response_types.is_empty() {
+        let mut pkce = vec!["S256"];
+        if config.pkce_plain_allowed {
+            pkce.push("plain");
+        }
+        document.insert("authorization_endpoint".into(), url(paths.authorization));
+        document.insert("response_types_supported".into(), json!(response_types));
+        document.insert("response_modes_supported".into(), json!(response_modes));
+        document.insert("code_challenge_methods_supported".into(), json!(pkce));
+    }
+    Value::Object(document)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PATHS: EndpointPaths = EndpointPaths {
+        authorization: "/a",
+        token: "/t",
+        revocation: "/r",
+        introspection: "/i",
+        device_authorization: "/d",
+        jwks: "/k",
+    };
+
+    fn document(config: &ProtocolConfig, signs: bool) -> Value {
+        metadata_document(config, signs, &PATHS, &BTreeSet::from(["read", "write"]))
+    }
+
+    #[test]
+    fn the_document_names_each_endpoint_at_its_mounted_path_under_the_issuer() {
+        let config = ProtocolConfig::new("https://id.example/");
+        let document = document(&config, true);
+        assert_eq!(document["issuer"], "https://id.example/");
+        for (field, url) in [
+            ("authorization_endpoint", "https://id.example/a"),
+            ("token_endpoint", "https://id.example/t"),
+            ("revocation_endpoint", "https://id.example/r"),
+            ("introspection_endpoint", "https://id.example/i"),
+            ("device_authorization_endpoint", "https://id.example/d"),
+            ("jwks_uri", "https://id.example/k"),
+        ] {
+            assert_eq!(document[field], url, "{field}");
+        }
+        assert_eq!(document["scopes_supported"], json!(["read", "write"]));
+        assert_eq!(document["response_types_supported"], json!(["code"]));
+        assert_eq!(document["code_challenge_methods_supported"], json!(["S256"]));
+        assert_eq!(
+            document["grant_types_supported"],
+            json!([
+                "authorization_code",
+                "refresh_token",
+                "client_credentials",
+                "urn:ietf:params:oauth:grant-type:device_code"
+            ])
+        );
+    }
+
+    #[test]
+    fn a_switched_off_feature_is_not_advertised() {
+        let mut config = ProtocolConfig::new("https://id.example");
+        config.grants.device_code = false;
+        config.grants.authorization_code = false;
+        let document = document(&config, false);
+        for field in [
+            "device_authorization_endpoint",
+            "jwks_uri",
+            "authorization_endpoint",
+            "response_types_supported",
+        ] {
+            assert!(document.get(field).is_none(), "{field}: {document}");
+        }
+        let grants = document["grant_types_supported"].as_array().unwrap();
+        assert!(
+            !grants.contains(&json!("authorization_code"))
+                && !grants.contains(&json!("urn:ietf:params:oauth:grant-type:device_code"))
+        );
+    }
+
+    #[test]
+    fn legacy_modes_are_advertised_only_when_configured() {
+        let mut config = ProtocolConfig::new("https://id.example");
+        config.grants.implicit = true;
+        config.pkce_plain_allowed = true;
+        let document = document(&config, true);
+        assert_eq!(document["response_types_supported"], json!(["code", "token"]));
+        assert_eq!(document["response_modes_supported"], json!(["query", "fragment"]));
+        assert_eq!(document["code_challenge_methods_supported"], json!(["S256", "plain"]));
+    }
+}
