@@ -300,3 +300,31 @@ async fn the_login_page_does_not_tell_a_live_code_from_a_dead_one() {
     }
     assert_eq!(pages[0], pages[1]);
 }
+
+#[tokio::test]
+async fn a_switched_off_device_grant_has_no_device_pages() {
+    let app = TestApp::spawn_with(|settings| {
+        settings.auto_approve = None;
+        settings.grants.device_code = false;
+    })
+    .await;
+    let entry = app.http.get(app.url("/device")).send().await.unwrap();
+    assert_eq!(entry.status(), 404, "GET /device");
+    let typed = app.http.post(app.url("/device")).form(&[("user_code", "BCDF-GHJK")]).send().await.unwrap();
+    assert_eq!(typed.status(), 404, "POST /device");
+    let consent =
+        app.http.post(app.url("/device/consent")).form(&[("decision", "allow")]).send().await.unwrap();
+    assert_eq!(consent.status(), 404, "POST /device/consent");
+    // The endpoint clients call still answers in RFC 6749 §5.2 terms, saying why.
+    let client = tv(&app).await;
+    let started = app
+        .http
+        .post(app.url("/device_authorization"))
+        .form(&[("client_id", client.id.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(started.status(), 400);
+    let body: Value = started.json().await.unwrap();
+    assert_eq!(body["error"], "unsupported_grant_type");
+}
