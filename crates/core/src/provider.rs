@@ -74,10 +74,11 @@ impl Provider {
         self.store.origin_allowed(origin).await.unwrap_or(false)
     }
 
-    /// The public keys that belong in the JWKS now; `None` without signing keys.
-    pub async fn published_keys(&self) -> Result<Option<Vec<serde_json::Value>>, OAuthError> {
+    /// The public keys that belong in the JWKS now, and how many seconds it may be cached;
+    /// `None` without signing keys.
+    pub async fn published_keys(&self) -> Result<Option<(Vec<serde_json::Value>, i64)>, OAuthError> {
         match &self.keys {
-            Some(keys) => Ok(Some(keys.published(self.store.as_ref(), self.now()).await?)),
+            Some(keys) => Ok(Some((keys.published(self.store.as_ref(), self.now()).await?, keys.max_age()))),
             None => Ok(None),
         }
     }

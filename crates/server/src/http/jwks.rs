@@ -11,13 +11,10 @@ use crate::respond::JsonError;
 use crate::state::AppState;
 
 pub(crate) async fn get_jwks(State(state): State<AppState>) -> Response {
-    let Some(keys) = state.provider.keys() else {
-        return axum::http::StatusCode::NOT_FOUND.into_response();
-    };
     match state.provider.published_keys().await {
         Ok(None) => axum::http::StatusCode::NOT_FOUND.into_response(),
-        Ok(Some(published)) => {
-            let cache = HeaderValue::from_str(&format!("public, max-age={}", keys.max_age()))
+        Ok(Some((published, max_age))) => {
+            let cache = HeaderValue::from_str(&format!("public, max-age={max_age}"))
                 .unwrap_or(HeaderValue::from_static("no-cache"));
             ([(header::CACHE_CONTROL, cache)], Json(json!({ "keys": published }))).into_response()
         }
