@@ -2,6 +2,7 @@
 //! endpoint produces, what the pages and the `authorization_*` hooks decide on.
 
 use crate::model::{Client, GrantType};
+use crate::openid::OpenIdRequest;
 use crate::pkce::CodeChallenge;
 use crate::scope::ScopeSet;
 
@@ -43,4 +44,13 @@ pub struct AuthorizationRequest {
     pub challenge: Option<CodeChallenge>,
     /// The resources (RFC 8707) asked for.
     pub resources: Vec<String>,
+    /// With `openid` in the scope: what OpenID Connect adds (Core §3.1.2.1).
+    pub openid: Option<OpenIdRequest>,
+}
+
+impl AuthorizationRequest {
+    /// The request's `prompt` (OpenID requests only; plain OAuth 2.0 has none).
+    pub fn prompt(&self) -> crate::openid::Prompt {
+        self.openid.as_ref().map(|openid| openid.prompt).unwrap_or_default()
+    }
 }

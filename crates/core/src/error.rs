@@ -32,6 +32,17 @@ pub enum ErrorCode {
     SlowDown,
     /// RFC 8628 §3.5: the device code expired.
     ExpiredToken,
+    /// OpenID Connect Core §3.1.2.6: `prompt=none`, and nobody is signed in (or the
+    /// sign-in is too old, or not the hinted user).
+    LoginRequired,
+    /// OpenID Connect Core §3.1.2.6: `prompt=none`, and the user has not consented.
+    ConsentRequired,
+    /// OpenID Connect Core §3.1.2.6: `prompt=none`, and a page would have to be shown.
+    InteractionRequired,
+    /// OpenID Connect Core §3.1.2.6: the `request` parameter (request objects) is not supported.
+    RequestNotSupported,
+    /// OpenID Connect Core §3.1.2.6: the `request_uri` parameter is not supported.
+    RequestUriNotSupported,
     /// The request body is larger than the configured limit: `invalid_request` with 413.
     RequestTooLarge,
     /// An unexpected fault; its cause is logged, never shown.
@@ -57,6 +68,11 @@ impl ErrorCode {
             Self::AuthorizationPending => "authorization_pending",
             Self::SlowDown => "slow_down",
             Self::ExpiredToken => "expired_token",
+            Self::LoginRequired => "login_required",
+            Self::ConsentRequired => "consent_required",
+            Self::InteractionRequired => "interaction_required",
+            Self::RequestNotSupported => "request_not_supported",
+            Self::RequestUriNotSupported => "request_uri_not_supported",
             Self::ServerError => "server_error",
             Self::TemporarilyUnavailable => "temporarily_unavailable",
         }
@@ -64,7 +80,7 @@ impl ErrorCode {
 
     /// From the code on the wire (`invalid_request` gives [`ErrorCode::InvalidRequest`]).
     pub fn parse(code: &str) -> Option<Self> {
-        const ALL: [ErrorCode; 12] = [
+        const ALL: [ErrorCode; 17] = [
             ErrorCode::InvalidTarget,
             ErrorCode::UnsupportedTokenType,
             ErrorCode::InvalidRequest,
@@ -75,6 +91,11 @@ impl ErrorCode {
             ErrorCode::UnsupportedResponseType,
             ErrorCode::InvalidScope,
             ErrorCode::AccessDenied,
+            ErrorCode::LoginRequired,
+            ErrorCode::ConsentRequired,
+            ErrorCode::InteractionRequired,
+            ErrorCode::RequestNotSupported,
+            ErrorCode::RequestUriNotSupported,
             ErrorCode::ServerError,
             ErrorCode::TemporarilyUnavailable,
         ];
@@ -132,6 +153,11 @@ constructors! {
     authorization_pending => AuthorizationPending,
     slow_down => SlowDown,
     expired_token => ExpiredToken,
+    login_required => LoginRequired,
+    consent_required => ConsentRequired,
+    interaction_required => InteractionRequired,
+    request_not_supported => RequestNotSupported,
+    request_uri_not_supported => RequestUriNotSupported,
     request_too_large => RequestTooLarge,
     temporarily_unavailable => TemporarilyUnavailable,
 }

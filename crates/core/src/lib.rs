@@ -22,6 +22,7 @@ pub mod hooks;
 pub mod interaction;
 pub mod keys;
 pub mod model;
+pub mod openid;
 pub mod params;
 pub mod password;
 pub mod pkce;

@@ -11,6 +11,8 @@ use crate::client_id::ClientId;
 use crate::clock::seconds;
 use crate::error::OAuthError;
 use crate::model::{AuthorizationCode, Client};
+use crate::openid::request::refuse_request_objects;
+use crate::openid::{OpenIdRequest, is_openid_scope};
 use crate::params::Params;
 use crate::pkce::CodeChallenge;
 use crate::provider::Provider;
@@ -51,6 +53,7 @@ impl Provider {
         let client =
             self.client(client_id.as_str()).await.map_err(|error| page(error.into()))?.ok_or_else(unknown)?;
         let sent_uri = params.get("redirect_uri").map_err(page)?;
+        let openid = is_openid_scope(params.get("scope").ok().flatten());
         let redirect_uri = match (sent_uri, client.redirect_uris.as_slice()) {
             (Some(uri), registered) if registered.iter().any(|r| r.matches(uri)) => uri.to_owned(),
             (Some(_), _) => {
@@ -58,16 +61,22 @@ impl Provider {
                     "redirect_uri is not registered for this client",
                 )));
             }
-            // §3.1.2.3: with one registered URI, the request may omit it.
-            (None, [only]) => only.as_str().to_owned(),
+            // RFC 6749 §3.1.2.3: with one registered URI, the request may omit it — but
+            // OpenID Connect Core §3.1.2.1 makes it REQUIRED in an OpenID request.
+            (None, [only]) if !openid => only.as_str().to_owned(),
             (None, _) => {
                 return Err(page(OAuthError::invalid_request("missing parameter `redirect_uri`")));
             }
         };
 
         // From here on the redirect URI is trusted: errors go back to the client.
+        // A response type that returns a token (`token`, or OpenID Connect's `id_token` in
+        // the implicit and hybrid flows, which are not offered) answers in the fragment,
+        // errors included (RFC 6749 §4.2.2.1, OpenID Connect Core §3.2.2.5, §3.3.2.6).
         let mode = match params.get("response_type") {
-            Ok(Some("token")) => ResponseMode::Fragment,
+            Ok(Some(names)) if names.split(' ').any(|name| name == "token" || name == "id_token") => {
+                ResponseMode::Fragment
+            }
             _ => ResponseMode::Query,
         };
         let sent_state = params.get("state").ok().flatten();
@@ -83,10 +92,12 @@ impl Provider {
             )));
         }
         params.reject_repeated().map_err(fail)?;
+        refuse_request_objects(params).map_err(fail)?;
         let response_type =
             self.response_type(&client, params.require("response_type").map_err(fail)?).map_err(fail)?;
         let scope = client.requested_scope(params.get("scope").map_err(fail)?).map_err(fail)?;
         let resources = requested_resources(&client, params).map_err(fail)?;
+        let openid = if openid { Some(OpenIdRequest::from_params(params).map_err(fail)?) } else { None };
         let challenge = match response_type {
             ResponseType::Code => self.challenge(&client, params).map_err(fail)?,
             ResponseType::Token => None,
@@ -100,6 +111,7 @@ impl Provider {
             scope,
             challenge,
             resources,
+            openid,
         })
     }
 

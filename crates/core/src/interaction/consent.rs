@@ -33,7 +33,8 @@ impl Provider {
         request: &AuthorizationRequest,
         subject: &str,
     ) -> Result<bool, OAuthError> {
-        if !request.client.may_skip_consent() {
+        // OpenID Connect Core §3.1.2.1: `prompt=consent` asks again, whatever is remembered.
+        if !request.client.may_skip_consent() || request.prompt().consent {
             return Ok(false);
         }
         let remembered = self.store.consent(subject, &request.client.id).await?;
@@ -101,6 +102,7 @@ mod tests {
             state: None,
             challenge: None,
             resources: Vec::new(),
+            openid: None,
         }
     }
 

@@ -121,6 +121,11 @@ async fn with_hooks(
         Ok(AuthorizationDecision::Refuse(error)) | Err(error) => {
             redirect(status, &state.provider.refuse(request, &error))
         }
+        // OpenID Connect Core §3.1.2.6: the plugin needs a page, which prompt=none forbids.
+        Ok(AuthorizationDecision::Render { .. }) if request.prompt().none => {
+            let error = OAuthError::interaction_required("a page is needed, and prompt=none shows none");
+            redirect(status, &state.provider.refuse(request, &error))
+        }
         Ok(AuthorizationDecision::Render { status, html }) => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
             (status, page_headers(), Html(html)).into_response()

@@ -33,7 +33,15 @@ pub(crate) async fn interact(
     status: StatusCode,
 ) -> Response {
     let outcome = async {
-        Ok::<_, OAuthError>(match session::current(state, headers).await? {
+        let current = session::current(state, headers).await?;
+        let signed_in = current.as_ref().is_some_and(|active| active.session.subject.is_some());
+        // OpenID Connect Core §3.1.2.1: with `prompt=none` no page is shown, and a sign-in
+        // that would need one is `login_required` (§3.1.2.6).
+        if request.prompt().none && !signed_in {
+            let error = OAuthError::login_required("nobody is signed in, and prompt=none shows no page");
+            return Ok(redirect(status, &state.provider.refuse(request, &error)));
+        }
+        Ok::<_, OAuthError>(match current {
             Some(active) if active.session.subject.is_some() => {
                 consent_or_approve(state, active, request, params, status).await?
             }
@@ -72,6 +80,10 @@ async fn consent_or_approve(
     let subject = active.session.subject.clone().unwrap_or_default();
     if state.provider.consent_remembered(request, &subject).await? {
         return Ok(approve(state, request, &subject, status).await);
+    }
+    if request.prompt().none {
+        let error = OAuthError::consent_required("consent is needed, and prompt=none shows no page");
+        return Ok(redirect(status, &state.provider.refuse(request, &error)));
     }
     let user = state.provider.user_by_subject(&subject).await?;
     let context = context! {

@@ -28,6 +28,7 @@ mod logs;
 mod metadata;
 mod metrics;
 mod oauth2_crate;
+mod openid;
 mod password;
 mod plugins;
 mod refresh_token;
