@@ -53,4 +53,9 @@ impl AuthorizationRequest {
     pub fn prompt(&self) -> crate::openid::Prompt {
         self.openid.as_ref().map(|openid| openid.prompt).unwrap_or_default()
     }
+
+    /// The request's `login_hint` (OpenID requests only).
+    pub fn login_hint(&self) -> Option<&str> {
+        self.openid.as_ref().and_then(|openid| openid.login_hint.as_deref())
+    }
 }

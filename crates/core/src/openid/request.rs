@@ -58,6 +58,8 @@ pub struct OpenIdRequest {
     pub nonce: Option<String>,
     /// `prompt`.
     pub prompt: Prompt,
+    /// `login_hint`: the username to fill in on the login page.
+    pub login_hint: Option<String>,
 }
 
 impl OpenIdRequest {
@@ -69,7 +71,11 @@ impl OpenIdRequest {
                 "nonce is longer than {MAX_NONCE_LENGTH} characters"
             )));
         }
-        Ok(Self { nonce: nonce.map(str::to_owned), prompt: Prompt::parse(params.get("prompt")?)? })
+        Ok(Self {
+            nonce: nonce.map(str::to_owned),
+            prompt: Prompt::parse(params.get("prompt")?)?,
+            login_hint: params.get("login_hint")?.map(str::to_owned),
+        })
     }
 }
 

@@ -13,7 +13,7 @@ use oauth2u_core::interaction::UserCodeLookup;
 use oauth2u_core::{OAuthError, Params};
 
 use super::decision::{Decided, decide};
-use super::interaction::{Continuation, form_session, login_page};
+use super::interaction::{Continuation, LoginForm, form_session, login_page};
 use super::session::{self, ActiveSession};
 use super::{error_page, expired_form};
 use crate::form::Form;
@@ -108,7 +108,7 @@ async fn step(
                 active,
                 &client.name,
                 &Continuation::Device(code),
-                None,
+                &LoginForm::default(),
                 StatusCode::OK,
             ));
         };

@@ -41,13 +41,20 @@ pub(crate) async fn interact(
             let error = OAuthError::login_required("nobody is signed in, and prompt=none shows no page");
             return Ok(redirect(status, &state.provider.refuse(request, &error)));
         }
+        // Core §3.1.2.1: `login_hint` fills in the username.
+        let hint = LoginForm { username: request.login_hint(), message: None };
         Ok::<_, OAuthError>(match current {
             Some(active) if active.session.subject.is_some() => {
                 consent_or_approve(state, active, request, params, status).await?
             }
-            Some(active) => {
-                login_page(state, &active, &request.client.name, &continue_with(params), None, StatusCode::OK)
-            }
+            Some(active) => login_page(
+                state,
+                &active,
+                &request.client.name,
+                &continue_with(params),
+                &hint,
+                StatusCode::OK,
+            ),
             None => {
                 let active = session::start(state, None).await?;
                 let mut page = login_page(
@@ -55,7 +62,7 @@ pub(crate) async fn interact(
                     &active,
                     &request.client.name,
                     &continue_with(params),
-                    None,
+                    &hint,
                     StatusCode::OK,
                 );
                 page.headers_mut().insert(header::SET_COOKIE, active.cookie(state));
@@ -107,13 +114,20 @@ pub(crate) enum Continuation {
     Device(String),
 }
 
+/// What the login form shows besides its fields: the username filled in, and a message.
+#[derive(Default)]
+pub(crate) struct LoginForm<'a> {
+    pub(crate) username: Option<&'a str>,
+    pub(crate) message: Option<&'a str>,
+}
+
 /// The login page for `client_name`; the form carries what to continue with.
 pub(crate) fn login_page(
     state: &AppState,
     active: &ActiveSession,
     client_name: &str,
     continuation: &Continuation,
-    message: Option<&str>,
+    form: &LoginForm<'_>,
     status: StatusCode,
 ) -> Response {
     let (request, user_code) = match continuation {
@@ -125,8 +139,8 @@ pub(crate) fn login_page(
         csrf_token => active.csrf_token(),
         request,
         user_code,
-        message,
-        username => "",
+        message => form.message,
+        username => form.username.unwrap_or_default(),
     };
     state.templates.page(status, "login.html", context)
 }
@@ -203,7 +217,9 @@ pub(crate) async fn post_login(
     let username = fields.get("username").ok().flatten().unwrap_or_default();
     let password = fields.get("password").ok().flatten().unwrap_or_default();
     let page = |message: &str, status| {
-        login_page(&state, &active, &client_name, &continuation, Some(message), status)
+        // The username as typed stays filled in.
+        let form = LoginForm { username: Some(username), message: Some(message) };
+        login_page(&state, &active, &client_name, &continuation, &form, status)
     };
     let outcome = async {
         let user = match state.provider.sign_in(username, password, address).await? {

@@ -360,7 +360,7 @@ pub fn hidden(page: &str, name: &str) -> String {
     unescape(&page[start..end])
 }
 
-fn unescape(text: &str) -> String {
+pub fn unescape(text: &str) -> String {
     text.replace("&amp;", "&")
         .replace("&quot;", "\"")
         .replace("&#x27;", "'")

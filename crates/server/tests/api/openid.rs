@@ -213,3 +213,26 @@ async fn implicit_and_hybrid_id_token_response_types_are_unsupported() {
         assert_redirected_error(response, "unsupported_response_type").await;
     }
 }
+
+#[tokio::test]
+async fn login_hint_fills_in_the_username_escaped() {
+    let app = app().await;
+    let client = relying_party(&app).await;
+    let page =
+        app.http.get(app.url(&openid_request(&client, &[("login_hint", "alice")]))).send().await.unwrap();
+    assert_eq!(hidden_value(&page.text().await.unwrap(), "username"), "alice");
+
+    let hostile = "\"><script>alert(1)</script>";
+    let page =
+        app.http.get(app.url(&openid_request(&client, &[("login_hint", hostile)]))).send().await.unwrap();
+    let page = page.text().await.unwrap();
+    assert!(!page.contains("<script>"), "escaped");
+    assert_eq!(hidden_value(&page, "username"), hostile);
+}
+
+/// The `value` of the input named `name`, unescaped.
+fn hidden_value(page: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" autocomplete=\"{name}\" value=\"");
+    let start = page.find(&marker).unwrap_or_else(|| panic!("no input {name} in {page}")) + marker.len();
+    unescape(&page[start..start + page[start..].find('"').unwrap()])
+}
