@@ -91,6 +91,25 @@ pub fn refuse_request_objects(params: &Params) -> Result<(), OAuthError> {
     Ok(())
 }
 
+/// The request's query for the login form to return to: `prompt=login` is answered by
+/// that sign-in, so `login` is taken out of `prompt` (and an empty `prompt` dropped), and
+/// the request coming back does not ask for a sign-in again.
+pub fn answered_by_sign_in(params: &Params) -> String {
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    for (name, value) in params.iter() {
+        if name != "prompt" {
+            query.append_pair(name, value);
+            continue;
+        }
+        let rest: Vec<&str> =
+            value.split(' ').filter(|value| !value.is_empty() && *value != "login").collect();
+        if !rest.is_empty() {
+            query.append_pair(name, &rest.join(" "));
+        }
+    }
+    query.finish()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -105,6 +124,14 @@ mod tests {
         for combined in ["none login", "login none", "none consent", "none frobnicate"] {
             assert!(Prompt::parse(Some(combined)).is_err(), "{combined}");
         }
+    }
+
+    #[test]
+    fn the_request_after_sign_in_keeps_every_parameter_but_prompt_login() {
+        let params = Params::parse(b"scope=openid&prompt=login+consent&state=s1");
+        assert_eq!(answered_by_sign_in(&params), "scope=openid&prompt=consent&state=s1");
+        let params = Params::parse(b"prompt=login&nonce=a%20b");
+        assert_eq!(answered_by_sign_in(&params), "nonce=a+b");
     }
 
     #[test]

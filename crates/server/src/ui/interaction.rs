@@ -12,6 +12,7 @@ use axum::response::Response;
 use minijinja::context;
 use oauth2u_core::authorization_request::AuthorizationRequest;
 use oauth2u_core::endpoints::authorize::AuthorizeError;
+use oauth2u_core::openid::request::answered_by_sign_in;
 use oauth2u_core::throttle::SignIn;
 use oauth2u_core::{OAuthError, Params};
 
@@ -44,14 +45,15 @@ pub(crate) async fn interact(
         // Core §3.1.2.1: `login_hint` fills in the username.
         let hint = LoginForm { username: request.login_hint(), message: None };
         Ok::<_, OAuthError>(match current {
-            Some(active) if active.session.subject.is_some() => {
+            // Core §3.1.2.1: `prompt=login` signs in again, even with a session.
+            Some(active) if active.session.subject.is_some() && !request.prompt().login => {
                 consent_or_approve(state, active, request, params, status).await?
             }
             Some(active) => login_page(
                 state,
                 &active,
                 &request.client.name,
-                &continue_with(params),
+                &continue_with(request, params),
                 &hint,
                 StatusCode::OK,
             ),
@@ -61,7 +63,7 @@ pub(crate) async fn interact(
                     state,
                     &active,
                     &request.client.name,
-                    &continue_with(params),
+                    &continue_with(request, params),
                     &hint,
                     StatusCode::OK,
                 );
@@ -145,7 +147,11 @@ pub(crate) fn login_page(
     state.templates.page(status, "login.html", context)
 }
 
-fn continue_with(params: &Params) -> Continuation {
+/// The request the login form returns to; a `prompt=login` it answers is taken out.
+fn continue_with(request: &AuthorizationRequest, params: &Params) -> Continuation {
+    if request.prompt().login {
+        return Continuation::Authorize(answered_by_sign_in(params));
+    }
     Continuation::Authorize(params.to_query())
 }
 

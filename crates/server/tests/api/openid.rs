@@ -236,3 +236,29 @@ fn hidden_value(page: &str, name: &str) -> String {
     let start = page.find(&marker).unwrap_or_else(|| panic!("no input {name} in {page}")) + marker.len();
     unescape(&page[start..start + page[start..].find('"').unwrap()])
 }
+
+#[tokio::test]
+async fn prompt_login_signs_in_again_despite_a_session_and_only_once() {
+    let app = app().await;
+    let client = relying_party(&app).await;
+    let mut browser = Browser::new(&app);
+    sign_in(&mut browser, &client, true).await;
+    assert_eq!(browser.get(&openid_request(&client, &[])).await.status(), 302, "the session is live");
+
+    let login = browser.get(&openid_request(&client, &[("prompt", "login")])).await;
+    assert_eq!(login.status(), 200);
+    let login = login.text().await.unwrap();
+    assert!(login.contains("name=\"password\""), "the login page, although signed in");
+    let signed_in = browser.login(&login, USERNAME, PASSWORD).await;
+    assert_eq!(signed_in.status(), 303);
+    let back = browser.get(signed_in.headers()["location"].to_str().unwrap()).await;
+    assert_eq!(back.status(), 302, "signed in again: not asked a second time");
+    assert!(redirect_params(&back).contains_key("code"));
+
+    // The other values stay: `login consent` signs in, then asks for consent.
+    let login = browser.get(&openid_request(&client, &[("prompt", "login consent")])).await;
+    let signed_in = browser.login(&login.text().await.unwrap(), USERNAME, PASSWORD).await;
+    let consent = browser.get(signed_in.headers()["location"].to_str().unwrap()).await;
+    assert_eq!(consent.status(), 200);
+    assert!(consent.text().await.unwrap().contains("name=\"decision\""), "the consent page");
+}
