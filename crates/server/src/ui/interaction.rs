@@ -44,33 +44,20 @@ pub(crate) async fn interact(
         }
         // Core §3.1.2.1: `login_hint` fills in the username.
         let hint = LoginForm { username: request.login_hint(), message: None };
-        Ok::<_, OAuthError>(match current {
+        let (active, new) = match current {
             // Core §3.1.2.1: `prompt=login` signs in again, even with a session.
             Some(active) if active.session.subject.is_some() && !request.prompt().login => {
-                consent_or_approve(state, active, request, params, status).await?
+                return consent_or_approve(state, active, request, params, status).await;
             }
-            Some(active) => login_page(
-                state,
-                &active,
-                &request.client.name,
-                &continue_with(request, params),
-                &hint,
-                StatusCode::OK,
-            ),
-            None => {
-                let active = session::start(state, None).await?;
-                let mut page = login_page(
-                    state,
-                    &active,
-                    &request.client.name,
-                    &continue_with(request, params),
-                    &hint,
-                    StatusCode::OK,
-                );
-                page.headers_mut().insert(header::SET_COOKIE, active.cookie(state));
-                page
-            }
-        })
+            Some(active) => (active, false),
+            None => (session::start(state, None).await?, true),
+        };
+        let continuation = continue_with(request, params);
+        let mut page = login_page(state, &active, &request.client.name, &continuation, &hint, StatusCode::OK);
+        if new {
+            page.headers_mut().insert(header::SET_COOKIE, active.cookie(state));
+        }
+        Ok::<_, OAuthError>(page)
     };
     match outcome.await {
         Ok(response) => response,
