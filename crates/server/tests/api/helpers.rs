@@ -131,6 +131,20 @@ impl TestApp {
         }
     }
 
+    /// A server with the built-in pages (no auto-approve) and one plugin script, `name`
+    /// holding `source`. Keep the directory for as long as the server runs.
+    pub async fn spawn_with_plugin(name: &str, source: &str) -> (Self, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(name), source).unwrap();
+        let plugins = dir.path().to_owned();
+        let app = Self::spawn_with(move |settings| {
+            settings.auto_approve = None;
+            settings.plugins_directories = vec![plugins];
+        })
+        .await;
+        (app, dir)
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

@@ -172,17 +172,10 @@ async fn prompt_means_nothing_without_openid() {
 
 #[tokio::test]
 async fn prompt_none_is_interaction_required_where_a_plugin_would_show_a_page() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("ask.rhai"),
+    let (app, _plugins) = TestApp::spawn_with_plugin(
+        "ask.rhai",
         r#"fn authorization_GET(request) { return render("<p>one question</p>"); }"#,
     )
-    .unwrap();
-    let plugins = dir.path().to_owned();
-    let app = TestApp::spawn_with(move |settings| {
-        settings.auto_approve = None;
-        settings.plugins_directories = vec![plugins];
-    })
     .await;
     let client = relying_party(&app).await;
     let page = app.http.get(app.url(&openid_request(&client, &[]))).send().await.unwrap();

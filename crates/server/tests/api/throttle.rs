@@ -136,20 +136,13 @@ async fn the_password_grant_is_throttled_and_answers_exactly_as_for_a_wrong_pass
 
 #[tokio::test]
 async fn the_plugins_check_password_is_throttled_too() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("check.rhai"),
+    let (app, _plugins) = TestApp::spawn_with_plugin(
+        "check.rhai",
         r#"fn authorization_GET(request) {
                let subject = check_password(request.params.login_hint, request.params.acr_values);
                if subject == () { deny("wrong") } else { grant(subject) }
            }"#,
     )
-    .unwrap();
-    let plugins = dir.path().to_owned();
-    let app = TestApp::spawn_with(move |settings| {
-        settings.auto_approve = None;
-        settings.plugins_directories = vec![plugins];
-    })
     .await;
     let client = app.confidential_client().await;
     let attempt = |password: &'static str| {
