@@ -47,13 +47,19 @@ impl KeyStore for Store {
         Ok(())
     }
 
-    async fn retire_signing_keys(&self, successor: &str, publish_until: UnixTime) -> Result<(), StoreError> {
+    async fn retire_signing_keys(
+        &self,
+        successor: &SigningKeyRecord,
+        publish_until: UnixTime,
+    ) -> Result<(), StoreError> {
+        // Only the successor's algorithm: the ring keeps one active key per algorithm.
         sqlx::query(
             "UPDATE signing_keys SET publish_until = $2
-             WHERE kid <> $1 AND publish_until IS NULL AND revoked_at IS NULL",
+             WHERE kid <> $1 AND alg = $3 AND publish_until IS NULL AND revoked_at IS NULL",
         )
-        .bind(successor)
+        .bind(&successor.kid)
         .bind(publish_until)
+        .bind(successor.algorithm.as_str())
         .execute(&self.pool)
         .await
         .map_err(map_error)?;

@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use oauth2u_core::clock::UnixTime;
 use oauth2u_core::model::{Consent, Session};
+use oauth2u_core::records::to_json_list;
 use oauth2u_core::secret::SecretHash;
 use oauth2u_core::store::{
     Attempt, AttemptLimits, ConsentStore, LoginThrottleStore, SessionStore, StoreError,
@@ -15,13 +16,17 @@ use crate::{map_error, rows};
 impl SessionStore for Store {
     async fn insert_session(&self, session: &Session) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO sessions (hash, subject, created_at, last_seen_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO sessions (hash, subject, created_at, last_seen_at, expires_at, sid, auth_time, amr)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(session.hash.as_bytes().to_vec())
         .bind(&session.subject)
         .bind(session.created_at)
         .bind(session.last_seen_at)
         .bind(session.expires_at)
+        .bind(&session.sid)
+        .bind(session.auth_time)
+        .bind(to_json_list(&session.amr))
         .execute(&self.pool)
         .await
         .map_err(map_error)?;
@@ -39,6 +44,33 @@ impl SessionStore for Store {
 
     async fn touch_session(&self, hash: &SecretHash, now: UnixTime) -> Result<(), StoreError> {
         self.update_at("UPDATE sessions SET last_seen_at = $2 WHERE hash = $1", hash, now).await
+    }
+
+    async fn record_session_client(
+        &self,
+        sid: &str,
+        client_id: &str,
+        now: UnixTime,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO session_clients (sid, client_id, signed_in_at) VALUES ($1, $2, $3)
+             ON CONFLICT (sid, client_id) DO NOTHING",
+        )
+        .bind(sid)
+        .bind(client_id)
+        .bind(now)
+        .execute(&self.pool)
+        .await
+        .map_err(map_error)?;
+        Ok(())
+    }
+
+    async fn session_clients(&self, sid: &str) -> Result<Vec<String>, StoreError> {
+        sqlx::query_scalar("SELECT client_id FROM session_clients WHERE sid = $1 ORDER BY client_id")
+            .bind(sid)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_error)
     }
 
     async fn delete_session(&self, hash: &SecretHash) -> Result<(), StoreError> {

@@ -3,7 +3,9 @@
 use async_trait::async_trait;
 use oauth2u_core::clock::UnixTime;
 use oauth2u_core::model::User;
+use oauth2u_core::records::to_json;
 use oauth2u_core::store::{StoreError, UserStore};
+use serde_json::{Map, Value};
 
 use crate::engine::{self, Store};
 use crate::{map_error, rows};
@@ -31,14 +33,15 @@ impl UserStore for Store {
     async fn insert_user(&self, user: &User) -> Result<(), StoreError> {
         // A subject may never equal a client_id.
         let inserted = sqlx::query(
-            "INSERT INTO users (subject, username, password_hash, disabled, created_at)
-             SELECT $1, $2, $3, $4, $5 WHERE NOT EXISTS (SELECT 1 FROM clients WHERE id = $1)",
+            "INSERT INTO users (subject, username, password_hash, disabled, created_at, claims)
+             SELECT $1, $2, $3, $4, $5, $6 WHERE NOT EXISTS (SELECT 1 FROM clients WHERE id = $1)",
         )
         .bind(&user.subject)
         .bind(&user.username)
         .bind(&user.password_hash)
         .bind(user.disabled)
         .bind(user.created_at)
+        .bind(to_json(&user.claims))
         .execute(&self.pool)
         .await
         .map_err(|error| match map_error(error) {
@@ -55,6 +58,16 @@ impl UserStore for Store {
         let updated = sqlx::query("UPDATE users SET password_hash = $2 WHERE username = $1")
             .bind(username)
             .bind(password_hash)
+            .execute(&self.pool)
+            .await
+            .map_err(map_error)?;
+        Ok(updated.rows_affected() == 1)
+    }
+
+    async fn set_claims(&self, username: &str, claims: &Map<String, Value>) -> Result<bool, StoreError> {
+        let updated = sqlx::query("UPDATE users SET claims = $2 WHERE username = $1")
+            .bind(username)
+            .bind(to_json(claims))
             .execute(&self.pool)
             .await
             .map_err(map_error)?;

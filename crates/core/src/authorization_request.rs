@@ -1,6 +1,7 @@
 //! A validated authorization request (RFC 6749 §4.1.1, §4.2.1): what the authorization
 //! endpoint produces, what the pages and the `authorization_*` hooks decide on.
 
+use crate::authorization_response::ResponseMode;
 use crate::model::{Client, GrantType};
 use crate::openid::OpenIdRequest;
 use crate::pkce::CodeChallenge;
@@ -46,6 +47,8 @@ pub struct AuthorizationRequest {
     pub resources: Vec<String>,
     /// With `openid` in the scope: what OpenID Connect adds (Core §3.1.2.1).
     pub openid: Option<OpenIdRequest>,
+    /// How the response goes back: `response_mode`, or the response type's default.
+    pub response_mode: ResponseMode,
 }
 
 impl AuthorizationRequest {

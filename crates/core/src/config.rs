@@ -32,6 +32,8 @@ pub struct ProtocolConfig {
     pub login_throttle: LoginThrottle,
     /// How long browser sessions at the server last.
     pub sessions: Sessions,
+    /// OpenID Connect choices.
+    pub oidc: Oidc,
 }
 
 impl ProtocolConfig {
@@ -48,8 +50,19 @@ impl ProtocolConfig {
             client_cache_ttl: Duration::from_secs(1),
             login_throttle: LoginThrottle::default(),
             sessions: Sessions::default(),
+            oidc: Oidc::default(),
         }
     }
+}
+
+/// OpenID Connect choices (`[oidc]`).
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Oidc {
+    /// Core §11: issue refresh tokens to OpenID requests only when they ask for
+    /// `offline_access` (and the user consents to it). Off by default: a client
+    /// registered for the refresh grant gets refresh tokens as in plain OAuth 2.0.
+    pub refresh_requires_offline_access: bool,
 }
 
 /// Grants switched on server-wide (`[grants]` in the config). A client can use a grant
@@ -121,6 +134,10 @@ pub struct Lifetimes {
     /// retries (default 0: off).
     #[serde(with = "humantime_serde")]
     pub refresh_grace_period: Duration,
+    /// ID tokens (default 1 hour). An ID token proves a sign-in to its client; the
+    /// client keeps its own session after that.
+    #[serde(with = "humantime_serde")]
+    pub id_token: Duration,
 }
 
 const DAY: u64 = 24 * 60 * 60;
@@ -134,6 +151,7 @@ impl Default for Lifetimes {
             refresh_family: Duration::from_secs(90 * DAY),
             device_code: Duration::from_secs(600),
             refresh_grace_period: Duration::ZERO,
+            id_token: Duration::from_secs(60 * 60),
         }
     }
 }

@@ -25,6 +25,19 @@ pub struct TokenContext<'a> {
     pub params: &'a Params,
 }
 
+/// Whom a `claims` hook describes, and for what (OpenID Connect Core §5.3, §2).
+#[derive(Debug)]
+pub struct ClaimsContext<'a> {
+    /// The client the claims go to.
+    pub client_id: &'a str,
+    /// The user (`sub`).
+    pub subject: &'a str,
+    /// The scope granted to the client.
+    pub scope: &'a ScopeSet,
+    /// For the ID token (`true`) or for the userinfo endpoint (`false`).
+    pub for_id_token: bool,
+}
+
 /// What the authorization endpoint knows when it calls `authorization_GET` or `_POST`.
 #[derive(Debug)]
 pub struct AuthorizationContext<'a> {
@@ -114,6 +127,13 @@ pub trait Hooks: Send + Sync {
     async fn access_token_response(&self, _context: &TokenContext<'_>) -> Map<String, Value> {
         Map::new()
     }
+
+    /// `claims`: claims about the user to add to, or change in, an ID token or a userinfo
+    /// answer, for deployments whose attributes live elsewhere. The protocol's own claims
+    /// (`iss`, `sub`, `nonce`, …) cannot be set: a hook that tries is ignored as a whole.
+    async fn claims(&self, _context: &ClaimsContext<'_>) -> Map<String, Value> {
+        Map::new()
+    }
 }
 
 /// The hooks of a server with no plugins: every default.
@@ -175,5 +195,13 @@ impl Hooks for HookChain {
             fields.extend(hooks.access_token_response(context).await);
         }
         fields
+    }
+
+    async fn claims(&self, context: &ClaimsContext<'_>) -> Map<String, Value> {
+        let mut claims = Map::new();
+        for hooks in &self.0 {
+            claims.extend(hooks.claims(context).await);
+        }
+        claims
     }
 }

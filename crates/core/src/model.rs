@@ -4,6 +4,7 @@ use std::fmt;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
 use crate::clock::UnixTime;
 use crate::error::OAuthError;
@@ -11,6 +12,7 @@ use crate::pkce::CodeChallenge;
 use crate::redirect_uri::RedirectUri;
 use crate::scope::ScopeSet;
 use crate::secret::SecretHash;
+use crate::signing_key::SigningAlgorithm;
 
 /// The grant types a client can be registered for (RFC 7591 §2 names).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -135,6 +137,9 @@ pub struct Client {
     pub access_token_lifetime: Option<Duration>,
     /// Overrides the server's refresh token lifetime.
     pub refresh_token_lifetime: Option<Duration>,
+    /// The algorithm of its ID tokens (Registration §2 `id_token_signed_response_alg`);
+    /// `None` means RS256, the default that section gives.
+    pub id_token_alg: Option<SigningAlgorithm>,
     /// When the client was registered.
     pub created_at: UnixTime,
 }
@@ -184,6 +189,9 @@ pub struct User {
     pub password_hash: String,
     /// A disabled user cannot sign in and holds no live tokens.
     pub disabled: bool,
+    /// Profile attributes (OpenID Connect Core §5.1 names: `name`, `email`, …), released
+    /// by scope at the userinfo endpoint.
+    pub claims: Map<String, Value>,
     /// When the user was added.
     pub created_at: UnixTime,
 }
@@ -213,6 +221,40 @@ pub struct AuthorizationCode {
     pub expires_at: UnixTime,
     /// When it was exchanged; a code is single-use.
     pub consumed_at: Option<UnixTime>,
+    /// For an OpenID request: what its ID token will say.
+    pub openid: Option<OpenIdGrant>,
+}
+
+/// How and when the user signed in, as OpenID Connect Core §2 reports it in `auth_time`
+/// and `amr`. A session holds it; a code and a refresh token carry it to ID tokens.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Authentication {
+    /// When the user signed in (`auth_time`).
+    pub time: UnixTime,
+    /// How (`amr`, RFC 8176 names): `["pwd"]` after the login form; none when a plugin or
+    /// the development switch approved without it.
+    pub methods: Vec<String>,
+    /// The session's stable id (`sid`), when a session signed the user in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<String>,
+}
+
+impl Authentication {
+    /// A sign-in this server did not see (a plugin or the development switch approved):
+    /// reported as happening `now`, by no named method.
+    pub fn unseen(now: UnixTime) -> Self {
+        Self { time: now, methods: Vec::new(), session_id: None }
+    }
+}
+
+/// What an OpenID request's code carries to the token endpoint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenIdGrant {
+    /// `nonce`, exactly as sent (Core §3.1.2.1); echoed in the first ID token only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
+    /// The sign-in the ID token reports.
+    pub authentication: Authentication,
 }
 
 /// Access or refresh token.
@@ -269,6 +311,8 @@ pub struct TokenRecord {
     pub jti: Option<String>,
     /// JWT access tokens: the key that signed it.
     pub kid: Option<String>,
+    /// Refresh tokens of an OpenID grant: the sign-in its new ID tokens report (Core §12.2).
+    pub authentication: Option<Authentication>,
 }
 
 impl TokenRecord {
@@ -311,6 +355,8 @@ pub struct Issuance {
     pub access: NewToken,
     /// The refresh token, if one is issued, with the family's absolute end.
     pub refresh: Option<(NewToken, UnixTime)>,
+    /// An OpenID grant's sign-in, kept on its refresh token for the ID tokens of refreshes.
+    pub authentication: Option<Authentication>,
 }
 
 /// A browser session at the authorization server (the cookie holds its secret).
@@ -320,12 +366,25 @@ pub struct Session {
     pub hash: SecretHash,
     /// The signed-in user; `None` before sign-in (the session then only anchors CSRF tokens).
     pub subject: Option<String>,
+    /// Its stable id (OpenID `sid`): the same across the cookie rotations of one sign-in.
+    pub sid: String,
+    /// When the user signed in (`auth_time`); a rotation keeps it.
+    pub auth_time: UnixTime,
+    /// How the user signed in (`amr`).
+    pub amr: Vec<String>,
     /// When it began.
     pub created_at: UnixTime,
     /// When it was last used (for the idle timeout).
     pub last_seen_at: UnixTime,
     /// When it ends, however active.
     pub expires_at: UnixTime,
+}
+
+impl Session {
+    /// The sign-in this session stands for, as ID tokens report it.
+    pub fn authentication(&self) -> Authentication {
+        Authentication { time: self.auth_time, methods: self.amr.clone(), session_id: Some(self.sid.clone()) }
+    }
 }
 
 /// A user's remembered consent for a client.

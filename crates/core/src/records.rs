@@ -69,6 +69,16 @@ pub fn to_json_list<T: AsRef<str>>(items: &[T]) -> String {
     serde_json::Value::from(items.iter().map(|item| item.as_ref()).collect::<Vec<_>>()).to_string()
 }
 
+/// A nullable column holding a JSON document of type `T`.
+fn json<T: serde::de::DeserializeOwned>(row: &impl Columns, column: &str) -> Result<Option<T>> {
+    row.text(column)?.map(|text| serde_json::from_str(&text).map_err(|_| corrupt(column))).transpose()
+}
+
+/// A value stored as a JSON document (the inverse of what the rows here decode).
+pub fn to_json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_default()
+}
+
 fn lifetime(row: &impl Columns, column: &str) -> Result<Option<Duration>> {
     Ok(row.int(column)?.map(|secs| Duration::from_secs(secs.max(0) as u64)))
 }
@@ -103,6 +113,10 @@ pub fn client(row: &impl Columns) -> Result<Client> {
             .transpose()?,
         access_token_lifetime: lifetime(row, "access_token_lifetime")?,
         refresh_token_lifetime: lifetime(row, "refresh_token_lifetime")?,
+        id_token_alg: row
+            .text("id_token_alg")?
+            .map(|name| SigningAlgorithm::parse(&name).ok_or_else(|| corrupt("id_token_alg")))
+            .transpose()?,
         created_at: int(row, "created_at")?,
     })
 }
@@ -114,6 +128,7 @@ pub fn user(row: &impl Columns) -> Result<User> {
         username: text(row, "username")?,
         password_hash: text(row, "password_hash")?,
         disabled: row.flag("disabled")?,
+        claims: json(row, "claims")?.unwrap_or_default(),
         created_at: int(row, "created_at")?,
     })
 }
@@ -139,6 +154,7 @@ pub fn code(row: &impl Columns) -> Result<AuthorizationCode> {
         issued_at: int(row, "issued_at")?,
         expires_at: int(row, "expires_at")?,
         consumed_at: row.int("consumed_at")?,
+        openid: json(row, "openid")?,
     })
 }
 
@@ -166,18 +182,30 @@ pub fn token(row: &impl Columns) -> Result<TokenRecord> {
         grace_used: row.flag("grace_used")?,
         jti: row.text("jti")?,
         kid: row.text("kid")?,
+        authentication: json(row, "authentication")?,
     })
 }
 
 /// A `sessions` row.
 pub fn session(row: &impl Columns) -> Result<Session> {
+    let hash = required(hash(row, "hash")?, "hash")?;
+    let created_at = int(row, "created_at")?;
     Ok(Session {
-        hash: required(hash(row, "hash")?, "hash")?,
+        // Sessions from before schema 9 have no sid, auth_time or amr: they began at the
+        // login form, so they were signed in when they were made, with a password.
+        sid: row.text("sid")?.unwrap_or_else(|| hex_prefix(hash.as_bytes())),
+        auth_time: row.int("auth_time")?.unwrap_or(created_at),
+        amr: json(row, "amr")?.unwrap_or_else(|| vec!["pwd".to_owned()]),
+        hash,
         subject: row.text("subject")?,
-        created_at: int(row, "created_at")?,
+        created_at,
         last_seen_at: int(row, "last_seen_at")?,
         expires_at: int(row, "expires_at")?,
     })
+}
+
+pub(crate) fn hex_prefix(bytes: &[u8]) -> String {
+    bytes.iter().take(16).map(|byte| format!("{byte:02x}")).collect()
 }
 
 /// A `consents` row.
@@ -240,6 +268,10 @@ pub const PURGE: &[&str] = &[
     "DELETE FROM device_codes WHERE hash IN (SELECT d.hash FROM device_codes d WHERE d.expires_at < $1
         AND NOT EXISTS (SELECT 1 FROM tokens t WHERE t.grant_id = d.grant_id AND t.expires_at >= $1) LIMIT $2)",
     "DELETE FROM sessions WHERE hash IN (SELECT hash FROM sessions WHERE expires_at < $1 LIMIT $2)",
+    // A session's clients go with its last cookie (not one recorded this second: its
+    // session may be between two rotations).
+    "DELETE FROM session_clients WHERE sid IN (SELECT c.sid FROM session_clients c WHERE c.signed_in_at < $1
+        AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.sid = c.sid) LIMIT $2)",
     // Throttling looks back 15 minutes; a day-old record counts for nothing.
     "DELETE FROM login_failures WHERE key IN (SELECT key FROM login_failures WHERE last_at < $1 - 86400 LIMIT $2)",
 ];

@@ -43,6 +43,12 @@ impl ScopeSet {
         self.0.contains(token)
     }
 
+    /// The set without `token`.
+    pub fn without(mut self, token: &str) -> Self {
+        self.0.remove(token);
+        self
+    }
+
     /// The tokens, in order.
     pub fn iter(&self) -> impl Iterator<Item = &str> {
         self.0.iter().map(String::as_str)

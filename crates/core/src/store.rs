@@ -88,6 +88,12 @@ pub trait UserStore: Send + Sync {
     async fn insert_user(&self, user: &User) -> Result<(), StoreError>;
     /// Sets a user's password hash; false if there is no such user.
     async fn set_password(&self, username: &str, password_hash: &str) -> Result<bool, StoreError>;
+    /// Replaces a user's profile claims; false if there is no such user.
+    async fn set_claims(
+        &self,
+        username: &str,
+        claims: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<bool, StoreError>;
     /// Disables a user and revokes their tokens (as [`UserStore::sign_out_everywhere`]), and
     /// forgets their consents; false if there is no such user.
     async fn disable_user(&self, username: &str, now: UnixTime) -> Result<bool, StoreError>;
@@ -159,6 +165,15 @@ pub trait SessionStore: Send + Sync {
     async fn touch_session(&self, hash: &SecretHash, now: UnixTime) -> Result<(), StoreError>;
     /// Ends a session.
     async fn delete_session(&self, hash: &SecretHash) -> Result<(), StoreError>;
+    /// Records that the session `sid` signed the user into `client_id` (kept once).
+    async fn record_session_client(
+        &self,
+        sid: &str,
+        client_id: &str,
+        now: UnixTime,
+    ) -> Result<(), StoreError>;
+    /// The clients the session `sid` signed the user into, by id.
+    async fn session_clients(&self, sid: &str) -> Result<Vec<String>, StoreError>;
 }
 
 /// Remembered consent.
@@ -229,8 +244,13 @@ pub trait KeyStore: Send + Sync {
     async fn signing_key(&self, kid: &str) -> Result<Option<SigningKeyRecord>, StoreError>;
     /// Stores a new key; `Conflict` if the kid exists.
     async fn insert_signing_key(&self, key: &SigningKeyRecord) -> Result<(), StoreError>;
-    /// Sets `publish_until` on every unrevoked key other than `successor` that has none yet.
-    async fn retire_signing_keys(&self, successor: &str, publish_until: UnixTime) -> Result<(), StoreError>;
+    /// Sets `publish_until` on every unrevoked key of the successor's algorithm, other than
+    /// the successor, that has none yet.
+    async fn retire_signing_keys(
+        &self,
+        successor: &SigningKeyRecord,
+        publish_until: UnixTime,
+    ) -> Result<(), StoreError>;
     /// Revokes a key at once; false if there is no such key.
     async fn revoke_signing_key(&self, kid: &str, now: UnixTime) -> Result<bool, StoreError>;
 }

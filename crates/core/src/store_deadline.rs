@@ -75,6 +75,7 @@ bounded!(UserStore {
     fn user_by_subject(&self, subject: &str) -> Option<User>;
     fn insert_user(&self, user: &User) -> ();
     fn set_password(&self, username: &str, password_hash: &str) -> bool;
+    fn set_claims(&self, username: &str, claims: &serde_json::Map<String, serde_json::Value>) -> bool;
     fn disable_user(&self, username: &str, now: UnixTime) -> bool;
     fn remove_user(&self, username: &str, now: UnixTime) -> bool;
     fn enable_user(&self, username: &str) -> bool;
@@ -101,6 +102,8 @@ bounded!(SessionStore {
     fn session(&self, hash: &SecretHash) -> Option<Session>;
     fn touch_session(&self, hash: &SecretHash, now: UnixTime) -> ();
     fn delete_session(&self, hash: &SecretHash) -> ();
+    fn record_session_client(&self, sid: &str, client_id: &str, now: UnixTime) -> ();
+    fn session_clients(&self, sid: &str) -> Vec<String>;
 });
 
 bounded!(ConsentStore {
@@ -120,7 +123,7 @@ bounded!(KeyStore {
     fn signing_keys(&self) -> Vec<SigningKeyRecord>;
     fn signing_key(&self, kid: &str) -> Option<SigningKeyRecord>;
     fn insert_signing_key(&self, key: &SigningKeyRecord) -> ();
-    fn retire_signing_keys(&self, successor: &str, publish_until: UnixTime) -> ();
+    fn retire_signing_keys(&self, successor: &SigningKeyRecord, publish_until: UnixTime) -> ();
     fn revoke_signing_key(&self, kid: &str, now: UnixTime) -> bool;
 });
 

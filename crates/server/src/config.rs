@@ -9,7 +9,7 @@ use figment::Figment;
 use figment::providers::{Format, Serialized, Toml};
 use oauth2u_core::ProtocolConfig;
 use oauth2u_core::clock::seconds;
-use oauth2u_core::config::{GrantSwitches, Lifetimes, LoginThrottle, Sessions, TokenFormat};
+use oauth2u_core::config::{GrantSwitches, Lifetimes, LoginThrottle, Oidc, Sessions, TokenFormat};
 use oauth2u_core::keys::{KeyRing, MasterKey, SigningAlgorithm};
 use serde::{Deserialize, Serialize};
 
@@ -61,6 +61,8 @@ pub struct Settings {
     pub limits: Limits,
     /// Sign-in sessions.
     pub sessions: Sessions,
+    /// OpenID Connect choices (`[oidc]`).
+    pub oidc: Oidc,
     /// How fast passwords and device user codes may be guessed (`[login_throttle]`).
     pub login_throttle: LoginThrottle,
     /// A directory whose templates (`login.html`, `consent.html`, …, `style.css`) replace the built-in ones.
@@ -122,6 +124,7 @@ impl Default for Settings {
             lifetimes: Lifetimes::default(),
             limits: Limits::default(),
             sessions: Sessions::default(),
+            oidc: Oidc::default(),
             login_throttle: LoginThrottle::default(),
             templates_dir: None,
             plugins_directories: Vec::new(),
@@ -346,6 +349,7 @@ impl Settings {
             client_cache_ttl: self.client_cache_ttl,
             login_throttle: self.login_throttle,
             sessions: self.sessions,
+            oidc: self.oidc,
         }
     }
 }

@@ -59,8 +59,13 @@ table! {
     Introspect => "/introspect", Always;
     /// RFC 8414 §3 (and, for an issuer with a path, the same under that path).
     Metadata => "/.well-known/oauth-authorization-server", Always;
+    /// OpenID Connect Discovery 1.0 §4: the same document, the suffix appended to the
+    /// issuer (for an issuer with a path, under that path too).
+    OpenIdConfiguration => "/.well-known/openid-configuration", SigningKeys;
     /// RFC 7517: the public signing keys.
     Jwks => "/jwks.json", SigningKeys;
+    /// OpenID Connect Core §5.3.
+    Userinfo => "/userinfo", SigningKeys;
     /// RFC 8628 §3.1. Mounted even with the grant off, so that a client learns why in an
     /// RFC 6749 §5.2 answer (`unsupported_grant_type`) rather than from an HTML 404.
     DeviceAuthorization => "/device_authorization", Always;

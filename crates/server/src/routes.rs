@@ -39,7 +39,10 @@ fn handler(state: &AppState, route: Route) -> MethodRouter<AppState> {
         Route::Token | Route::AccessToken => post_only(post(http::token::post_token)).layer(cors()),
         Route::Revoke => post_only(post(http::revoke::post_revoke)).layer(cors()),
         Route::Introspect => post_only(post(http::introspect::post_introspect)),
-        Route::Metadata => get(http::metadata::get_metadata).layer(cors()),
+        Route::Metadata | Route::OpenIdConfiguration => get(http::metadata::get_metadata).layer(cors()),
+        Route::Userinfo => {
+            get(http::userinfo::get_userinfo).post(http::userinfo::post_userinfo).layer(cors())
+        }
         Route::Jwks => get(http::jwks::get_jwks).layer(cors()),
         Route::DeviceAuthorization => post_only(post(http::device_authorization::post_device_authorization)),
         Route::Device => get(ui::device::get_device).post(ui::device::post_device),
@@ -71,6 +74,11 @@ pub(crate) fn router(state: AppState, extra: Router) -> Router {
     if !issuer_path.is_empty() {
         let path = format!("{}{issuer_path}", Route::Metadata.path());
         router = router.route(&path, handler(&state, Route::Metadata));
+        // Discovery §4: appended, not inserted.
+        if enabled(&state, Route::OpenIdConfiguration.feature()) {
+            let path = format!("{issuer_path}{}", Route::OpenIdConfiguration.path());
+            router = router.route(&path, handler(&state, Route::OpenIdConfiguration));
+        }
     }
     let router = router
         .fallback(ui::not_found)

@@ -17,6 +17,8 @@ const BUILT_IN: &[(&str, &str)] = &[
     ("logout.html", include_str!("../templates/logout.html")),
     ("message.html", include_str!("../templates/message.html")),
     ("device.html", include_str!("../templates/device.html")),
+    ("form_post.html", include_str!("../templates/form_post.html")),
+    ("select_account.html", include_str!("../templates/select_account.html")),
     ("style.css", include_str!("../templates/style.css")),
 ];
 

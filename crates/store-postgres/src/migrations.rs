@@ -16,6 +16,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (2, "housekeeping", include_str!("../migrations/0002_housekeeping.sql")),
     (3, "schema compatibility", include_str!("../migrations/0003_schema_compatibility.sql")),
     (4, "throttle reservations", include_str!("../migrations/0004_throttle_reservations.sql")),
+    (5, "openid", include_str!("../migrations/0005_openid.sql")),
 ];
 
 pub(crate) async fn run(pool: &PgPool) -> Result<(), StoreError> {

@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 use oauth2u_core::clock::UnixTime;
 use oauth2u_core::model::{Issuance, TokenRecord};
-use oauth2u_core::records::to_json_list;
+use oauth2u_core::records::{to_json, to_json_list};
 use oauth2u_core::secret::SecretHash;
 use oauth2u_core::store::{Rotation, StoreError, TokenStore};
 use sqlx::{PgConnection, Postgres, QueryBuilder};
@@ -29,7 +29,7 @@ pub(crate) async fn insert_all(conn: &mut PgConnection, issuances: &[&Issuance])
     }
     let mut statement = QueryBuilder::<Postgres>::new(
         "INSERT INTO tokens (hash, kind, grant_id, client_id, subject, scope, issued_at,
-            expires_at, grant_expires_at, paired_refresh, audience, jti, kid) ",
+            expires_at, grant_expires_at, paired_refresh, audience, jti, kid, authentication) ",
     );
     statement.push_values(tokens, |mut row, (issuance, kind, token, family_end, paired)| {
         row.push_bind(token.hash.as_bytes().to_vec())
@@ -44,7 +44,9 @@ pub(crate) async fn insert_all(conn: &mut PgConnection, issuances: &[&Issuance])
             .push_bind(paired)
             .push_bind(to_json_list(&token.audience))
             .push_bind(token.jwt.as_ref().map(|(jti, _)| jti.clone()))
-            .push_bind(token.jwt.as_ref().map(|(_, kid)| kid.clone()));
+            .push_bind(token.jwt.as_ref().map(|(_, kid)| kid.clone()))
+            // An OpenID grant's sign-in, kept on its refresh token (Core §12.2).
+            .push_bind(issuance.authentication.as_ref().filter(|_| kind == "refresh").map(to_json));
     });
     statement.build().execute(conn).await.map_err(map_error)?;
     Ok(())

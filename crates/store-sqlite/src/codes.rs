@@ -18,8 +18,8 @@ impl CodeStore for SqliteStore {
                 Box::pin(async move {
                     sqlx::query(
                         "INSERT INTO authorization_codes (hash, grant_id, client_id, subject, redirect_uri, scope,
-                            code_challenge, code_challenge_method, issued_at, expires_at, resources)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                            code_challenge, code_challenge_method, issued_at, expires_at, resources, openid)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
                     )
                     .bind(code.hash.as_bytes().to_vec())
                     .bind(&code.grant_id)
@@ -32,6 +32,7 @@ impl CodeStore for SqliteStore {
                     .bind(code.issued_at)
                     .bind(code.expires_at)
                     .bind(oauth2u_core::records::to_json_list(&code.resources))
+                    .bind(code.openid.as_ref().map(oauth2u_core::records::to_json))
                     .execute(&mut *conn)
                     .await
                     .map_err(map_error)?;

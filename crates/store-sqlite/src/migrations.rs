@@ -16,6 +16,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (6, "housekeeping", include_str!("../migrations/0006_housekeeping.sql")),
     (7, "schema compatibility", include_str!("../migrations/0007_schema_compatibility.sql")),
     (8, "throttle reservations", include_str!("../migrations/0008_throttle_reservations.sql")),
+    (9, "openid", include_str!("../migrations/0009_openid.sql")),
 ];
 
 pub(crate) async fn run(pool: &SqlitePool) -> Result<(), StoreError> {

@@ -35,14 +35,21 @@ pub(crate) fn token_rows(issuance: &Issuance) -> Insert {
                 oauth2u_core::records::to_json_list(&token.audience).into(),
                 token.jwt.as_ref().map(|(jti, _)| jti.clone()).into(),
                 token.jwt.as_ref().map(|(_, kid)| kid.clone()).into(),
+                authentication(issuance, kind).into(),
             ]
         })
         .collect();
     Insert {
         into: "INSERT INTO tokens (hash, kind, grant_id, client_id, subject, scope, issued_at,
-            expires_at, grant_expires_at, paired_refresh, audience, jti, kid) ",
+            expires_at, grant_expires_at, paired_refresh, audience, jti, kid, authentication) ",
         rows,
     }
+}
+
+/// An OpenID grant's sign-in, kept on its refresh token (Core §12.2).
+fn authentication(issuance: &Issuance, kind: &str) -> Option<String> {
+    let authentication = issuance.authentication.as_ref().filter(|_| kind == "refresh");
+    authentication.map(oauth2u_core::records::to_json)
 }
 
 /// Stores the tokens of one response (inside the caller's transaction), in one statement.

@@ -24,6 +24,7 @@ fn issuance(hash: SecretHash) -> Issuance {
             jwt: None,
         },
         refresh: None,
+        authentication: None,
     }
 }
 

@@ -44,6 +44,8 @@ pub struct ClientSpec {
     pub access_token_lifetime: Option<Duration>,
     /// Refresh token lifetime override.
     pub refresh_token_lifetime: Option<Duration>,
+    /// The algorithm of its ID tokens (RS256 when unset).
+    pub id_token_alg: Option<crate::signing_key::SigningAlgorithm>,
 }
 
 /// A registered client and, for a confidential one, its secret — shown this once.
@@ -82,6 +84,7 @@ pub async fn register_client(
         access_token_format: None,
         access_token_lifetime: None,
         refresh_token_lifetime: None,
+        id_token_alg: None,
         created_at: now,
     };
     // An API (a resource server) only authenticates to introspect: it needs no grant.
@@ -209,6 +212,9 @@ fn apply(mut client: Client, spec: ClientSpec) -> Result<Client, AdminError> {
     }
     if spec.access_token_lifetime.is_some() {
         client.access_token_lifetime = spec.access_token_lifetime;
+    }
+    if spec.id_token_alg.is_some() {
+        client.id_token_alg = spec.id_token_alg;
     }
     if spec.refresh_token_lifetime.is_some() {
         client.refresh_token_lifetime = spec.refresh_token_lifetime;

@@ -8,8 +8,8 @@ pub use clients::{
     ClientSpec, RegisteredClient, register_client, remove_client, rotate_client_secret, update_client,
 };
 pub use users::{
-    AfterPasswordChange, add_user, disable_user, enable_user, remove_user, revoke_user_consent,
-    set_user_password, user_consents,
+    AfterPasswordChange, add_user, disable_user, enable_user, find_user, remove_user, revoke_user_consent,
+    set_user_password, update_user_claims, user_consents,
 };
 
 use crate::error::OAuthError;

@@ -1,7 +1,10 @@
 //! Users (resource owners): Argon2id passwords and stable, opaque subject identifiers.
 
 use crate::clock::UnixTime;
+use serde_json::{Map, Value};
+
 use crate::model::{Consent, User};
+use crate::openid::claims::PROTOCOL_CLAIMS;
 use crate::password::hash_password;
 use crate::secret::random_id;
 use crate::store::Store;
@@ -22,6 +25,7 @@ pub async fn add_user(
         username,
         password_hash: hash(password).await?,
         disabled: false,
+        claims: serde_json::Map::new(),
         created_at: now,
     };
     store.insert_user(&user).await?;
@@ -55,6 +59,47 @@ pub async fn set_user_password(
         store.sign_out_everywhere(username, now).await?;
     }
     Ok(())
+}
+
+/// The user named `username`.
+pub async fn find_user(store: &dyn Store, username: &str) -> Result<User, AdminError> {
+    store.user(username).await?.ok_or_else(|| not_found(username))
+}
+
+/// The longest profile claim value accepted, as JSON text: claims go into every userinfo
+/// answer, so they stay small.
+const MAX_CLAIM_BYTES: usize = 4096;
+
+/// Changes a user's profile claims (OpenID Connect Core §5.1 names, or a deployment's
+/// own): each of `changes` is set, and a `null` one removed. The protocol's own claims
+/// (`sub`, `iss`, …) cannot be set.
+pub async fn update_user_claims(
+    store: &dyn Store,
+    username: &str,
+    changes: Map<String, Value>,
+) -> Result<User, AdminError> {
+    let mut user = find_user(store, username).await?;
+    for (name, value) in changes {
+        if name.is_empty() || name.len() > 255 || name.chars().any(char::is_control) {
+            return Err(AdminError::Invalid(format!("`{name}` is not a claim name")));
+        }
+        if PROTOCOL_CLAIMS.contains(&name.as_str()) {
+            return Err(AdminError::Invalid(format!("`{name}` is the protocol's, not a user attribute")));
+        }
+        if value.to_string().len() > MAX_CLAIM_BYTES {
+            return Err(AdminError::Invalid(format!(
+                "the value of `{name}` exceeds {MAX_CLAIM_BYTES} bytes"
+            )));
+        }
+        match value {
+            Value::Null => user.claims.remove(&name),
+            value => user.claims.insert(name, value),
+        };
+    }
+    if !store.set_claims(username, &user.claims).await? {
+        return Err(not_found(username));
+    }
+    Ok(user)
 }
 
 /// Enables a disabled user; what disabling revoked stays revoked.

@@ -4,15 +4,14 @@
 //! established, errors are shown to the user and never redirected; after that, errors go
 //! back to the client with `error`, `error_description`, `state` and `iss` (RFC 9207).
 
-use url::Url;
-
 use crate::authorization_request::{AuthorizationRequest, ResponseType};
+use crate::authorization_response::{AuthorizationResponse, ResponseMode};
 use crate::client_id::ClientId;
 use crate::clock::seconds;
 use crate::error::OAuthError;
-use crate::model::{AuthorizationCode, Client};
+use crate::model::{Authentication, AuthorizationCode, Client, OpenIdGrant};
 use crate::openid::request::refuse_request_objects;
-use crate::openid::{OpenIdRequest, is_openid_scope};
+use crate::openid::{OFFLINE_ACCESS, OpenIdRequest, is_openid_scope};
 use crate::params::Params;
 use crate::pkce::CodeChallenge;
 use crate::provider::Provider;
@@ -25,15 +24,8 @@ pub enum AuthorizeError {
     /// §4.1.2.1: the client or the redirect URI is missing, unknown or invalid: tell the
     /// resource owner, "MUST NOT automatically redirect".
     Page(OAuthError),
-    /// Every other error: a redirect to the client's URI, carrying the error.
-    Redirect(String),
-}
-
-/// Where the response parameters go (§4.1.2: query; §4.2.2: fragment).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ResponseMode {
-    Query,
-    Fragment,
+    /// Every other error: a response to the client's URI, carrying the error.
+    Redirect(AuthorizationResponse),
 }
 
 impl Provider {
@@ -73,11 +65,18 @@ impl Provider {
         // A response type that returns a token (`token`, or OpenID Connect's `id_token` in
         // the implicit and hybrid flows, which are not offered) answers in the fragment,
         // errors included (RFC 6749 §4.2.2.1, OpenID Connect Core §3.2.2.5, §3.3.2.6).
-        let mode = match params.get("response_type") {
-            Ok(Some(names)) if names.split(' ').any(|name| name == "token" || name == "id_token") => {
-                ResponseMode::Fragment
-            }
-            _ => ResponseMode::Query,
+        let carries_token = matches!(params.get("response_type"),
+            Ok(Some(names)) if names.split(' ').any(|name| name == "token" || name == "id_token"));
+        let default_mode = if carries_token { ResponseMode::Fragment } else { ResponseMode::Query };
+        // The requested response_mode carries every answer from here on, errors included
+        // (Form Post §2); a bad one is reported in the default mode.
+        let (mode, mode_error) = match params.get("response_mode") {
+            Ok(None) => (default_mode, None),
+            Ok(Some(name)) => match ResponseMode::requested(name, carries_token) {
+                Ok(mode) => (mode, None),
+                Err(error) => (default_mode, Some(error)),
+            },
+            Err(error) => (default_mode, Some(error)),
         };
         let sent_state = params.get("state").ok().flatten();
         // §4.1.2 and Appendix A.5: state is VSCHAR (%x20-7E). Anything else (a byte that was
@@ -92,12 +91,22 @@ impl Provider {
             )));
         }
         params.reject_repeated().map_err(fail)?;
+        if let Some(error) = mode_error {
+            return Err(fail(error));
+        }
         refuse_request_objects(params).map_err(fail)?;
         let response_type =
             self.response_type(&client, params.require("response_type").map_err(fail)?).map_err(fail)?;
-        let scope = client.requested_scope(params.get("scope").map_err(fail)?).map_err(fail)?;
+        let mut scope = client.requested_scope(params.get("scope").map_err(fail)?).map_err(fail)?;
         let resources = requested_resources(&client, params).map_err(fail)?;
-        let openid = if openid { Some(OpenIdRequest::from_params(params).map_err(fail)?) } else { None };
+        let openid = match openid {
+            true => Some(self.openid_request(params).await.map_err(fail)?),
+            false => None,
+        };
+        // Core §11: offline_access "MUST be ignored" unless the request returns a code.
+        if openid.is_some() && response_type != ResponseType::Code {
+            scope = scope.without(OFFLINE_ACCESS);
+        }
         let challenge = match response_type {
             ResponseType::Code => self.challenge(&client, params).map_err(fail)?,
             ResponseType::Token => None,
@@ -112,7 +121,17 @@ impl Provider {
             challenge,
             resources,
             openid,
+            response_mode: mode,
         })
+    }
+
+    /// The OpenID parameters of a request, its `id_token_hint` checked.
+    async fn openid_request(&self, params: &Params) -> Result<OpenIdRequest, OAuthError> {
+        let mut openid = OpenIdRequest::from_params(params)?;
+        if let Some(hint) = &openid.id_token_hint {
+            openid.hinted_subject = Some(self.id_token_hint_subject(hint).await?);
+        }
+        Ok(openid)
     }
 
     /// The resource owner `subject` approved: issue the code (§4.1.2) or token (§4.2.2)
@@ -121,21 +140,18 @@ impl Provider {
         &self,
         request: &AuthorizationRequest,
         subject: &str,
-    ) -> Result<String, AuthorizeError> {
+        authentication: &Authentication,
+    ) -> Result<AuthorizationResponse, AuthorizeError> {
         let result = match request.response_type {
-            ResponseType::Code => self.issue_code(request, subject).await,
+            ResponseType::Code => self.issue_code(request, subject, authentication).await,
             ResponseType::Token => self.issue_token_in_fragment(request, subject).await,
         };
         result.map_err(|error| AuthorizeError::Redirect(self.refuse(request, &error)))
     }
 
-    /// The redirect URL that reports `error` (e.g. `access_denied`) to the client.
-    pub fn refuse(&self, request: &AuthorizationRequest, error: &OAuthError) -> String {
-        let mode = match request.response_type {
-            ResponseType::Code => ResponseMode::Query,
-            ResponseType::Token => ResponseMode::Fragment,
-        };
-        self.error_redirect(&request.redirect_uri, mode, error, request.state.as_deref())
+    /// The response that reports `error` (e.g. `access_denied`) to the client.
+    pub fn refuse(&self, request: &AuthorizationRequest, error: &OAuthError) -> AuthorizationResponse {
+        self.error_redirect(&request.redirect_uri, request.response_mode, error, request.state.as_deref())
     }
 
     fn response_type(&self, client: &Client, name: &str) -> Result<ResponseType, OAuthError> {
@@ -174,9 +190,23 @@ impl Provider {
         }
     }
 
-    async fn issue_code(&self, request: &AuthorizationRequest, subject: &str) -> Result<String, OAuthError> {
+    async fn issue_code(
+        &self,
+        request: &AuthorizationRequest,
+        subject: &str,
+        authentication: &Authentication,
+    ) -> Result<AuthorizationResponse, OAuthError> {
         let now = self.now();
         let code = Secret::generate(SecretKind::AuthorizationCode)?;
+        let openid = request.openid.as_ref().map(|openid| OpenIdGrant {
+            nonce: openid.nonce.clone(),
+            authentication: authentication.clone(),
+        });
+        // The session learns of the client before the client can hold anything of it, so
+        // that a logout of the session reaches every client it signed into.
+        if let (Some(_), Some(sid)) = (&openid, &authentication.session_id) {
+            self.store.record_session_client(sid, &request.client.id, now).await?;
+        }
         self.store
             .insert_code(&AuthorizationCode {
                 hash: code.hash(),
@@ -190,18 +220,19 @@ impl Provider {
                 issued_at: now,
                 expires_at: now + seconds(self.config.lifetimes.authorization_code),
                 consumed_at: None,
+                openid,
             })
             .await?;
         let mut fields = vec![("code", code.expose().to_owned())];
         fields.extend(request.state.clone().map(|state| ("state", state)));
-        Ok(self.redirect(&request.redirect_uri, ResponseMode::Query, fields))
+        Ok(self.redirect(&request.redirect_uri, request.response_mode, fields))
     }
 
     async fn issue_token_in_fragment(
         &self,
         request: &AuthorizationRequest,
         subject: &str,
-    ) -> Result<String, OAuthError> {
+    ) -> Result<AuthorizationResponse, OAuthError> {
         let response =
             self.issue_implicit(&request.client, subject, &request.scope, request.resources.clone()).await?;
         let mut fields = vec![
@@ -213,7 +244,7 @@ impl Provider {
             fields.push(("scope", response.scope.to_string()));
         }
         fields.extend(request.state.clone().map(|state| ("state", state)));
-        Ok(self.redirect(&request.redirect_uri, ResponseMode::Fragment, fields))
+        Ok(self.redirect(&request.redirect_uri, request.response_mode, fields))
     }
 
     fn error_redirect(
@@ -222,7 +253,7 @@ impl Provider {
         mode: ResponseMode,
         error: &OAuthError,
         state: Option<&str>,
-    ) -> String {
+    ) -> AuthorizationResponse {
         let mut fields = vec![
             ("error", error.code.as_str().to_owned()),
             ("error_description", error.description.to_string()),
@@ -231,25 +262,15 @@ impl Provider {
         self.redirect(redirect_uri, mode, fields)
     }
 
-    /// The redirect URI with the response parameters and `iss` (RFC 9207 §2) added, keeping
-    /// any query it already has (§3.1.2).
-    fn redirect(&self, redirect_uri: &str, mode: ResponseMode, mut fields: Vec<(&str, String)>) -> String {
+    /// The response parameters with `iss` (RFC 9207 §2) added, for `redirect_uri` in `mode`.
+    fn redirect(
+        &self,
+        redirect_uri: &str,
+        mode: ResponseMode,
+        mut fields: Vec<(&str, String)>,
+    ) -> AuthorizationResponse {
         fields.push(("iss", self.config.issuer.clone()));
-        let Ok(mut url) = Url::parse(redirect_uri) else {
-            // Unreachable: registered URIs are absolute, and matching ones parse too.
-            return redirect_uri.to_owned();
-        };
-        match mode {
-            ResponseMode::Query => {
-                url.query_pairs_mut().extend_pairs(fields);
-            }
-            ResponseMode::Fragment => {
-                let encoded =
-                    url::form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
-                url.set_fragment(Some(&encoded));
-            }
-        }
-        url.into()
+        AuthorizationResponse::new(redirect_uri, mode, fields)
     }
 }
 

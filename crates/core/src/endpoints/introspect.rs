@@ -42,7 +42,7 @@ impl Provider {
     }
 
     /// A JWT whose signing key was revoked is no longer trusted, even if not itself revoked.
-    async fn key_stands(&self, record: &TokenRecord) -> Result<bool, OAuthError> {
+    pub(crate) async fn key_stands(&self, record: &TokenRecord) -> Result<bool, OAuthError> {
         let Some(kid) = &record.kid else {
             return Ok(true);
         };

@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{Map, Value, json};
 
+use crate::authorization_response::ResponseMode;
 use crate::config::ProtocolConfig;
 use crate::error::OAuthError;
 use crate::model::GrantType;
@@ -26,6 +27,8 @@ pub struct EndpointPaths {
     pub device_authorization: &'static str,
     /// RFC 7517.
     pub jwks: &'static str,
+    /// OpenID Connect Core §5.3.
+    pub userinfo: &'static str,
 }
 
 /// The client authentication methods of the token and revocation endpoints.
@@ -69,6 +72,13 @@ pub fn metadata_document(
         "introspection_endpoint_auth_methods_supported".into(),
         json!(["client_secret_basic", "client_secret_post"]),
     );
+    // OpenID Connect (Discovery §3) needs the code flow and signing keys for ID tokens.
+    let openid = signs && config.grants.authorization_code;
+    let mut scopes = scopes.clone();
+    if openid {
+        // Discovery §3: "The server MUST support the openid scope value."
+        scopes.insert("openid");
+    }
     document.insert("scopes_supported".into(), json!(scopes));
     // RFC 9207: every authorization response carries iss.
     document.insert("authorization_response_iss_parameter_supported".into(), json!(true));
@@ -82,12 +92,13 @@ pub fn metadata_document(
     let mut response_modes = Vec::new();
     if config.grants.authorization_code {
         response_types.push("code");
-        response_modes.push("query");
+        response_modes.push(ResponseMode::Query.as_str());
     }
     if config.grants.implicit {
         response_types.push("token");
-        response_modes.push("fragment");
     }
+    // Multiple Response Types §2.1 and Form Post §2: either response type may ask for these.
+    response_modes.extend([ResponseMode::Fragment.as_str(), ResponseMode::FormPost.as_str()]);
     // Without a grant that uses it, there is no authorization endpoint to advertise.
     if !response_types.is_empty() {
         let mut pkce = vec!["S256"];
@@ -98,6 +109,9 @@ pub fn metadata_document(
         document.insert("response_types_supported".into(), json!(response_types));
         document.insert("response_modes_supported".into(), json!(response_modes));
         document.insert("code_challenge_methods_supported".into(), json!(pkce));
+    }
+    if openid {
+        crate::openid::discovery::add_provider_members(&mut document, url(paths.userinfo));
     }
     Value::Object(document)
 }
@@ -113,6 +127,7 @@ mod tests {
         introspection: "/i",
         device_authorization: "/d",
         jwks: "/k",
+        userinfo: "/u",
     };
 
     fn document(config: &ProtocolConfig, signs: bool) -> Value {
@@ -134,7 +149,7 @@ mod tests {
         ] {
             assert_eq!(document[field], url, "{field}");
         }
-        assert_eq!(document["scopes_supported"], json!(["read", "write"]));
+        assert_eq!(document["scopes_supported"], json!(["openid", "read", "write"]));
         assert_eq!(document["response_types_supported"], json!(["code"]));
         assert_eq!(document["code_challenge_methods_supported"], json!(["S256"]));
         assert_eq!(
@@ -176,7 +191,7 @@ mod tests {
         config.pkce_plain_allowed = true;
         let document = document(&config, true);
         assert_eq!(document["response_types_supported"], json!(["code", "token"]));
-        assert_eq!(document["response_modes_supported"], json!(["query", "fragment"]));
+        assert_eq!(document["response_modes_supported"], json!(["query", "fragment", "form_post"]));
         assert_eq!(document["code_challenge_methods_supported"], json!(["S256", "plain"]));
     }
 }

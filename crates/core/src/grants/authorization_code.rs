@@ -6,6 +6,8 @@
 
 use crate::error::OAuthError;
 use crate::model::{Client, GrantType};
+use crate::openid::OFFLINE_ACCESS;
+use crate::openid::id_token::IdToken;
 use crate::params::Params;
 use crate::pkce::CodeVerifier;
 use crate::provider::Provider;
@@ -69,7 +71,11 @@ impl Provider {
         )
         .await?;
 
-        let refresh = self.issues_refresh_token(client).then(|| RefreshMint {
+        // OpenID Connect Core §11: where configured, an OpenID grant needs offline_access.
+        let offline = stored.openid.is_none()
+            || !self.config.oidc.refresh_requires_offline_access
+            || stored.scope.contains(OFFLINE_ACCESS);
+        let refresh = (self.issues_refresh_token(client) && offline).then(|| RefreshMint {
             scope: stored.scope.clone(),
             audience: stored.resources.clone(),
             family_end: self.new_family_end(),
@@ -82,12 +88,26 @@ impl Provider {
                 scope: stored.scope.clone(),
                 audience,
                 refresh,
+                authentication: stored.openid.as_ref().map(|openid| openid.authentication.clone()),
             })
             .await?;
+        let mut response = minted.response;
+        // OpenID Connect Core §3.1.3.3: an OpenID request's code also gets an ID token.
+        if let Some(openid) = &stored.openid {
+            response.id_token = Some(
+                self.sign_id_token(&IdToken {
+                    client,
+                    subject: &stored.subject,
+                    authentication: &openid.authentication,
+                    nonce: openid.nonce.as_deref(),
+                    access_token: response.access_token.expose(),
+                    scope: &stored.scope,
+                })
+                .await?,
+            );
+        }
         match self.store.redeem_code(&hash, self.now(), &minted.issuance).await? {
-            Redemption::Fresh => {
-                Ok(Granted { response: minted.response, subject: Some(stored.subject), scope: stored.scope })
-            }
+            Redemption::Fresh => Ok(Granted { response, subject: Some(stored.subject), scope: stored.scope }),
             Redemption::Replayed { grant_id } => {
                 // Another request consumed it first: this one is a replay.
                 self.revoke_replayed(&grant_id).await?;

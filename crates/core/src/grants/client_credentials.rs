@@ -28,6 +28,7 @@ impl Provider {
                 scope: scope.clone(),
                 audience,
                 refresh: None,
+                authentication: None,
             })
             .await?;
         self.store.insert_tokens(&minted.issuance).await?;

@@ -74,6 +74,7 @@ impl Provider {
                 scope: device.scope.clone(),
                 audience,
                 refresh,
+                authentication: None,
             })
             .await?;
         match self.store.redeem_device_authorization(&hash, now, &minted.issuance).await? {

@@ -49,6 +49,7 @@ impl Provider {
                 scope: scope.clone(),
                 audience,
                 refresh,
+                authentication: None,
             })
             .await?;
         self.store.insert_tokens(&minted.issuance).await?;

@@ -15,8 +15,9 @@ use crate::secret::{Secret, SecretHash};
 use crate::store::Rotation;
 
 use super::Granted;
+use crate::openid::id_token::IdToken;
 use crate::resource::narrowed_resources;
-use crate::tokens::{Mint, RefreshMint};
+use crate::tokens::{Mint, Minted, RefreshMint};
 
 impl Provider {
     pub(super) async fn refresh(
@@ -80,8 +81,25 @@ impl Provider {
                     audience: stored.audience.clone(),
                     family_end,
                 }),
+                authentication: stored.authentication.clone(),
             })
             .await?;
+        let mut response = minted.response;
+        // OpenID Connect Core §12.2: a new ID token for the same user and sign-in, no nonce.
+        if let (Some(authentication), Some(subject)) = (&stored.authentication, subject) {
+            response.id_token = Some(
+                self.sign_id_token(&IdToken {
+                    client,
+                    subject,
+                    authentication,
+                    nonce: None,
+                    access_token: response.access_token.expose(),
+                    scope: &stored.scope,
+                })
+                .await?,
+            );
+        }
+        let minted = Minted { response, issuance: minted.issuance };
         let rotation = match retry_of {
             None => self.store.rotate_refresh_token(&hash, now, &minted.issuance).await?,
             Some(successor) => self.retry(&hash, &successor, &minted).await?,
@@ -108,7 +126,7 @@ impl Provider {
         &self,
         old: &SecretHash,
         successor: &SecretHash,
-        minted: &crate::tokens::Minted,
+        minted: &Minted,
     ) -> Result<Rotation, OAuthError> {
         let rotation = self.store.retry_rotation(old, successor, self.now(), &minted.issuance).await?;
         tracing::info!("refresh token presented again within the grace period; its successor is replaced");

@@ -33,8 +33,10 @@ impl Provider {
         request: &AuthorizationRequest,
         subject: &str,
     ) -> Result<bool, OAuthError> {
-        // OpenID Connect Core §3.1.2.1: `prompt=consent` asks again, whatever is remembered.
-        if !request.client.may_skip_consent() || request.prompt().consent {
+        // OpenID Connect Core §3.1.2.1: `prompt=consent` asks again, whatever is remembered;
+        // §11: offline_access is granted only by an explicit consent, never a remembered one.
+        let offline = request.openid.is_some() && request.scope.contains(crate::openid::OFFLINE_ACCESS);
+        if !request.client.may_skip_consent() || request.prompt().consent || offline {
             return Ok(false);
         }
         let remembered = self.store.consent(subject, &request.client.id).await?;
@@ -79,6 +81,7 @@ mod tests {
             access_token_format: None,
             access_token_lifetime: None,
             refresh_token_lifetime: None,
+            id_token_alg: None,
             created_at: 0,
         }
     }
@@ -103,6 +106,7 @@ mod tests {
             challenge: None,
             resources: Vec::new(),
             openid: None,
+            response_mode: crate::authorization_response::ResponseMode::Query,
         }
     }
 

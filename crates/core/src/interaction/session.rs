@@ -6,7 +6,10 @@ use crate::clock::seconds;
 use crate::error::OAuthError;
 use crate::model::Session;
 use crate::provider::Provider;
-use crate::secret::SecretHash;
+use crate::secret::{SecretHash, random_string};
+
+/// RFC 8176 §2: the method of the login form.
+pub const PASSWORD: &str = "pwd";
 
 impl Provider {
     /// A session on the secret with this hash, beginning now, for `subject` (or anonymous),
@@ -16,15 +19,37 @@ impl Provider {
         Session {
             hash,
             subject,
+            // Not secret: the `sid` relying parties see (OpenID Connect Back-Channel Logout §2.1).
+            sid: random_string(16).unwrap_or_else(|_| crate::records::hex_prefix(hash.as_bytes())),
+            auth_time: now,
+            amr: vec![PASSWORD.to_owned()],
             created_at: now,
             last_seen_at: now,
             expires_at: now + seconds(self.config.sessions.lifetime),
         }
     }
 
-    /// Starts and stores the session of a user who just signed in.
+    /// Starts and stores the session of a user who just signed in with a password.
     pub async fn start_session(&self, hash: SecretHash, subject: String) -> Result<Session, OAuthError> {
         let session = self.new_session(hash, Some(subject));
+        self.store.insert_session(&session).await?;
+        Ok(session)
+    }
+
+    /// Stores the session that replaces `previous` on a new secret (after a decision): the
+    /// same sign-in (`sid`, `auth_time`, `amr`) with a fresh lifetime.
+    pub async fn continue_session(
+        &self,
+        hash: SecretHash,
+        previous: &Session,
+    ) -> Result<Session, OAuthError> {
+        let fresh = self.new_session(hash, previous.subject.clone());
+        let session = Session {
+            sid: previous.sid.clone(),
+            auth_time: previous.auth_time,
+            amr: previous.amr.clone(),
+            ..fresh
+        };
         self.store.insert_session(&session).await?;
         Ok(session)
     }
@@ -64,6 +89,9 @@ mod tests {
         let session = Session {
             hash: Secret::from_client("s").hash(),
             subject: Some("alice".into()),
+            sid: "sid".into(),
+            auth_time: 0,
+            amr: vec![PASSWORD.into()],
             created_at: 0,
             last_seen_at: 100,
             expires_at: 1000,

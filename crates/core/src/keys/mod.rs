@@ -1,6 +1,8 @@
-//! Signing keys for JWT access tokens (RFC 9068): generated on first use, kept in the
-//! database sealed under the [`MasterKey`], published in the JWKS, and rotated so that
-//! resource servers are never surprised:
+//! Signing keys for JWT access tokens (RFC 9068) and ID tokens (OpenID Connect Core §2):
+//! generated on first use, kept in the database sealed under the [`MasterKey`], published
+//! in the JWKS, and rotated so that resource servers and relying parties are never surprised.
+//! Each algorithm in use has its own active key: access tokens use the configured one, ID
+//! tokens the client's (RS256 by default).
 //!
 //! - a new key is published for `publish_delay` (the JWKS cache lifetime) before it signs;
 //! - a key that stops signing stays published until the last token it signed has expired;
@@ -40,7 +42,8 @@ pub struct KeyRing {
     holder: String,
 }
 
-/// The lease under which one instance makes a due signing key.
+/// The lease under which one instance makes a due signing key of the access tokens'
+/// algorithm (the name older versions use); other algorithms add their name to it.
 const KEY_LEASE: &str = "signing-keys";
 /// How often an instance without any key looks for the one another instance is making.
 const KEY_LEASE_ATTEMPTS: usize = 50;
@@ -94,52 +97,79 @@ impl KeyRing {
         }
     }
 
-    /// The key that signs at `now`: the newest unrevoked key already active. With none, a
-    /// first key is made, active at once; a due scheduled rotation happens here too.
+    /// The algorithm of access tokens (and of the key made at start-up).
+    pub fn access_token_algorithm(&self) -> SigningAlgorithm {
+        self.algorithm
+    }
+
+    /// The key that signs access tokens at `now`.
     pub async fn signing_key(&self, store: &dyn Store, now: UnixTime) -> Result<ActiveKey, OAuthError> {
+        self.signing_key_for(store, now, self.algorithm).await
+    }
+
+    /// The key that signs with `algorithm` at `now`: the newest unrevoked key of that
+    /// algorithm already active. With none, a first key is made, active at once; a due
+    /// scheduled rotation happens here too.
+    pub async fn signing_key_for(
+        &self,
+        store: &dyn Store,
+        now: UnixTime,
+        algorithm: SigningAlgorithm,
+    ) -> Result<ActiveKey, OAuthError> {
         let mut keys = self.records(store, now).await?;
-        let due = |keys: &[SigningKeyRecord]| {
-            let newest = keys.iter().filter(|key| key.revoked_at.is_none()).map(|key| key.activates_at).max();
-            match (newest, self.rotation_interval) {
-                (None, _) => true,
-                (Some(newest), Some(interval)) => newest + interval <= now,
-                (Some(_), None) => false,
-            }
-        };
-        if current(&keys, now).is_none() || due(&keys) {
+        if current(&keys, now, algorithm).is_none() || self.rotation_due(&keys, now, algorithm) {
             let _one_at_a_time = self.rotating.lock().await;
-            keys = self.make_due_key(store, now, due).await?;
+            keys = self.make_due_key(store, now, algorithm).await?;
         }
-        let record = current(&keys, now).ok_or_else(|| OAuthError::server_error("no signing key"))?;
+        let record =
+            current(&keys, now, algorithm).ok_or_else(|| OAuthError::server_error("no signing key"))?;
         Ok(ActiveKey { kid: record.kid.clone(), algorithm: record.algorithm, key: self.open(record)? })
     }
 
+    /// Whether `algorithm` needs a new key: it has none, or its scheduled rotation is due.
+    fn rotation_due(&self, keys: &[SigningKeyRecord], now: UnixTime, algorithm: SigningAlgorithm) -> bool {
+        let newest = keys
+            .iter()
+            .filter(|key| key.algorithm == algorithm && key.revoked_at.is_none())
+            .map(|key| key.activates_at)
+            .max();
+        match (newest, self.rotation_interval) {
+            (None, _) => true,
+            (Some(newest), Some(interval)) => newest + interval <= now,
+            (Some(_), None) => false,
+        }
+    }
+
     /// Makes the first key, or the one a scheduled rotation is due for, on one instance at
-    /// a time: the one holding the `signing-keys` lease makes it, the others wait for it
+    /// a time: the one holding the algorithm's lease makes it, the others wait for it
     /// (without a key they cannot sign) or, with a key, go on signing with it.
     async fn make_due_key(
         &self,
         store: &dyn Store,
         now: UnixTime,
-        due: impl Fn(&[SigningKeyRecord]) -> bool,
+        algorithm: SigningAlgorithm,
     ) -> Result<Vec<SigningKeyRecord>, OAuthError> {
+        let lease = match algorithm == self.algorithm {
+            true => KEY_LEASE.to_owned(),
+            false => format!("{KEY_LEASE}:{}", algorithm.as_str()),
+        };
         for _ in 0..KEY_LEASE_ATTEMPTS {
             let keys = self.refresh(store, now).await?;
-            let needs_first = current(&keys, now).is_none();
-            if !needs_first && !due(&keys) {
+            let needs_first = current(&keys, now, algorithm).is_none();
+            if !needs_first && !self.rotation_due(&keys, now, algorithm) {
                 return Ok(keys); // another instance made it
             }
-            if store.take_lease(KEY_LEASE, &self.holder, now, now + 60).await? {
+            if store.take_lease(&lease, &self.holder, now, now + 60).await? {
                 // Under the lease, look again: the previous holder may have just made it.
                 let keys = self.refresh(store, now).await?;
-                let made = if current(&keys, now).is_none() {
-                    self.add_key(store, now, now).await.map(Some)
-                } else if due(&keys) {
-                    self.add_key(store, now, now + self.publish_delay).await.map(Some)
+                let made = if current(&keys, now, algorithm).is_none() {
+                    self.add_key(store, now, now, algorithm).await.map(Some)
+                } else if self.rotation_due(&keys, now, algorithm) {
+                    self.add_key(store, now, now + self.publish_delay, algorithm).await.map(Some)
                 } else {
                     Ok(None)
                 };
-                store.release_lease(KEY_LEASE, &self.holder).await?;
+                store.release_lease(&lease, &self.holder).await?;
                 made?;
                 return self.refresh(store, now).await;
             }
@@ -151,10 +181,25 @@ impl KeyRing {
         Err(OAuthError::temporarily_unavailable("another instance is making the first signing key"))
     }
 
-    /// Introduces a new key: published now, signing after the publish delay.
-    pub async fn rotate(&self, store: &dyn Store, now: UnixTime) -> Result<SigningKeyRecord, OAuthError> {
+    /// Introduces a new key for the access tokens' algorithm and for every other algorithm
+    /// that has a key in service: published now, signing after the publish delay.
+    pub async fn rotate(
+        &self,
+        store: &dyn Store,
+        now: UnixTime,
+    ) -> Result<Vec<SigningKeyRecord>, OAuthError> {
         let _one_at_a_time = self.rotating.lock().await;
-        let added = self.add_key(store, now, now + self.publish_delay).await?;
+        let mut algorithms = vec![self.algorithm];
+        for key in self.refresh(store, now).await? {
+            if key.revoked_at.is_none() && key.publish_until.is_none() && !algorithms.contains(&key.algorithm)
+            {
+                algorithms.push(key.algorithm);
+            }
+        }
+        let mut added = Vec::new();
+        for algorithm in algorithms {
+            added.push(self.add_key(store, now, now + self.publish_delay, algorithm).await?);
+        }
         self.refresh(store, now).await?;
         Ok(added)
     }
@@ -190,13 +235,20 @@ impl KeyRing {
         store: &dyn Store,
         now: UnixTime,
         activates_at: UnixTime,
+        algorithm: SigningAlgorithm,
     ) -> Result<SigningKeyRecord, OAuthError> {
         let kid = random_id(12)?;
-        let generated = self.algorithm.generate(&kid)?;
+        // An RSA key takes a while to find: off the async workers.
+        let generated = {
+            let kid = kid.clone();
+            tokio::task::spawn_blocking(move || algorithm.generate(&kid))
+                .await
+                .map_err(OAuthError::server_error)??
+        };
         let record = SigningKeyRecord {
             sealed_private_key: self.master.seal(&generated.private_der, &kid)?,
             kid,
-            algorithm: self.algorithm,
+            algorithm,
             public_jwk: generated.public_jwk,
             created_at: now,
             activates_at,
@@ -211,7 +263,7 @@ impl KeyRing {
             .iter()
             .filter_map(|client| client.access_token_lifetime.map(crate::clock::seconds))
             .fold(self.default_lifetime, i64::max);
-        store.retire_signing_keys(&record.kid, activates_at + longest).await?;
+        store.retire_signing_keys(&record, activates_at + longest).await?;
         Ok(record)
     }
 
@@ -285,12 +337,16 @@ pub struct ExportedKey {
     pub revoked_at: Option<UnixTime>,
 }
 
-/// The newest active key; ties (keys activated in the same second) go to the one made
-/// last, then to the greater kid, so that every instance picks the same key whatever
-/// order its database returns them in.
-fn current(keys: &[SigningKeyRecord], now: UnixTime) -> Option<&SigningKeyRecord> {
+/// The newest active key of `algorithm`; ties (keys activated in the same second) go to the
+/// one made last, then to the greater kid, so that every instance picks the same key
+/// whatever order its database returns them in.
+fn current(
+    keys: &[SigningKeyRecord],
+    now: UnixTime,
+    algorithm: SigningAlgorithm,
+) -> Option<&SigningKeyRecord> {
     keys.iter()
-        .filter(|key| key.revoked_at.is_none() && key.activates_at <= now)
+        .filter(|key| key.algorithm == algorithm && key.revoked_at.is_none() && key.activates_at <= now)
         .max_by_key(|key| (key.activates_at, key.created_at, key.kid.as_str()))
 }
 
@@ -314,13 +370,23 @@ mod tests {
     #[test]
     fn the_newest_active_key_signs_and_ties_break_the_same_way_in_any_order() {
         let (a, b, later) = (key("a", 100), key("b", 100), key("c", 200));
-        assert_eq!(current(&[a.clone(), b.clone()], 150).map(|k| k.kid.as_str()), Some("b"));
-        assert_eq!(current(&[b.clone(), a.clone()], 150).map(|k| k.kid.as_str()), Some("b"));
+        let es256 = SigningAlgorithm::ES256;
+        assert_eq!(current(&[a.clone(), b.clone()], 150, es256).map(|k| k.kid.as_str()), Some("b"));
+        assert_eq!(current(&[b.clone(), a.clone()], 150, es256).map(|k| k.kid.as_str()), Some("b"));
         assert_eq!(
-            current(&[a.clone(), later.clone()], 150).map(|k| k.kid.as_str()),
+            current(&[a.clone(), later.clone()], 150, es256).map(|k| k.kid.as_str()),
             Some("a"),
             "c is not active yet"
         );
-        assert_eq!(current(&[a, later], 200).map(|k| k.kid.as_str()), Some("c"));
+        assert_eq!(current(&[a, later], 200, es256).map(|k| k.kid.as_str()), Some("c"));
+    }
+
+    #[test]
+    fn each_algorithm_has_its_own_current_key() {
+        let rsa = SigningKeyRecord { algorithm: SigningAlgorithm::RS256, ..key("rsa", 300) };
+        let keys = [key("ec", 100), rsa];
+        assert_eq!(current(&keys, 400, SigningAlgorithm::ES256).map(|k| k.kid.as_str()), Some("ec"));
+        assert_eq!(current(&keys, 400, SigningAlgorithm::RS256).map(|k| k.kid.as_str()), Some("rsa"));
+        assert!(current(&keys, 400, SigningAlgorithm::EdDSA).is_none());
     }
 }

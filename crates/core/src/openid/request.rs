@@ -60,6 +60,12 @@ pub struct OpenIdRequest {
     pub prompt: Prompt,
     /// `login_hint`: the username to fill in on the login page.
     pub login_hint: Option<String>,
+    /// `max_age`: the longest time, in seconds, since the user last signed in.
+    pub max_age: Option<i64>,
+    /// `id_token_hint`, as sent; its subject is [`OpenIdRequest::hinted_subject`].
+    pub id_token_hint: Option<String>,
+    /// The subject of a valid `id_token_hint`, once the provider has checked it.
+    pub hinted_subject: Option<String>,
 }
 
 impl OpenIdRequest {
@@ -71,10 +77,22 @@ impl OpenIdRequest {
                 "nonce is longer than {MAX_NONCE_LENGTH} characters"
             )));
         }
+        // §3.1.2.1: max_age is a number of seconds; anything else is refused, not ignored.
+        let max_age = match params.get("max_age")? {
+            None => None,
+            Some(text) => Some(
+                text.parse::<u32>()
+                    .map_err(|_| OAuthError::invalid_request("max_age must be a whole number of seconds"))?
+                    .into(),
+            ),
+        };
         Ok(Self {
             nonce: nonce.map(str::to_owned),
             prompt: Prompt::parse(params.get("prompt")?)?,
             login_hint: params.get("login_hint")?.map(str::to_owned),
+            max_age,
+            id_token_hint: params.get("id_token_hint")?.map(str::to_owned),
+            hinted_subject: None,
         })
     }
 }
@@ -91,21 +109,38 @@ pub fn refuse_request_objects(params: &Params) -> Result<(), OAuthError> {
     Ok(())
 }
 
-/// The request's query for the login form to return to: `prompt=login` is answered by
-/// that sign-in, so `login` is taken out of `prompt` (and an empty `prompt` dropped), and
-/// the request coming back does not ask for a sign-in again.
+/// The request's query for the login (or account choice) page to return to. A sign-in
+/// answers `prompt=login`, `prompt=select_account` and `max_age`, so they are taken out
+/// (an emptied `prompt` is dropped), and the request coming back does not ask again: were
+/// `max_age=0` kept, a sign-in one second old would already be too old.
 pub fn answered_by_sign_in(params: &Params) -> String {
+    with_prompt(params, None)
+}
+
+/// The request again, asking to sign in as someone else: `select_account` (or any
+/// `login`) becomes `prompt=login`, whatever else `prompt` asked stays.
+pub fn switching_account(params: &Params) -> String {
+    with_prompt(params, Some("login"))
+}
+
+fn with_prompt(params: &Params, added: Option<&str>) -> String {
     let mut query = url::form_urlencoded::Serializer::new(String::new());
+    let mut prompt: Vec<&str> = added.into_iter().collect();
     for (name, value) in params.iter() {
-        if name != "prompt" {
-            query.append_pair(name, value);
-            continue;
+        match name {
+            "max_age" => {}
+            "prompt" => prompt.extend(
+                value
+                    .split(' ')
+                    .filter(|value| !value.is_empty() && *value != "login" && *value != "select_account"),
+            ),
+            _ => {
+                query.append_pair(name, value);
+            }
         }
-        let rest: Vec<&str> =
-            value.split(' ').filter(|value| !value.is_empty() && *value != "login").collect();
-        if !rest.is_empty() {
-            query.append_pair(name, &rest.join(" "));
-        }
+    }
+    if !prompt.is_empty() {
+        query.append_pair("prompt", &prompt.join(" "));
     }
     query.finish()
 }
@@ -129,9 +164,23 @@ mod tests {
     #[test]
     fn the_request_after_sign_in_keeps_every_parameter_but_prompt_login() {
         let params = Params::parse(b"scope=openid&prompt=login+consent&state=s1");
-        assert_eq!(answered_by_sign_in(&params), "scope=openid&prompt=consent&state=s1");
+        assert_eq!(answered_by_sign_in(&params), "scope=openid&state=s1&prompt=consent");
         let params = Params::parse(b"prompt=login&nonce=a%20b");
         assert_eq!(answered_by_sign_in(&params), "nonce=a+b");
+        let params = Params::parse(b"prompt=select_account&max_age=0&scope=openid");
+        assert_eq!(answered_by_sign_in(&params), "scope=openid");
+        let params = Params::parse(b"prompt=select_account+consent&scope=openid");
+        assert_eq!(switching_account(&params), "scope=openid&prompt=login+consent");
+    }
+
+    #[test]
+    fn max_age_is_a_whole_number_of_seconds() {
+        let parsed = |query: &str| OpenIdRequest::from_params(&Params::parse(query.as_bytes()));
+        assert_eq!(parsed("max_age=0").map(|request| request.max_age), Ok(Some(0)));
+        assert_eq!(parsed("max_age=3600").map(|request| request.max_age), Ok(Some(3600)));
+        for bad in ["max_age=-1", "max_age=1.5", "max_age=soon", "max_age=99999999999"] {
+            assert!(parsed(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -5,7 +5,7 @@ use serde_json::Map;
 use crate::clock::{UnixTime, seconds};
 use crate::config::TokenFormat;
 use crate::error::OAuthError;
-use crate::model::{Client, GrantType, Issuance, NewToken};
+use crate::model::{Authentication, Client, GrantType, Issuance, NewToken};
 use crate::provider::Provider;
 use crate::scope::ScopeSet;
 
@@ -30,6 +30,8 @@ pub(crate) struct Mint<'a> {
     pub audience: Vec<String>,
     /// The refresh token, or `None` for none.
     pub refresh: Option<RefreshMint>,
+    /// An OpenID grant's sign-in: kept with the refresh token for later ID tokens.
+    pub authentication: Option<Authentication>,
 }
 
 /// What a refresh token covers: the whole grant, however narrow its access tokens.
@@ -97,12 +99,14 @@ impl Provider {
                 issued_at: now,
                 access,
                 refresh,
+                authentication: mint.authentication,
             },
             response: TokenResponse {
                 access_token,
                 expires_in: access_lifetime,
                 refresh_token,
                 scope: mint.scope,
+                id_token: None,
                 extra: Map::new(),
             },
         })
@@ -131,6 +135,7 @@ impl Provider {
                 scope: scope.clone(),
                 audience,
                 refresh: None,
+                authentication: None,
             })
             .await?;
         self.store.insert_tokens(&minted.issuance).await?;

@@ -16,6 +16,8 @@ pub struct TokenResponse {
     pub refresh_token: Option<Secret>,
     /// The granted scope.
     pub scope: ScopeSet,
+    /// OpenID Connect Core §3.1.3.3: the ID token of an OpenID grant.
+    pub id_token: Option<String>,
     /// Fields added by hooks.
     pub extra: Map<String, Value>,
 }
@@ -39,13 +41,17 @@ impl TokenResponse {
         if !self.scope.is_empty() {
             body.insert("scope".into(), json!(self.scope.to_string()));
         }
+        if let Some(id_token) = &self.id_token {
+            body.insert("id_token".into(), json!(id_token));
+        }
         merge_extra(&mut body, self.extra);
         Value::Object(body)
     }
 }
 
 /// The fields a response hook cannot add, change or remove.
-pub const PROTECTED_FIELDS: &[&str] = &["access_token", "token_type", "expires_in", "refresh_token", "scope"];
+pub const PROTECTED_FIELDS: &[&str] =
+    &["access_token", "token_type", "expires_in", "refresh_token", "scope", "id_token"];
 
 /// Adds a response hook's fields. A hook that tries to set, change or remove a protected
 /// field is refused as a whole: the response goes out as the server made it.

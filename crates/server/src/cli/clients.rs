@@ -6,7 +6,9 @@ use std::time::Duration;
 use clap::{Args, Subcommand};
 use oauth2u_core::Store;
 use oauth2u_core::admin::{self, AdminError, ClientSpec, RegisteredClient};
+use oauth2u_core::keys::SigningAlgorithm;
 use oauth2u_core::model::{Client, GrantType};
+use oauth2u_core::openid::id_token::DEFAULT_ID_TOKEN_ALGORITHM;
 use serde_json::{Value, json};
 
 use super::now;
@@ -107,6 +109,9 @@ pub(super) struct ClientOptions {
     /// Refresh token lifetime for this client, e.g. 7d (default: the server's).
     #[arg(long, value_parser = humantime::parse_duration, value_name = "DURATION")]
     refresh_token_lifetime: Option<Duration>,
+    /// The algorithm of this client's ID tokens: RS256 (the default), ES256 or EdDSA.
+    #[arg(long, value_parser = parse_algorithm, value_name = "ALG")]
+    id_token_alg: Option<SigningAlgorithm>,
 }
 
 fn parse_grant(name: &str) -> Result<GrantType, String> {
@@ -114,6 +119,11 @@ fn parse_grant(name: &str) -> Result<GrantType, String> {
         let known: Vec<_> = GrantType::ALL.iter().map(|grant| grant.as_str()).collect();
         format!("unknown grant type `{name}`; known: {}", known.join(","))
     })
+}
+
+fn parse_algorithm(name: &str) -> Result<SigningAlgorithm, String> {
+    SigningAlgorithm::parse(name.trim())
+        .ok_or_else(|| format!("unknown algorithm `{name}`; known: RS256, ES256, EdDSA"))
 }
 
 impl ClientOptions {
@@ -140,6 +150,7 @@ impl ClientOptions {
             access_token_format: self.access_token_format,
             access_token_lifetime: self.access_token_lifetime,
             refresh_token_lifetime: self.refresh_token_lifetime,
+            id_token_alg: self.id_token_alg,
         }
     }
 }
@@ -221,6 +232,7 @@ fn print_client(client: &Client, secret: Option<&str>, json: bool) {
         "access_token_format",
         "access_token_lifetime",
         "refresh_token_lifetime",
+        "id_token_alg",
         "secret_overlap_until",
     ];
     for key in order {
@@ -257,6 +269,7 @@ fn describe(client: &Client) -> Value {
         "access_token_format": client.access_token_format.map(|format| format.as_str()),
         "access_token_lifetime": seconds(client.access_token_lifetime),
         "refresh_token_lifetime": seconds(client.refresh_token_lifetime),
+        "id_token_alg": client.id_token_alg.unwrap_or(DEFAULT_ID_TOKEN_ALGORITHM).as_str(),
         "secret_overlap_until": client.previous_secret.map(|(_, until)| until),
     })
 }

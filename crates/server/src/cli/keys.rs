@@ -51,11 +51,14 @@ pub(super) async fn run(
             }
         }
         KeysCommand::Rotate => {
-            let key = ring.rotate(store, now).await?;
-            println!(
-                "new key {} signs from {} (unix time); until then it is only published",
-                key.kid, key.activates_at
-            );
+            for key in ring.rotate(store, now).await? {
+                println!(
+                    "new {} key {} signs from {} (unix time); until then it is only published",
+                    key.algorithm.as_str(),
+                    key.kid,
+                    key.activates_at
+                );
+            }
         }
         KeysCommand::Revoke { kid } => {
             if !store.revoke_signing_key(&kid, now).await? {

@@ -2,9 +2,10 @@
 
 use std::sync::Arc;
 
-use clap::Subcommand;
+use clap::{Args, Subcommand};
 use oauth2u_core::Store;
 use oauth2u_core::admin::{self, AdminError, AfterPasswordChange};
+use serde_json::{Map, Value, json};
 
 use super::{now, read_stdin_line};
 
@@ -16,6 +17,21 @@ pub(super) enum UsersCommand {
         /// Read the password from the first line of standard input.
         #[arg(long)]
         password_stdin: bool,
+        #[command(flatten)]
+        claims: ClaimOptions,
+    },
+    /// Change a user's profile claims; claims not named stay as they are.
+    Update {
+        username: String,
+        #[command(flatten)]
+        claims: ClaimOptions,
+    },
+    /// Show a user and their profile claims.
+    Show {
+        username: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Set a user's password from standard input; ends their sessions and revokes their tokens.
     Passwd {
@@ -39,13 +55,100 @@ pub(super) enum UsersCommand {
     RevokeConsent { username: String, client_id: String },
 }
 
+/// Profile claims (OpenID Connect Core §5.1), released by scope at the userinfo endpoint.
+#[derive(Debug, Args)]
+pub(super) struct ClaimOptions {
+    /// A claim, NAME=VALUE (repeatable). VALUE is JSON when it reads as JSON (true, 42,
+    /// {"country":"NL"}), else text; NAME=null removes the claim.
+    #[arg(long = "claim", value_name = "NAME=VALUE", value_parser = parse_claim)]
+    claims: Vec<(String, Value)>,
+    /// `name`: the full name.
+    #[arg(long)]
+    name: Option<String>,
+    /// `given_name`.
+    #[arg(long)]
+    given_name: Option<String>,
+    /// `family_name`.
+    #[arg(long)]
+    family_name: Option<String>,
+    /// `email`.
+    #[arg(long)]
+    email: Option<String>,
+    /// `email_verified` (true when given alone).
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    email_verified: Option<bool>,
+    /// `phone_number`, best in E.164 form (+1 555 0100).
+    #[arg(long)]
+    phone: Option<String>,
+    /// `locale`, a BCP 47 tag such as en-GB.
+    #[arg(long)]
+    locale: Option<String>,
+}
+
+impl ClaimOptions {
+    fn into_changes(self) -> Map<String, Value> {
+        let mut changes: Map<String, Value> = self.claims.into_iter().collect();
+        let shortcuts = [
+            ("name", self.name.map(Value::from)),
+            ("given_name", self.given_name.map(Value::from)),
+            ("family_name", self.family_name.map(Value::from)),
+            ("email", self.email.map(Value::from)),
+            ("email_verified", self.email_verified.map(Value::from)),
+            ("phone_number", self.phone.map(Value::from)),
+            ("locale", self.locale.map(Value::from)),
+        ];
+        for (name, value) in shortcuts {
+            if let Some(value) = value {
+                changes.insert(name.to_owned(), value);
+            }
+        }
+        changes
+    }
+}
+
+fn parse_claim(text: &str) -> Result<(String, Value), String> {
+    let (name, value) = text.split_once('=').ok_or_else(|| format!("`{text}` is not NAME=VALUE"))?;
+    let value = serde_json::from_str(value).unwrap_or_else(|_| Value::from(value));
+    Ok((name.trim().to_owned(), value))
+}
+
 pub(super) async fn run(store: Arc<dyn Store>, command: UsersCommand) -> Result<(), AdminError> {
     let store = store.as_ref();
     match command {
-        UsersCommand::Add { username, password_stdin } => {
+        UsersCommand::Add { username, password_stdin, claims } => {
             let password = password(password_stdin)?;
             let user = admin::add_user(store, &username, &password, now()).await?;
+            let changes = claims.into_changes();
+            if !changes.is_empty() {
+                admin::update_user_claims(store, &username, changes).await?;
+            }
             println!("added user {} (sub {})", user.username, user.subject);
+        }
+        UsersCommand::Update { username, claims } => {
+            let user = admin::update_user_claims(store, &username, claims.into_changes()).await?;
+            println!("updated {}: {}", user.username, Value::Object(user.claims));
+        }
+        UsersCommand::Show { username, json } => {
+            let user = admin::find_user(store, &username).await?;
+            let description = json!({
+                "username": user.username,
+                "sub": user.subject,
+                "disabled": user.disabled,
+                "created_at": user.created_at,
+                "claims": user.claims,
+            });
+            if json {
+                println!("{description}");
+            } else {
+                println!("username    {}", user.username);
+                println!("sub         {}", user.subject);
+                println!("disabled    {}", user.disabled);
+                println!("created_at  {}", user.created_at);
+                for (name, value) in &user.claims {
+                    let shown = value.as_str().map_or_else(|| value.to_string(), str::to_owned);
+                    println!("{name:<12}{shown}");
+                }
+            }
         }
         UsersCommand::Passwd { username, password_stdin, keep_tokens } => {
             let password = password(password_stdin)?;

@@ -21,4 +21,6 @@ pub(crate) fn registered_origins(state: &AppState) -> CorsLayer {
         }))
         .allow_methods([Method::GET, Method::POST])
         .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+        // A browser client reads why userinfo refused its token (RFC 6750 §3).
+        .expose_headers([header::WWW_AUTHENTICATE])
 }

@@ -1,5 +1,6 @@
-//! `GET /.well-known/oauth-authorization-server`: the RFC 8414 document that core builds
-//! from the settings, with the paths of the route table.
+//! `GET /.well-known/oauth-authorization-server` (RFC 8414) and
+//! `GET /.well-known/openid-configuration` (OpenID Connect Discovery 1.0 §4): one document
+//! that core builds from the settings, with the paths of the route table.
 
 use axum::Json;
 use axum::extract::State;
@@ -19,6 +20,7 @@ const PATHS: EndpointPaths = EndpointPaths {
     introspection: Route::Introspect.path(),
     device_authorization: Route::DeviceAuthorization.path(),
     jwks: Route::Jwks.path(),
+    userinfo: Route::Userinfo.path(),
 };
 
 pub(crate) async fn get_metadata(State(state): State<AppState>) -> Response {

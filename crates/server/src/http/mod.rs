@@ -11,3 +11,4 @@ pub(crate) mod metadata;
 pub(crate) mod metrics;
 pub(crate) mod revoke;
 pub(crate) mod token;
+pub(crate) mod userinfo;

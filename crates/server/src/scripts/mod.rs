@@ -2,7 +2,7 @@
 //!
 //! Every `*.rhai` file in a plugins directory may define functions named after the
 //! hooks (`authorization_GET`, `authorization_POST`, `access_token_validation`,
-//! `access_token_response`); every `*.rhai` file in a handlers directory registers extra
+//! `access_token_response`, and `claims` for OpenID Connect); every `*.rhai` file in a handlers directory registers extra
 //! URLs. Other files are ignored. A script that does not compile stops the start with its
 //! file and line. Scripts are sandboxed — no file, network or module access — and bounded
 //! in operations, depth and sizes, so a runaway script fails its own request only.

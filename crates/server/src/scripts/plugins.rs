@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use oauth2u_core::async_trait;
 use oauth2u_core::authorization_request::ResponseType;
-use oauth2u_core::hooks::{AuthorizationContext, AuthorizationDecision, Hooks, TokenContext};
+use oauth2u_core::hooks::{AuthorizationContext, AuthorizationDecision, ClaimsContext, Hooks, TokenContext};
 use oauth2u_core::{ErrorCode, OAuthError, Params};
 use rhai::{Dynamic, Map};
 use serde_json::Value;
@@ -15,6 +15,7 @@ const AUTHORIZATION_GET: &str = "authorization_GET";
 const AUTHORIZATION_POST: &str = "authorization_POST";
 const VALIDATION: &str = "access_token_validation";
 const RESPONSE: &str = "access_token_response";
+const CLAIMS: &str = "claims";
 
 /// Parameters never shown to a token hook.
 const SECRET_PARAMETERS: &[&str] =
@@ -47,6 +48,26 @@ impl PluginHost {
             }
         }
         Ok(AuthorizationDecision::Continue)
+    }
+
+    /// The maps the scripts defining `name` return, merged; a failing script, or one that
+    /// returns something else than a map, adds nothing (logged).
+    async fn merged_maps(&self, name: &'static str, argument: Dynamic) -> serde_json::Map<String, Value> {
+        let mut fields = serde_json::Map::new();
+        for script in self.with(name) {
+            let added = match call(&self.engine, script, name, argument.clone()).await {
+                Ok(value) if value.is_unit() => continue,
+                Ok(value) => rhai::serde::from_dynamic::<serde_json::Map<String, Value>>(&value),
+                Err(_) => continue,
+            };
+            match added {
+                Ok(added) => fields.extend(added),
+                Err(error) => {
+                    tracing::warn!(script = %script.path.display(), %error, "{name} must return a map")
+                }
+            }
+        }
+        fields
     }
 }
 
@@ -85,22 +106,13 @@ impl Hooks for PluginHost {
     }
 
     async fn access_token_response(&self, context: &TokenContext<'_>) -> serde_json::Map<String, Value> {
-        let mut fields = serde_json::Map::new();
-        for script in self.with(RESPONSE) {
-            // After commit the response cannot fail: a failing script adds nothing.
-            let added = match call(&self.engine, script, RESPONSE, token_map(context)).await {
-                Ok(value) if value.is_unit() => continue,
-                Ok(value) => rhai::serde::from_dynamic::<serde_json::Map<String, Value>>(&value),
-                Err(_) => continue,
-            };
-            match added {
-                Ok(added) => fields.extend(added),
-                Err(error) => {
-                    tracing::warn!(script = %script.path.display(), %error, "access_token_response must return a map")
-                }
-            }
-        }
-        fields
+        // After commit the response cannot fail: a failing script adds nothing.
+        self.merged_maps(RESPONSE, token_map(context)).await
+    }
+
+    async fn claims(&self, context: &ClaimsContext<'_>) -> serde_json::Map<String, Value> {
+        // A failing script adds no claim; the sign-in goes on with the stored ones.
+        self.merged_maps(CLAIMS, claims_map(context)).await
     }
 }
 
@@ -143,6 +155,17 @@ fn token_map(context: &TokenContext<'_>) -> Dynamic {
     map.insert("subject".into(), context.subject.map_or(Dynamic::UNIT, |subject| subject.to_owned().into()));
     map.insert("scope".into(), context.scope.to_string().into());
     map.insert("params".into(), params_map(context.params, SECRET_PARAMETERS).into());
+    map.into()
+}
+
+/// What the `claims` hook receives: whom, for which client, scope and document.
+fn claims_map(context: &ClaimsContext<'_>) -> Dynamic {
+    let mut map = Map::new();
+    map.insert("client_id".into(), context.client_id.to_owned().into());
+    map.insert("subject".into(), context.subject.to_owned().into());
+    map.insert("scope".into(), context.scope.to_string().into());
+    let target = if context.for_id_token { "id_token" } else { "userinfo" };
+    map.insert("for".into(), target.into());
     map.into()
 }
 

@@ -9,11 +9,13 @@ use axum::response::{Html, IntoResponse, Response};
 use oauth2u_core::authorization_request::AuthorizationRequest;
 use oauth2u_core::endpoints::authorize::AuthorizeError;
 use oauth2u_core::hooks::{AuthorizationContext, AuthorizationDecision};
+use oauth2u_core::model::Authentication;
 use oauth2u_core::{OAuthError, Params};
 
+use super::to_client::to_client;
 use super::{error_page, expired_form, interaction, session};
 use crate::form::Form;
-use crate::respond::{JsonError, redirect};
+use crate::respond::JsonError;
 use crate::state::AppState;
 use crate::templates::page_headers;
 
@@ -62,7 +64,7 @@ async fn authorize(
     let request = match state.provider.validate_authorization(params).await {
         Ok(request) => request,
         Err(AuthorizeError::Page(error)) => return error_page(state, &error),
-        Err(AuthorizeError::Redirect(location)) => return redirect(status, &location),
+        Err(AuthorizeError::Redirect(response)) => return to_client(state, status, response),
     };
     let hooks = state.provider.hooks();
     let hooked =
@@ -99,7 +101,7 @@ async fn with_hooks(
     // A session, so that a page the plugin renders can carry a CSRF token.
     let (active, new) = match session::current_or_start(state, headers).await {
         Ok(found) => found,
-        Err(error) => return redirect(status, &state.provider.refuse(request, &error)),
+        Err(error) => return to_client(state, status, state.provider.refuse(request, &error)),
     };
     if let Some(form) = form
         && !active.csrf_matches(form.get("csrf_token").ok().flatten())
@@ -116,15 +118,17 @@ async fn with_hooks(
     let mut response = match decision {
         Ok(AuthorizationDecision::Continue) => decide(state, headers, request, params, status).await,
         Ok(AuthorizationDecision::Grant { subject }) => {
-            interaction::approve(state, request, &subject, status).await
+            // The plugin signed the user in, not us: when, we only know as now.
+            let authentication = Authentication::unseen(state.provider.now());
+            interaction::approve(state, request, &subject, &authentication, status).await
         }
         Ok(AuthorizationDecision::Refuse(error)) | Err(error) => {
-            redirect(status, &state.provider.refuse(request, &error))
+            to_client(state, status, state.provider.refuse(request, &error))
         }
         // OpenID Connect Core §3.1.2.6: the plugin needs a page, which prompt=none forbids.
         Ok(AuthorizationDecision::Render { .. }) if request.prompt().none => {
             let error = OAuthError::interaction_required("a page is needed, and prompt=none shows none");
-            redirect(status, &state.provider.refuse(request, &error))
+            to_client(state, status, state.provider.refuse(request, &error))
         }
         Ok(AuthorizationDecision::Render { status, html }) => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
@@ -145,11 +149,14 @@ async fn auto_approve(
     status: StatusCode,
 ) -> Response {
     match state.provider.enabled_user(username).await {
-        Ok(Some(user)) => interaction::approve(state, request, &user.subject, status).await,
+        Ok(Some(user)) => {
+            let authentication = Authentication::unseen(state.provider.now());
+            interaction::approve(state, request, &user.subject, &authentication, status).await
+        }
         Ok(None) => {
             let denied = OAuthError::access_denied("the auto-approve user does not exist or is disabled");
-            redirect(status, &state.provider.refuse(request, &denied))
+            to_client(state, status, state.provider.refuse(request, &denied))
         }
-        Err(error) => redirect(status, &state.provider.refuse(request, &error)),
+        Err(error) => to_client(state, status, state.provider.refuse(request, &error)),
     }
 }

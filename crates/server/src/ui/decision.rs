@@ -16,12 +16,11 @@ pub(crate) enum Decided {
     Neither,
 }
 
-/// Reads the decision of a form whose session (`active`, signed in as `subject`) and CSRF
-/// token have been checked, and rotates the session.
+/// Reads the decision of a form whose session (`active`, signed in) and CSRF token have
+/// been checked, and rotates the session.
 pub(crate) async fn decide(
     state: &AppState,
     active: &ActiveSession,
-    subject: &str,
     fields: &Params,
 ) -> Result<Decided, OAuthError> {
     let allow = match fields.get("decision").ok().flatten() {
@@ -29,7 +28,6 @@ pub(crate) async fn decide(
         Some("deny") => false,
         _ => return Ok(Decided::Neither),
     };
-    session::end(state, active).await?;
-    let rotated = session::start(state, Some(subject.to_owned())).await?;
+    let rotated = session::rotate(state, active).await?;
     Ok(if allow { Decided::Allow(rotated) } else { Decided::Deny(rotated) })
 }

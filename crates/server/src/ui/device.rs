@@ -156,7 +156,7 @@ pub(crate) async fn post_device_consent(
                 return Ok(message_page(&state, StatusCode::BAD_REQUEST, "This code has expired", text));
             }
         };
-        let response = match decide(&state, &active, &subject, &fields).await? {
+        let response = match decide(&state, &active, &fields).await? {
             Decided::Allow(rotated) => {
                 state.provider.decide_device_authorization(&device.user_code, Some(&subject)).await?;
                 let page = message_page(

@@ -12,12 +12,15 @@ use axum::response::Response;
 use minijinja::context;
 use oauth2u_core::authorization_request::AuthorizationRequest;
 use oauth2u_core::endpoints::authorize::AuthorizeError;
-use oauth2u_core::openid::request::answered_by_sign_in;
+use oauth2u_core::model::Authentication;
+use oauth2u_core::openid::request::{answered_by_sign_in, switching_account};
+use oauth2u_core::openid::sign_in_step::{SignInStep, sign_in_step};
 use oauth2u_core::throttle::SignIn;
 use oauth2u_core::{OAuthError, Params};
 
 use super::decision::{Decided, decide};
 use super::session::{self, ActiveSession};
+use super::to_client::to_client;
 use super::{error_page, expired_form};
 use crate::form::Form;
 use crate::paths::Route;
@@ -35,20 +38,37 @@ pub(crate) async fn interact(
 ) -> Response {
     let outcome = async {
         let current = session::current(state, headers).await?;
-        let signed_in = current.as_ref().is_some_and(|active| active.session.subject.is_some());
-        // OpenID Connect Core §3.1.2.1: with `prompt=none` no page is shown, and a sign-in
-        // that would need one is `login_required` (§3.1.2.6).
-        if request.prompt().none && !signed_in {
-            let error = OAuthError::login_required("nobody is signed in, and prompt=none shows no page");
-            return Ok(redirect(status, &state.provider.refuse(request, &error)));
-        }
-        // Core §3.1.2.1: `login_hint` fills in the username.
-        let hint = LoginForm { username: request.login_hint(), message: None };
-        let (active, new) = match current {
-            // Core §3.1.2.1: `prompt=login` signs in again, even with a session.
-            Some(active) if active.session.subject.is_some() && !request.prompt().login => {
-                return consent_or_approve(state, active, request, params, status).await;
+        let signed_in =
+            current.as_ref().map(|active| &active.session).filter(|session| session.subject.is_some());
+        match sign_in_step(request, signed_in, state.provider.now()) {
+            SignInStep::UseSession => {
+                if let Some(active) = current {
+                    return consent_or_approve(state, active, request, params, status).await;
+                }
             }
+            // Core §3.1.2.1: with `prompt=none` no page is shown, and a sign-in that would
+            // need one is `login_required` (§3.1.2.6).
+            SignInStep::SignIn if request.prompt().none => {
+                let error = OAuthError::login_required("a sign-in is needed, and prompt=none shows no page");
+                return Ok(to_client(state, status, state.provider.refuse(request, &error)));
+            }
+            SignInStep::SelectAccount => {
+                if let Some(active) = current {
+                    return select_account_page(state, &active, request, params).await;
+                }
+            }
+            SignInStep::SignIn => {}
+        }
+        // Core §3.1.2.1: `login_hint` fills in the username, or else the user that
+        // `id_token_hint` names.
+        let hinted = match request.openid.as_ref().and_then(|openid| openid.hinted_subject.as_deref()) {
+            Some(subject) if request.login_hint().is_none() => {
+                state.provider.user_by_subject(subject).await?.map(|user| user.username)
+            }
+            _ => None,
+        };
+        let hint = LoginForm { username: request.login_hint().or(hinted.as_deref()), message: None };
+        let (active, new) = match current {
             Some(active) => (active, false),
             None => (session::start(state, None).await?, true),
         };
@@ -62,7 +82,7 @@ pub(crate) async fn interact(
     match outcome.await {
         Ok(response) => response,
         // The client and redirect URI are trusted by now: report the fault to the client.
-        Err(error) => redirect(status, &state.provider.refuse(request, &error)),
+        Err(error) => to_client(state, status, state.provider.refuse(request, &error)),
     }
 }
 
@@ -75,11 +95,11 @@ async fn consent_or_approve(
 ) -> Result<Response, OAuthError> {
     let subject = active.session.subject.clone().unwrap_or_default();
     if state.provider.consent_remembered(request, &subject).await? {
-        return Ok(approve(state, request, &subject, status).await);
+        return Ok(approve(state, request, &subject, &active.session.authentication(), status).await);
     }
     if request.prompt().none {
         let error = OAuthError::consent_required("consent is needed, and prompt=none shows no page");
-        return Ok(redirect(status, &state.provider.refuse(request, &error)));
+        return Ok(to_client(state, status, state.provider.refuse(request, &error)));
     }
     let user = state.provider.user_by_subject(&subject).await?;
     let context = context! {
@@ -134,12 +154,33 @@ pub(crate) fn login_page(
     state.templates.page(status, "login.html", context)
 }
 
-/// The request the login form returns to; a `prompt=login` it answers is taken out.
+/// The request the login form returns to; the `prompt=login` or `max_age` it answers is
+/// taken out.
 fn continue_with(request: &AuthorizationRequest, params: &Params) -> Continuation {
-    if request.prompt().login {
+    if request.openid.is_some() {
         return Continuation::Authorize(answered_by_sign_in(params));
     }
     Continuation::Authorize(params.to_query())
+}
+
+/// Core §3.1.2.1 `prompt=select_account`: who is signed in, with a way to go on as them
+/// and a way to sign in as someone else. Both are links to the request again: going on
+/// drops `select_account`, switching asks for `prompt=login`.
+async fn select_account_page(
+    state: &AppState,
+    active: &ActiveSession,
+    request: &AuthorizationRequest,
+    params: &Params,
+) -> Result<Response, OAuthError> {
+    let subject = active.session.subject.as_deref().unwrap_or_default();
+    let user = state.provider.user_by_subject(subject).await?;
+    let context = context! {
+        client_name => &request.client.name,
+        username => user.map(|user| user.username),
+        continue_url => format!("/authorize?{}", answered_by_sign_in(params)),
+        switch_url => format!("/authorize?{}", switching_account(params)),
+    };
+    Ok(state.templates.page(StatusCode::OK, "select_account.html", context))
 }
 
 /// A form and its session: live, and the form carries the session's CSRF token.
@@ -176,7 +217,7 @@ async fn form_step(
     match state.provider.validate_authorization(&original).await {
         Ok(request) => Ok((active, fields, original, request)),
         Err(AuthorizeError::Page(error)) => Err(error_page(state, &error)),
-        Err(AuthorizeError::Redirect(location)) => Err(redirect(StatusCode::SEE_OTHER, &location)),
+        Err(AuthorizeError::Redirect(response)) => Err(to_client(state, StatusCode::SEE_OTHER, response)),
     }
 }
 
@@ -254,17 +295,20 @@ pub(crate) async fn post_consent(
         return expired_form(&state);
     };
     let outcome = async {
-        let response = match decide(&state, &active, &subject, &fields).await? {
+        let response = match decide(&state, &active, &fields).await? {
             Decided::Allow(rotated) => {
                 if fields.get("remember").ok().flatten() == Some("yes") {
                     state.provider.remember_consent(&request, &subject).await?;
                 }
-                rotated.set_on(approve(&state, &request, &subject, StatusCode::SEE_OTHER).await, &state)
+                let authentication = rotated.session.authentication();
+                let approved =
+                    approve(&state, &request, &subject, &authentication, StatusCode::SEE_OTHER).await;
+                rotated.set_on(approved, &state)
             }
             Decided::Deny(rotated) => {
                 let denied = OAuthError::access_denied("the user denied the request");
                 rotated.set_on(
-                    redirect(StatusCode::SEE_OTHER, &state.provider.refuse(&request, &denied)),
+                    to_client(&state, StatusCode::SEE_OTHER, state.provider.refuse(&request, &denied)),
                     &state,
                 )
             }
@@ -272,20 +316,21 @@ pub(crate) async fn post_consent(
         };
         Ok::<_, OAuthError>(response)
     };
-    outcome
-        .await
-        .unwrap_or_else(|error| redirect(StatusCode::SEE_OTHER, &state.provider.refuse(&request, &error)))
+    outcome.await.unwrap_or_else(|error| {
+        to_client(&state, StatusCode::SEE_OTHER, state.provider.refuse(&request, &error))
+    })
 }
 
-/// Issues the code or token and sends the browser back to the client.
+/// Issues the code or token for a sign-in, and sends the browser back to the client.
 pub(crate) async fn approve(
     state: &AppState,
     request: &AuthorizationRequest,
     subject: &str,
+    authentication: &Authentication,
     status: StatusCode,
 ) -> Response {
-    match state.provider.approve(request, subject).await {
-        Ok(location) | Err(AuthorizeError::Redirect(location)) => redirect(status, &location),
+    match state.provider.approve(request, subject, authentication).await {
+        Ok(response) | Err(AuthorizeError::Redirect(response)) => to_client(state, status, response),
         Err(AuthorizeError::Page(error)) => error_page(state, &error),
     }
 }

@@ -8,6 +8,7 @@ pub(crate) mod device;
 pub(crate) mod interaction;
 pub(crate) mod logout;
 mod session;
+pub(crate) mod to_client;
 
 use axum::extract::State;
 use axum::http::StatusCode;

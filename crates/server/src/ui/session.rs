@@ -94,6 +94,15 @@ pub(crate) async fn start(state: &AppState, subject: Option<String>) -> Result<A
     Ok(ActiveSession { secret, session, stored: true })
 }
 
+/// Replaces a signed-in session with one on a new secret, for the same sign-in: the new
+/// one is stored before the old one goes, so the sign-in is never without a session.
+pub(crate) async fn rotate(state: &AppState, active: &ActiveSession) -> Result<ActiveSession, OAuthError> {
+    let secret = Secret::from_client(&random_string(32)?);
+    let session = state.provider.continue_session(secret.hash(), &active.session).await?;
+    end(state, active).await?;
+    Ok(ActiveSession { secret, session, stored: true })
+}
+
 /// Ends a session (before a new one replaces it, or at logout): its row goes, if it has one.
 pub(crate) async fn end(state: &AppState, active: &ActiveSession) -> Result<(), OAuthError> {
     if active.stored {

@@ -26,6 +26,7 @@ fn issuance(access: SecretHash, refresh: SecretHash) -> Issuance {
         issued_at: 0,
         access: token(access),
         refresh: Some((token(refresh), i64::MAX / 2)),
+        authentication: None,
     }
 }
 

@@ -36,7 +36,7 @@ async fn jwt_for(app: &TestApp, client: &TestClient) -> String {
     body["access_token"].as_str().unwrap().to_owned()
 }
 
-async fn jwks(app: &TestApp) -> Vec<Value> {
+pub(crate) async fn jwks(app: &TestApp) -> Vec<Value> {
     let response = app.http.get(app.url("/jwks.json")).send().await.unwrap();
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["cache-control"], "public, max-age=3600");
@@ -44,7 +44,7 @@ async fn jwks(app: &TestApp) -> Vec<Value> {
     body["keys"].as_array().unwrap().clone()
 }
 
-fn header_of(jwt: &str) -> Value {
+pub(crate) fn header_of(jwt: &str) -> Value {
     let header = jwt.split('.').next().unwrap();
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).unwrap()).unwrap()
 }
@@ -65,6 +65,11 @@ fn verify(jwt: &str, jwk: &Value) -> JWTClaims<Value> {
         allowed_audiences: Some(HashSet::from([API.to_owned(), "http://127.0.0.1".to_owned()])),
         ..VerificationOptions::default()
     };
+    verify_with(jwt, jwk, options)
+}
+
+/// Verifies a JWT's signature with jwt-simple against the JWK, and `options`.
+pub(crate) fn verify_with(jwt: &str, jwk: &Value, options: VerificationOptions) -> JWTClaims<Value> {
     match jwk["alg"].as_str().unwrap() {
         "ES256" => {
             let point = [&[4u8][..], &b64(jwk, "x"), &b64(jwk, "y")].concat();

@@ -33,7 +33,8 @@ async fn metadata_lists_every_endpoint_and_what_is_supported() {
     assert_eq!(document["response_types_supported"], json!(["code"]));
     // RFC 9700 §2.1.1: plain is off unless configured.
     assert_eq!(document["code_challenge_methods_supported"], json!(["S256"]));
-    assert_eq!(document["scopes_supported"], json!(["read", "write"]));
+    // OpenID Connect Discovery §3: openid is always supported.
+    assert_eq!(document["scopes_supported"], json!(["openid", "read", "write"]));
     assert_eq!(document["authorization_response_iss_parameter_supported"], true);
     assert_eq!(
         document["token_endpoint_auth_methods_supported"],
@@ -70,4 +71,81 @@ async fn an_issuer_with_a_path_has_its_metadata_under_that_path() {
     let document: Value = response.json().await.unwrap();
     assert_eq!(document["issuer"], "https://auth.example/tenant1");
     assert_eq!(document["token_endpoint"], "https://auth.example/tenant1/token");
+}
+
+/// OpenID Connect Discovery 1.0 §4: the suffix is appended to the issuer; the document
+/// is the RFC 8414 one, member for member.
+#[tokio::test]
+async fn the_openid_configuration_is_the_same_document_with_every_required_member() {
+    let app = TestApp::spawn().await;
+    let response = app.http.get(app.url("/.well-known/openid-configuration")).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let document: Value = response.json().await.unwrap();
+    assert_eq!(document, metadata(&app).await, "one source, never disagreeing");
+    // §3: REQUIRED members.
+    for member in [
+        "issuer",
+        "authorization_endpoint",
+        "token_endpoint",
+        "jwks_uri",
+        "response_types_supported",
+        "subject_types_supported",
+        "id_token_signing_alg_values_supported",
+    ] {
+        assert!(document.get(member).is_some(), "{member} is REQUIRED: {document}");
+    }
+    assert_eq!(document["userinfo_endpoint"], "http://127.0.0.1/userinfo");
+    assert!(document["scopes_supported"].as_array().unwrap().contains(&json!("openid")));
+    assert_eq!(document["subject_types_supported"], json!(["public"]));
+    let algorithms = document["id_token_signing_alg_values_supported"].as_array().unwrap();
+    assert!(algorithms.contains(&json!("RS256")), "§3: RS256 MUST be included");
+    let claims = document["claims_supported"].as_array().unwrap();
+    for claim in ["sub", "email", "name", "auth_time"] {
+        assert!(claims.contains(&json!(claim)), "{claim}");
+    }
+    assert_eq!(document["claims_parameter_supported"], false);
+    // Stated, not left out: request_uri_parameter_supported defaults to true.
+    assert_eq!(document["request_parameter_supported"], false);
+    assert_eq!(document["request_uri_parameter_supported"], false);
+    let response_types = document["response_types_supported"].as_array().unwrap();
+    assert!(!response_types.iter().any(|value| value.as_str().unwrap().contains("id_token")), "no hybrid");
+}
+
+#[tokio::test]
+async fn an_issuer_with_a_path_has_its_openid_configuration_appended_to_it() {
+    let app =
+        TestApp::spawn_with(|settings| settings.issuer = Some("https://auth.example/tenant1".into())).await;
+    let response = app.http.get(app.url("/tenant1/.well-known/openid-configuration")).send().await.unwrap();
+    assert_eq!(response.status(), 200, "Discovery §4: appended");
+    let document: Value = response.json().await.unwrap();
+    assert_eq!(document["issuer"], "https://auth.example/tenant1");
+    assert_eq!(document["userinfo_endpoint"], "https://auth.example/tenant1/userinfo");
+    // RFC 8414's insertion does not apply to this document.
+    let inserted = app.http.get(app.url("/.well-known/openid-configuration/tenant1")).send().await.unwrap();
+    assert_eq!(inserted.status(), 404);
+}
+
+#[tokio::test]
+async fn the_openid_configuration_has_cors_for_registered_origins_only() {
+    let app = TestApp::spawn().await;
+    app.register(oauth2u::core::admin::ClientSpec {
+        name: Some("spa".into()),
+        public: Some(true),
+        redirect_uris: Some(vec!["https://spa.example/cb".into()]),
+        allowed_origins: Some(vec!["https://spa.example".into()]),
+        ..Default::default()
+    })
+    .await;
+    for (origin, allowed) in [("https://spa.example", true), ("https://evil.example", false)] {
+        let response = app
+            .http
+            .get(app.url("/.well-known/openid-configuration"))
+            .header("origin", origin)
+            .send()
+            .await
+            .unwrap();
+        let header =
+            response.headers().get("access-control-allow-origin").map(|v| v.to_str().unwrap().to_owned());
+        assert_eq!(header.as_deref(), allowed.then_some(origin), "{origin}");
+    }
 }

@@ -7,12 +7,12 @@ use oauth2u::core::admin::ClientSpec;
 use super::authorize::assert_redirected_error;
 use crate::helpers::*;
 
-async fn app() -> TestApp {
+pub(crate) async fn app() -> TestApp {
     TestApp::spawn_with(|settings| settings.auto_approve = None).await
 }
 
 /// A confidential client that may ask for `openid`, with one registered redirect URI.
-async fn relying_party(app: &TestApp) -> TestClient {
+pub(crate) async fn relying_party(app: &TestApp) -> TestClient {
     app.register(ClientSpec {
         name: Some("relying party".into()),
         redirect_uris: Some(vec![REDIRECT_URI.into()]),
@@ -22,8 +22,9 @@ async fn relying_party(app: &TestApp) -> TestClient {
     .await
 }
 
-/// `/authorize?…` for an OpenID code request with PKCE and `state=s1`, plus `extra`.
-fn openid_request(client: &TestClient, extra: &[(&str, &str)]) -> String {
+/// `/authorize?…` for an OpenID code request with PKCE and `state=s1`, plus `extra`
+/// (which replaces a parameter of the same name).
+pub(crate) fn openid_request(client: &TestClient, extra: &[(&str, &str)]) -> String {
     let mut params = vec![
         ("response_type", "code"),
         ("client_id", client.id.as_str()),
@@ -33,20 +34,36 @@ fn openid_request(client: &TestClient, extra: &[(&str, &str)]) -> String {
         ("code_challenge", CHALLENGE),
         ("code_challenge_method", "S256"),
     ];
-    params.extend_from_slice(extra);
+    for (name, value) in extra {
+        match params.iter_mut().find(|(existing, _)| existing == name) {
+            Some(param) => param.1 = value,
+            None => params.push((name, value)),
+        }
+    }
     let query = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(params).finish();
     format!("/authorize?{query}")
 }
 
 /// Signs in and allows an OpenID request, remembering the consent when asked to.
 async fn sign_in(browser: &mut Browser<'_>, client: &TestClient, remember: bool) {
-    let login = browser.get(&openid_request(client, &[])).await.text().await.unwrap();
+    sign_in_for_code(browser, client, &[], remember).await;
+}
+
+/// Signs in and allows an OpenID request with `extra` parameters; the code it returns.
+pub(crate) async fn sign_in_for_code(
+    browser: &mut Browser<'_>,
+    client: &TestClient,
+    extra: &[(&str, &str)],
+    remember: bool,
+) -> String {
+    let login = browser.get(&openid_request(client, extra)).await.text().await.unwrap();
     let after_login = browser.login(&login, USERNAME, PASSWORD).await;
     assert_eq!(after_login.status(), 303);
     let location = after_login.headers()["location"].to_str().unwrap().to_owned();
     let consent = browser.get(&location).await.text().await.unwrap();
     let back = browser.consent(&consent, "allow", remember).await;
-    assert!(redirect_params(&back).contains_key("code"), "signed in and allowed");
+    let code = redirect_params(&back).get("code").cloned();
+    code.expect("signed in and allowed")
 }
 
 #[tokio::test]

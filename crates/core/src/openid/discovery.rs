@@ -1,0 +1,25 @@
+//! OpenID Connect Discovery 1.0 §3 — the members an OpenID Provider's configuration adds
+//! to the RFC 8414 document. Both documents are the same document, built once in
+//! [`crate::endpoints::metadata`], so they never disagree.
+
+use serde_json::{Map, Value, json};
+
+use super::claims::supported_claims;
+
+/// The algorithms ID tokens may be signed with (Registration §2 `id_token_signed_response_alg`).
+pub const ID_TOKEN_ALGORITHMS: [&str; 3] = ["RS256", "ES256", "EdDSA"];
+
+/// Adds §3's members for a provider whose userinfo endpoint is at `userinfo_endpoint`.
+pub fn add_provider_members(document: &mut Map<String, Value>, userinfo_endpoint: Value) {
+    document.insert("userinfo_endpoint".into(), userinfo_endpoint);
+    // §3: REQUIRED. Pairwise subjects are the next step.
+    document.insert("subject_types_supported".into(), json!(["public"]));
+    // §3: REQUIRED, and RS256 "MUST be included".
+    document.insert("id_token_signing_alg_values_supported".into(), json!(ID_TOKEN_ALGORITHMS));
+    document.insert("claims_supported".into(), json!(supported_claims()));
+    document.insert("claim_types_supported".into(), json!(["normal"]));
+    document.insert("claims_parameter_supported".into(), json!(false));
+    // Both stated: request_uri_parameter_supported defaults to true when absent.
+    document.insert("request_parameter_supported".into(), json!(false));
+    document.insert("request_uri_parameter_supported".into(), json!(false));
+}
