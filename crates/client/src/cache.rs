@@ -203,7 +203,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let cache_dir = dir.path().join("tokens");
         let entry = Entry::open_locked(&cache_dir, "x").unwrap();
-        let tokens = Tokens { response: serde_json::Map::new(), received_at: 1 };
+        let tokens = Tokens { response: serde_json::Map::new(), received_at: 1, id_token_claims: None };
         entry.write(&tokens).unwrap();
         let mode = |path: &Path| fs::metadata(path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode(&cache_dir), 0o700);

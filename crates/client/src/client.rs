@@ -202,6 +202,25 @@ impl Client {
         Ok(Tokens::from_answer(poll.request_async(&self.http, tokio::time::sleep, None).await?))
     }
 
+    /// OpenID Connect Core §5.3: the claims the userinfo endpoint gives for `access_token`.
+    pub async fn userinfo(&self, access_token: &str) -> Result<Value, ClientError> {
+        let endpoint = self.provider.endpoints.require(crate::Endpoint::Userinfo)?;
+        let response = self
+            .http
+            .get(endpoint.clone())
+            .header("accept", "application/json")
+            .bearer_auth(access_token)
+            .send()
+            .await?;
+        if !response.status().is_success() {
+            return Err(bearer_refusal(response).await);
+        }
+        response
+            .json()
+            .await
+            .map_err(|error| ClientError::Protocol(format!("the userinfo answer is not JSON: {error}")))
+    }
+
     /// A POST with this client's credentials: HTTP Basic with form-encoded parts (RFC 6749
     /// §2.3.1), or `client_id` in the body for a public client (§2.3, RFC 7009 §2.1).
     fn authenticated_post<'a>(
@@ -227,6 +246,24 @@ impl Client {
 /// A needed endpoint is not configured; `Provider::resolve` normally reports it first.
 fn missing(error: oauth2::ConfigurationError) -> ClientError {
     ClientError::Url(error.to_string())
+}
+
+/// RFC 6750 §3: a protected resource says why in `WWW-Authenticate`; a 401 with no error
+/// code means no usable credentials were sent.
+async fn bearer_refusal(response: reqwest::Response) -> ClientError {
+    let challenge = response
+        .headers()
+        .get(reqwest::header::WWW_AUTHENTICATE)
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned);
+    let code = challenge.as_deref().and_then(|challenge| {
+        let start = challenge.find("error=\"")? + "error=\"".len();
+        Some(challenge[start..start + challenge[start..].find('"')?].to_owned())
+    });
+    match code {
+        Some(error) => ClientError::OAuth { error, description: challenge },
+        None => error_answer(response).await,
+    }
 }
 
 /// An error answer: the RFC 6749 §5.2 JSON, or a description of what came instead.

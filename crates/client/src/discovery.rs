@@ -18,6 +18,8 @@ pub struct Metadata {
     pub introspection_endpoint: Option<String>,
     pub device_authorization_endpoint: Option<String>,
     pub jwks_uri: Option<String>,
+    /// OpenID Connect Core §5.3.
+    pub userinfo_endpoint: Option<String>,
     #[serde(default)]
     pub grant_types_supported: Vec<String>,
     #[serde(default)]

@@ -31,6 +31,7 @@ mod error;
 #[cfg(any(test, feature = "fuzzing"))]
 #[doc(hidden)]
 pub mod fuzz;
+pub mod id_token;
 pub mod login;
 pub mod profiles;
 pub mod provider;

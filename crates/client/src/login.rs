@@ -1,7 +1,9 @@
 //! The authorization code grant (RFC 6749 §4.1) for a native app (RFC 8252): PKCE S256
 //! (RFC 7636), a redirect to a loopback listener on a free port (RFC 8252 §7.3), and the
 //! callback checked — `state` (RFC 6749 §10.12) and `iss` (RFC 9207 §2.4) — before the
-//! code is exchanged. A refused callback exchanges nothing.
+//! code is exchanged. A refused callback exchanges nothing. With `openid` in the scope it
+//! is an OpenID Connect sign-in: a `nonce` goes with the request, and the ID token is
+//! verified (Core §3.1.3.7) before the tokens are returned to be printed or cached.
 
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -17,6 +19,7 @@ use url::Url;
 
 use crate::ClientError;
 use crate::client::{Client, Request};
+use crate::id_token;
 use crate::tokens::Tokens;
 
 /// How a login runs.
@@ -62,6 +65,12 @@ pub async fn login(
     for resource in &options.request.resources {
         authorize = authorize.add_extra_param("resource", resource.clone());
     }
+    // Core §3.1.2.1: a fresh random nonce binds the ID token to this login (§15.5.2).
+    let openid = options.request.scopes().iter().any(|scope| scope.as_str() == "openid");
+    let nonce = openid.then(|| CsrfToken::new_random().secret().clone());
+    if let Some(nonce) = &nonce {
+        authorize = authorize.add_extra_param("nonce", nonce.clone());
+    }
     let (url, state) = authorize.url();
 
     let expected = Expected {
@@ -102,7 +111,36 @@ pub async fn login(
     let exchange =
         oauth.exchange_code(AuthorizationCode::new(code)).map_err(|e| ClientError::Url(e.to_string()))?;
     let response = exchange.set_pkce_verifier(verifier).request_async(client.http()).await?;
-    Ok(Tokens::from_answer(response))
+    let mut tokens = Tokens::from_answer(response);
+    if let Some(nonce) = &nonce {
+        tokens.id_token_claims = Some(verify_id_token(client, &tokens, nonce).await?);
+    }
+    Ok(tokens)
+}
+
+/// Core §3.1.3.3: an OpenID request's token response carries an ID token; it is verified
+/// against the issuer's keys, this client, the login's nonce and the access token.
+async fn verify_id_token(
+    client: &Client,
+    tokens: &Tokens,
+    nonce: &str,
+) -> Result<serde_json::Map<String, serde_json::Value>, ClientError> {
+    let id_token = tokens.id_token().ok_or_else(|| {
+        ClientError::Protocol(
+            "the token response to an OpenID request has no id_token (Core §3.1.3.3)".into(),
+        )
+    })?;
+    let jwks_uri = client.provider().metadata.as_ref().and_then(|metadata| metadata.jwks_uri.as_deref());
+    let jwks_uri = jwks_uri.ok_or_else(|| {
+        ClientError::Protocol("the server publishes no jwks_uri, so its ID token cannot be verified".into())
+    })?;
+    let expected = id_token::Expected {
+        issuer: &client.provider().issuer,
+        client_id: client.id(),
+        nonce: Some(nonce),
+        access_token: Some(tokens.access_token()),
+    };
+    id_token::verify(client.http(), jwks_uri, id_token, &expected).await
 }
 
 /// What the callback must carry.

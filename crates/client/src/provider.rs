@@ -15,6 +15,7 @@ pub struct Endpoints {
     pub device_authorization: Option<Url>,
     pub revocation: Option<Url>,
     pub introspection: Option<Url>,
+    pub userinfo: Option<Url>,
 }
 
 /// An endpoint a command needs.
@@ -25,6 +26,7 @@ pub enum Endpoint {
     DeviceAuthorization,
     Revocation,
     Introspection,
+    Userinfo,
 }
 
 impl Endpoint {
@@ -35,6 +37,7 @@ impl Endpoint {
             Self::DeviceAuthorization => "device authorization",
             Self::Revocation => "revocation",
             Self::Introspection => "introspection",
+            Self::Userinfo => "userinfo",
         }
     }
 }
@@ -47,6 +50,7 @@ impl Endpoints {
             Endpoint::DeviceAuthorization => self.device_authorization.as_ref(),
             Endpoint::Revocation => self.revocation.as_ref(),
             Endpoint::Introspection => self.introspection.as_ref(),
+            Endpoint::Userinfo => self.userinfo.as_ref(),
         }
     }
 
@@ -77,6 +81,7 @@ impl Endpoints {
             introspection: self
                 .introspection
                 .map_or_else(|| parse(&metadata.introspection_endpoint), |u| Ok(Some(u)))?,
+            userinfo: self.userinfo.map_or_else(|| parse(&metadata.userinfo_endpoint), |u| Ok(Some(u)))?,
         })
     }
 
@@ -87,6 +92,7 @@ impl Endpoints {
             Endpoint::DeviceAuthorization,
             Endpoint::Revocation,
             Endpoint::Introspection,
+            Endpoint::Userinfo,
         ]
         .into_iter()
         .filter_map(|endpoint| self.get(endpoint).map(|url| (endpoint, url)))

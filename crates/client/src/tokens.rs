@@ -88,11 +88,14 @@ pub struct Tokens {
     pub response: Map<String, Value>,
     /// Seconds since the Unix epoch when it arrived.
     pub received_at: u64,
+    /// The claims of its ID token, once verified (OpenID Connect Core §3.1.3.7).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_token_claims: Option<Map<String, Value>>,
 }
 
 impl Tokens {
     pub(crate) fn from_answer(answer: TokenAnswer) -> Self {
-        Self { response: answer.fields, received_at: unix_now() }
+        Self { response: answer.fields, received_at: unix_now(), id_token_claims: None }
     }
 
     fn text(&self, name: &str) -> Option<&str> {
@@ -105,6 +108,11 @@ impl Tokens {
 
     pub fn refresh_token(&self) -> Option<&str> {
         self.text("refresh_token")
+    }
+
+    /// The ID token as sent (OpenID Connect); see [`Tokens::id_token_claims`] for what it says.
+    pub fn id_token(&self) -> Option<&str> {
+        self.text("id_token")
     }
 
     /// When the access token expires, if the server said (`expires_in`).
@@ -137,7 +145,7 @@ mod tests {
     use super::*;
 
     fn tokens(response: Value, received_at: u64) -> Tokens {
-        Tokens { response: response.as_object().unwrap().clone(), received_at }
+        Tokens { response: response.as_object().unwrap().clone(), received_at, id_token_claims: None }
     }
 
     #[test]

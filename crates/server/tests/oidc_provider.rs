@@ -213,10 +213,27 @@ async fn login_with_pkce_against_oidc_provider() {
 
     let mut stdout = Vec::new();
     child.stdout.take().unwrap().read_to_end(&mut stdout).await.unwrap();
+    let mut rest = Vec::new();
+    while let Some(line) = stderr.next_line().await.unwrap() {
+        rest.push(line);
+    }
     let status = child.wait().await.unwrap();
-    assert!(status.success());
+    assert!(status.success(), "{rest:?}");
     let tokens: Value = serde_json::from_slice(&stdout).unwrap();
     assert!(tokens["access_token"].is_string() && tokens["id_token"].is_string(), "{tokens}");
+    // OpenID Connect Core §3.1.3.7: its ID token (RS256, its own keys) passed our checks.
+    assert!(url.contains("nonce="), "{url}");
+    assert!(rest.iter().any(|line| line.starts_with("ID token verified: sub alice")), "{rest:?}");
+
+    // Core §5.3: its userinfo endpoint, with the cached access token.
+    let userinfo = oauth2u(
+        &home,
+        &["userinfo", "--issuer", &provider.issuer, "--client-id", "cli", "--scope", "openid"],
+    )
+    .output()
+    .await
+    .unwrap();
+    assert_eq!(json_of(&userinfo)["sub"], "alice");
     let refresh_token = tokens["refresh_token"].as_str().expect("a refresh token");
 
     // The cached refresh token works against it too (a public client: client_id alone).

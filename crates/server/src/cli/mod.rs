@@ -45,7 +45,7 @@ enum Command {
     /// Manage users (resource owners).
     #[command(subcommand)]
     Users(users::UsersCommand),
-    /// Manage the keys that sign JWT access tokens.
+    /// Manage the keys that sign JWT access tokens and ID tokens.
     #[command(subcommand)]
     Keys(keys::KeysCommand),
     #[command(flatten)]

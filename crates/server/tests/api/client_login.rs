@@ -248,3 +248,40 @@ async fn a_denied_device_stops_with_a_clear_message() {
         "{stderr}"
     );
 }
+
+/// OpenID Connect: the command sends a nonce, verifies the ID token before it prints or
+/// caches anything, and `oauth2u userinfo` uses the cached access token.
+#[tokio::test]
+async fn an_openid_login_verifies_the_id_token_and_userinfo_uses_the_cached_token() {
+    let app = client_app_with_pages().await;
+    let client = app
+        .register(oauth2u::core::admin::ClientSpec {
+            name: Some("cli".into()),
+            public: Some(true),
+            redirect_uris: Some(vec!["http://127.0.0.1/callback".into()]),
+            scopes: Some("openid profile read".into()),
+            ..Default::default()
+        })
+        .await;
+    let cli = ClientCli::new();
+    let scope = ["--scope", "openid profile"];
+    let args =
+        ["login", "--issuer", &app.base, "--client-id", &client.id, scope[0], scope[1], "--no-browser"];
+    let mut running = Running::start(&cli, &args);
+    let url = running.line_starting("http").await;
+    assert!(url.contains("nonce="), "Core §3.1.2.1: a nonce goes with the request: {url}");
+    let callback = sign_in(&app, &url).await;
+    assert_eq!(reqwest::get(&callback).await.unwrap().status(), 200);
+    let output = running.finish().await;
+    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+    assert!(stderr.contains(&format!("ID token verified: sub {}", app.subject)), "{stderr}");
+    assert!(json_of(&output)["id_token"].is_string());
+
+    let userinfo = ["userinfo", "--issuer", &app.base, "--client-id", &client.id, scope[0], scope[1]];
+    let claims = json_of(&cli.run(&userinfo, None).await);
+    assert_eq!(claims["sub"], app.subject.as_str());
+    assert_eq!(claims["preferred_username"], USERNAME);
+
+    let refused = cli.run(&[&userinfo[..], &["--access-token", "not-a-token"]].concat(), None).await;
+    assert_failed(&refused, 1, "invalid_token");
+}

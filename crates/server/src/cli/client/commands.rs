@@ -78,6 +78,22 @@ pub enum ClientCommand {
         #[arg(long, value_name = "TYPE", value_parser = ["access_token", "refresh_token"])]
         hint: Option<String>,
     },
+    /// Ask the userinfo endpoint about the signed-in user (OpenID Connect Core §5.3), with
+    /// the cached access token of `oauth2u login` (refreshed when it is due), or one given.
+    #[command(
+        after_help = "Example:\n  oauth2u login --issuer https://auth.example --client-id cli --scope \
+                            \"openid profile email\"\n  oauth2u userinfo --issuer https://auth.example \
+                            --client-id cli --scope \"openid profile email\""
+    )]
+    Userinfo {
+        #[command(flatten)]
+        connection: Connection,
+        #[command(flatten)]
+        wanted: Wanted,
+        /// The access token to use, instead of the cached one; `-` reads it from standard input.
+        #[arg(long, value_name = "TOKEN")]
+        access_token: Option<String>,
+    },
     /// Ask the server what it knows of a token (RFC 7662), with the caller's credentials.
     Introspect {
         #[command(flatten)]
@@ -118,6 +134,7 @@ pub(super) async fn run(command: ClientCommand) -> Result<(), ClientError> {
                 Some(cache) => cache.tokens(&client, &request, obtain).await?.0,
                 None => obtain().await?,
             };
+            display::signed_in(&tokens);
             display::tokens(&tokens, output.raw)
         }
         ClientCommand::Device { connection, wanted, output } => {
@@ -153,6 +170,29 @@ pub(super) async fn run(command: ClientCommand) -> Result<(), ClientError> {
             let Resolved { client, .. } =
                 connection.resolve(Wanted::nothing(), &[Endpoint::Revocation]).await?;
             client.revoke(&from_stdin_if_dash(token)?, hint.as_deref()).await
+        }
+        ClientCommand::Userinfo { connection, wanted, access_token } => {
+            let Resolved { client, request, cache } =
+                connection.resolve(wanted, &[Endpoint::Userinfo]).await?;
+            let access_token = match (access_token, cache) {
+                (Some(token), _) => from_stdin_if_dash(token)?,
+                (None, Some(cache)) => {
+                    let none_cached = || async {
+                        Err(ClientError::Local(
+                            "no cached tokens for this issuer, client and scope: run `oauth2u login` first, \
+                             or give --access-token"
+                                .into(),
+                        ))
+                    };
+                    cache.tokens(&client, &request, none_cached).await?.0.access_token().to_owned()
+                }
+                (None, None) => {
+                    return Err(ClientError::Local(
+                        "give --access-token, or use the cache (no --no-cache)".into(),
+                    ));
+                }
+            };
+            display::json(&client.userinfo(&access_token).await?)
         }
         ClientCommand::Introspect { connection, token, hint } => {
             let Resolved { client, .. } =

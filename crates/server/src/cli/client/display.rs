@@ -16,6 +16,14 @@ pub(super) fn tokens(tokens: &Tokens, raw: bool) -> Result<(), ClientError> {
     json(&tokens.response)
 }
 
+/// After an OpenID sign-in: whose ID token was verified, for the person (standard error).
+pub(super) fn signed_in(tokens: &Tokens) {
+    if let Some(claims) = &tokens.id_token_claims {
+        let text = |name: &str| claims.get(name).and_then(|value| value.as_str()).unwrap_or("?");
+        eprintln!("ID token verified: sub {} from {}", text("sub"), text("iss"));
+    }
+}
+
 pub(super) fn json(value: &impl Serialize) -> Result<(), ClientError> {
     let text = serde_json::to_string_pretty(value).map_err(|error| ClientError::Local(error.to_string()))?;
     println!("{text}");

@@ -1,4 +1,4 @@
-//! The client-side commands (`token`, `login`, `device`, `refresh`, `revoke`,
+//! The client-side commands (`token`, `login`, `device`, `refresh`, `revoke`, `userinfo`,
 //! `introspect`): flags and profiles resolved into an `oauth2u_client::Client`, then one
 //! library call each. Exit status: 0 done, 1 refused (an OAuth error, a bad answer, a
 //! refused callback), 2 the network.
@@ -127,6 +127,8 @@ impl Connection {
             )?,
             revocation: endpoint(self.revocation_endpoint, profile.revocation_endpoint)?,
             introspection: endpoint(self.introspection_endpoint, profile.introspection_endpoint)?,
+            // Only from discovery: a server with userinfo is an OpenID Provider, which publishes it.
+            userinfo: None,
         };
         let ca_files = if self.ca_cert.is_empty() { &profile.ca_cert } else { &self.ca_cert };
         let http = oauth2u_client::http_client(ca_files)?;
