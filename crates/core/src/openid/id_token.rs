@@ -84,6 +84,28 @@ impl Provider {
     }
 }
 
+impl Provider {
+    /// Makes sure every algorithm ID tokens are signed with has its key: RS256 and each
+    /// client's own. Called in the background at start-up: an RSA key takes a while to
+    /// make, and a relying party that reads the JWKS once, at discovery, must find the key
+    /// its first ID token names.
+    pub async fn prepare_id_token_keys(&self) -> Result<(), OAuthError> {
+        let Some(keys) = &self.keys else {
+            return Ok(());
+        };
+        let mut algorithms = vec![DEFAULT_ID_TOKEN_ALGORITHM];
+        for client in self.store.clients().await? {
+            if let Some(algorithm) = client.id_token_alg.filter(|algorithm| !algorithms.contains(algorithm)) {
+                algorithms.push(algorithm);
+            }
+        }
+        for algorithm in algorithms {
+            keys.signing_key_for(self.store.as_ref(), self.now(), algorithm).await?;
+        }
+        Ok(())
+    }
+}
+
 /// §3.1.3.6: the left half of the hash of the access token's ASCII, base64url. The hash
 /// is the one of the JWS algorithm: SHA-256 for RS256 and ES256, SHA-512 for Ed25519.
 pub fn at_hash(algorithm: SigningAlgorithm, access_token: &str) -> String {

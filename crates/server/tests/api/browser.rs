@@ -150,3 +150,92 @@ async fn a_person_signs_in_and_consents_in_a_real_browser() {
     assert_eq!(app.token(&client, &form).await.status(), 200);
     browser.close().await.unwrap();
 }
+
+/// OpenID Connect in a real browser: `response_mode=form_post` lands on the client by the
+/// page's own script (which its CSP allows by hash, and nothing else), and `prompt=login`
+/// shows the login page although the browser is signed in.
+#[tokio::test]
+async fn form_post_lands_on_the_client_and_prompt_login_asks_again_in_a_real_browser() {
+    let Some((_driver, browser, _profile)) = browser().await else {
+        return;
+    };
+    let app = TestApp::spawn_full(
+        |settings| settings.auto_approve = None,
+        |builder| {
+            let callback = axum::routing::post(|body: String| async move { format!("posted: {body}") });
+            builder.merge(axum::Router::new().route("/callback", callback))
+        },
+    )
+    .await;
+    let client = app
+        .register(oauth2u::core::admin::ClientSpec {
+            name: Some("Relying Party".into()),
+            public: Some(true),
+            redirect_uris: Some(vec!["http://127.0.0.1/callback".into()]),
+            scopes: Some("openid profile".into()),
+            ..Default::default()
+        })
+        .await;
+    let redirect_uri = format!("{}/callback", app.base);
+    let authorize = |prompt: Option<&str>| {
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        query.extend_pairs([
+            ("response_type", "code"),
+            ("client_id", client.id.as_str()),
+            ("redirect_uri", redirect_uri.as_str()),
+            ("scope", "openid profile"),
+            ("state", "s-browser"),
+            ("nonce", "n-browser"),
+            ("response_mode", "form_post"),
+            ("code_challenge", CHALLENGE),
+            ("code_challenge_method", "S256"),
+        ]);
+        if let Some(prompt) = prompt {
+            query.append_pair("prompt", prompt);
+        }
+        app.url(&format!("/authorize?{}", query.finish()))
+    };
+    let sign_in_and_allow = async |browser: &fantoccini::Client| {
+        browser.wait().for_element(Locator::Css("input[name=password]")).await.unwrap();
+        browser.find(Locator::Css("input[name=username]")).await.unwrap().send_keys(USERNAME).await.unwrap();
+        browser.find(Locator::Css("input[name=password]")).await.unwrap().send_keys(PASSWORD).await.unwrap();
+        browser.find(Locator::Css("button[type=submit]")).await.unwrap().click().await.unwrap();
+        let allow = browser.wait().for_element(Locator::Css("button[name=decision][value=allow]")).await;
+        allow.unwrap().click().await.unwrap();
+        // The form post page submits itself; no button is pressed here.
+        let posted = browser.wait().for_element(Locator::XPath("//*[contains(text(), 'posted: ')]")).await;
+        let text = posted.unwrap().text().await.unwrap();
+        let body = text.trim_start_matches("posted: ").to_owned();
+        let fields: std::collections::HashMap<String, String> =
+            url::form_urlencoded::parse(body.as_bytes()).into_owned().collect();
+        fields
+    };
+
+    browser.goto(&authorize(None)).await.unwrap();
+    let fields = sign_in_and_allow(&browser).await;
+    assert_eq!(browser.current_url().await.unwrap().path(), "/callback");
+    assert_eq!(fields["state"], "s-browser");
+    assert_eq!(fields["iss"], "http://127.0.0.1");
+    let exchange = |code: String| {
+        let (app, client, redirect_uri) = (&app, &client, redirect_uri.clone());
+        async move {
+            let form = [
+                ("grant_type", "authorization_code"),
+                ("code", code.as_str()),
+                ("code_verifier", VERIFIER),
+                ("redirect_uri", redirect_uri.as_str()),
+            ];
+            let response = app.token(client, &form).await;
+            assert_eq!(response.status(), 200);
+            response.json::<serde_json::Value>().await.unwrap()
+        }
+    };
+    assert!(exchange(fields["code"].clone()).await["id_token"].is_string());
+
+    // Signed in now; prompt=login still shows the login page, then posts a new code.
+    browser.goto(&authorize(Some("login"))).await.unwrap();
+    let fields = sign_in_and_allow(&browser).await;
+    assert_eq!(fields["state"], "s-browser");
+    assert!(exchange(fields["code"].clone()).await["id_token"].is_string());
+    browser.close().await.unwrap();
+}

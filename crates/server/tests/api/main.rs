@@ -31,6 +31,7 @@ mod metrics;
 mod oauth2_crate;
 mod openid;
 mod openid_session;
+mod openidconnect_crate;
 mod password;
 mod plugins;
 mod refresh_token;

@@ -1,0 +1,125 @@
+//! The `openidconnect` crate — a relying party nobody here wrote, with its own JOSE code —
+//! against our server: Discovery, the code flow with PKCE and a nonce, its ID token
+//! verification (signature, claims, at_hash), userinfo, and refresh.
+
+use openidconnect::core::{
+    CoreAuthenticationFlow, CoreClient, CoreIdTokenClaims, CoreProviderMetadata, CoreUserInfoClaims,
+};
+use openidconnect::{
+    AccessTokenHash, AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce,
+    OAuth2TokenResponse, PkceCodeChallenge, RedirectUrl, Scope, TokenResponse,
+};
+
+use oauth2::reqwest::redirect::Policy;
+use oauth2u::core::admin::{self, ClientSpec};
+
+use super::client_commands::client_app_with_pages;
+use crate::helpers::*;
+
+#[tokio::test]
+async fn the_openidconnect_crate_signs_in_verifies_calls_userinfo_and_refreshes() {
+    let app = client_app_with_pages().await;
+    let changes =
+        serde_json::json!({"name": "Alice Liddell", "email": "alice@example.com", "email_verified": true});
+    admin::update_user_claims(app.store.as_ref(), USERNAME, changes.as_object().unwrap().clone())
+        .await
+        .unwrap();
+    let registered = app
+        .register(ClientSpec {
+            name: Some("relying party".into()),
+            redirect_uris: Some(vec![REDIRECT_URI.into()]),
+            scopes: Some("openid profile email".into()),
+            ..ClientSpec::default()
+        })
+        .await;
+    let http = openidconnect::reqwest::Client::builder().redirect(Policy::none()).build().unwrap();
+
+    // The crate reads the JWKS once, at discovery, and never again: wait for the RS256 key
+    // that the server makes in the background after its start.
+    wait_for_rs256_key(&app).await;
+    // Discovery 1.0 §4, with the crate's own checks of the document (issuer, required members).
+    let issuer = IssuerUrl::new(app.base.clone()).unwrap();
+    let metadata = CoreProviderMetadata::discover_async(issuer, &http).await.expect("discovery");
+    let client = CoreClient::from_provider_metadata(
+        metadata,
+        ClientId::new(registered.id.clone()),
+        registered.secret.clone().map(ClientSecret::new),
+    )
+    .set_redirect_uri(RedirectUrl::new(REDIRECT_URI.into()).unwrap());
+
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let (url, csrf, nonce) = client
+        .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
+        .add_scope(Scope::new("profile".into()))
+        .add_scope(Scope::new("email".into()))
+        .set_pkce_challenge(challenge)
+        .url();
+
+    // The person at the browser: the real login and consent pages.
+    let mut browser = Browser::new(&app);
+    let login = browser.get(url.as_str()).await.text().await.unwrap();
+    let after_login = browser.login(&login, USERNAME, PASSWORD).await;
+    let consent =
+        browser.get(after_login.headers()["location"].to_str().unwrap()).await.text().await.unwrap();
+    let back = browser.consent(&consent, "allow", false).await;
+    let params = redirect_params(&back);
+    assert_eq!(&params["state"], csrf.secret());
+
+    let tokens = client
+        .exchange_code(AuthorizationCode::new(params["code"].clone()))
+        .unwrap()
+        .set_pkce_verifier(verifier)
+        .request_async(&http)
+        .await
+        .expect("the token response");
+    let id_token = tokens.id_token().expect("an ID token");
+    let id_verifier = client.id_token_verifier();
+    let claims: &CoreIdTokenClaims = id_token.claims(&id_verifier, &nonce).expect("the crate verifies it");
+    assert_eq!(claims.subject().as_str(), app.subject);
+    assert!(claims.auth_time().is_some());
+    let at_hash = claims.access_token_hash().expect("at_hash");
+    let actual = AccessTokenHash::from_token(
+        tokens.access_token(),
+        id_token.signing_alg().unwrap(),
+        id_token.signing_key(&id_verifier).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(*at_hash, actual);
+
+    // Core §5.3, with the claims the scopes release.
+    let userinfo: CoreUserInfoClaims = client
+        .user_info(tokens.access_token().clone(), Some(claims.subject().clone()))
+        .unwrap()
+        .request_async(&http)
+        .await
+        .expect("userinfo");
+    assert_eq!(userinfo.email().map(|email| email.as_str()), Some("alice@example.com"));
+    assert_eq!(userinfo.email_verified(), Some(true));
+    let name = userinfo.name().and_then(|name| name.get(None)).map(|name| name.as_str().to_owned());
+    assert_eq!(name.as_deref(), Some("Alice Liddell"));
+
+    // Core §12.2: a refresh, and its new ID token verifies too (no nonce to check).
+    let refreshed = client
+        .exchange_refresh_token(tokens.refresh_token().expect("a refresh token"))
+        .unwrap()
+        .request_async(&http)
+        .await
+        .expect("the refresh");
+    let refreshed_id_token = refreshed.id_token().expect("§12.2: a new ID token");
+    let refreshed_claims =
+        refreshed_id_token.claims(&id_verifier, |_: Option<&Nonce>| Ok(())).expect("it verifies");
+    assert_eq!(refreshed_claims.subject(), claims.subject());
+    assert_eq!(refreshed_claims.auth_time(), claims.auth_time());
+}
+
+async fn wait_for_rs256_key(app: &TestApp) {
+    for _ in 0..600 {
+        let keys: serde_json::Value =
+            app.http.get(app.url("/jwks.json")).send().await.unwrap().json().await.unwrap();
+        if keys["keys"].as_array().unwrap().iter().any(|key| key["alg"] == "RS256") {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("no RS256 key in the JWKS after 30 s");
+}
