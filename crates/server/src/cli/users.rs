@@ -140,13 +140,13 @@ pub(super) async fn run(store: Arc<dyn Store>, command: UsersCommand) -> Result<
             if json {
                 println!("{description}");
             } else {
-                println!("username    {}", user.username);
-                println!("sub         {}", user.subject);
-                println!("disabled    {}", user.disabled);
-                println!("created_at  {}", user.created_at);
+                println!("{:<16}{}", "username", user.username);
+                println!("{:<16}{}", "sub", user.subject);
+                println!("{:<16}{}", "disabled", user.disabled);
+                println!("{:<16}{}", "created_at", user.created_at);
                 for (name, value) in &user.claims {
                     let shown = value.as_str().map_or_else(|| value.to_string(), str::to_owned);
-                    println!("{name:<12}{shown}");
+                    println!("{name:<15} {shown}");
                 }
             }
         }

@@ -165,7 +165,7 @@ fn claims_map(context: &ClaimsContext<'_>) -> Dynamic {
     map.insert("subject".into(), context.subject.to_owned().into());
     map.insert("scope".into(), context.scope.to_string().into());
     let target = if context.for_id_token { "id_token" } else { "userinfo" };
-    map.insert("for".into(), target.into());
+    map.insert("destination".into(), target.into());
     map.into()
 }
 

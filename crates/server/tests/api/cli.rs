@@ -306,3 +306,75 @@ async fn a_disabled_user_can_be_enabled_again() {
     assert_eq!(browser.login(&login, USERNAME, PASSWORD).await.status(), 303);
     assert_refused(&oauth2u(db, &["users", "enable", "nobody"], None), "no user");
 }
+
+#[tokio::test]
+async fn profile_claims_are_set_shown_and_removed_from_the_command_line() {
+    let app = TestApp::spawn().await;
+    let db = &app.database_url;
+    let added = oauth2u(
+        db,
+        &[
+            "users",
+            "add",
+            "carol",
+            "--password-stdin",
+            "--name",
+            "Carol Danvers",
+            "--email",
+            "carol@example.com",
+        ],
+        Some("a long enough password\n"),
+    );
+    assert_success(&added);
+    let updated = oauth2u(
+        db,
+        &[
+            "users",
+            "update",
+            "carol",
+            "--email-verified",
+            "--phone",
+            "+1 555 0100",
+            "--claim",
+            "address={\"country\":\"US\"}",
+            "--claim",
+            "nickname=Captain",
+            "--claim",
+            "name=null",
+        ],
+        None,
+    );
+    assert_success(&updated);
+    let shown = json_of(&oauth2u(db, &["users", "show", "carol", "--json"], None));
+    assert_eq!(
+        shown["claims"],
+        serde_json::json!({
+            "email": "carol@example.com", "email_verified": true, "phone_number": "+1 555 0100",
+            "address": {"country": "US"}, "nickname": "Captain"
+        }),
+        "JSON values stay JSON, text stays text, null removes"
+    );
+    assert!(shown["sub"].is_string());
+    let text = String::from_utf8_lossy(&oauth2u(db, &["users", "show", "carol"], None).stdout).to_string();
+    assert!(text.contains("email_verified  true"), "{text}");
+
+    assert_refused(&oauth2u(db, &["users", "update", "carol", "--claim", "sub=someone"], None), "sub");
+    let malformed = oauth2u(db, &["users", "update", "carol", "--claim", "no-equals-sign"], None);
+    assert_eq!(malformed.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&malformed.stderr).contains("NAME=VALUE"));
+    assert_refused(&oauth2u(db, &["users", "show", "nobody"], None), "nobody");
+}
+
+#[tokio::test]
+async fn a_client_names_its_id_token_algorithm() {
+    let app = TestApp::spawn().await;
+    let db = &app.database_url;
+    let args = ["clients", "add", "--name", "rp", "--redirect-uri", "https://rp.example/cb", "--json"];
+    let added = json_of(&oauth2u(db, &args, None));
+    assert_eq!(added["id_token_alg"], "RS256", "Registration §2's default");
+    let id = added["client_id"].as_str().unwrap();
+    assert_success(&oauth2u(db, &["clients", "update", id, "--id-token-alg", "EdDSA"], None));
+    assert_eq!(json_of(&oauth2u(db, &["clients", "show", id, "--json"], None))["id_token_alg"], "EdDSA");
+    let refused = oauth2u(db, &["clients", "update", id, "--id-token-alg", "HS256"], None);
+    assert_eq!(refused.status.code(), Some(2), "clap refuses an unknown algorithm");
+}

@@ -8,6 +8,7 @@ pub mod helpers;
 mod authorization_code;
 mod authorize;
 mod browser;
+mod claims_hook;
 mod cleanup;
 mod cli;
 pub mod client_commands;
