@@ -145,6 +145,32 @@ pub struct Client {
 }
 
 impl Client {
+    /// A confidential-or-public client with one redirect URI and scopes `read write`
+    /// (`openid` too), for unit tests.
+    #[cfg(test)]
+    pub(crate) fn example(public: bool, redirect_uri: &str) -> Self {
+        Self {
+            id: "app".into(),
+            name: "App".into(),
+            public,
+            secret_hash: None,
+            previous_secret: None,
+            redirect_uris: vec![RedirectUri::parse(redirect_uri).unwrap_or_else(|_| unreachable!())],
+            grant_types: vec![GrantType::AuthorizationCode],
+            scopes: ScopeSet::parse("openid read write").unwrap_or_default(),
+            default_scopes: None,
+            allowed_origins: Vec::new(),
+            resource_server: None,
+            resources: Vec::new(),
+            default_resource: None,
+            access_token_format: None,
+            access_token_lifetime: None,
+            refresh_token_lifetime: None,
+            id_token_alg: None,
+            created_at: 0,
+        }
+    }
+
     /// Whether the client is registered for the grant type.
     pub fn allows(&self, grant: GrantType) -> bool {
         self.grant_types.contains(&grant)

@@ -59,31 +59,9 @@ impl Provider {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::authorization_request::ResponseType;
-    use crate::model::GrantType;
-    use crate::redirect_uri::RedirectUri;
 
     fn client(public: bool, redirect_uri: &str) -> Client {
-        Client {
-            id: "app".into(),
-            name: "App".into(),
-            public,
-            secret_hash: None,
-            previous_secret: None,
-            redirect_uris: vec![RedirectUri::parse(redirect_uri).unwrap()],
-            grant_types: vec![GrantType::AuthorizationCode],
-            scopes: ScopeSet::parse("read write").unwrap(),
-            default_scopes: None,
-            allowed_origins: Vec::new(),
-            resource_server: None,
-            resources: Vec::new(),
-            default_resource: None,
-            access_token_format: None,
-            access_token_lifetime: None,
-            refresh_token_lifetime: None,
-            id_token_alg: None,
-            created_at: 0,
-        }
+        Client::example(public, redirect_uri)
     }
 
     fn consent(scope: &str) -> Consent {
@@ -96,18 +74,7 @@ mod tests {
     }
 
     fn request(client: Client, scope: &str) -> AuthorizationRequest {
-        AuthorizationRequest {
-            redirect_uri: client.redirect_uris[0].as_str().to_owned(),
-            client,
-            redirect_uri_sent: true,
-            response_type: ResponseType::Code,
-            scope: ScopeSet::parse(scope).unwrap(),
-            state: None,
-            challenge: None,
-            resources: Vec::new(),
-            openid: None,
-            response_mode: crate::authorization_response::ResponseMode::Query,
-        }
+        AuthorizationRequest::example(client, scope)
     }
 
     #[test]

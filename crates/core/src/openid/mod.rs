@@ -14,7 +14,9 @@ pub mod claims;
 pub mod discovery;
 pub mod id_token;
 pub mod id_token_hint;
-pub mod request;
+/// Where the request's parameters are parsed: with the authorization request they belong
+/// to, below every OpenID module (imports run one way).
+pub use crate::authorization_request::openid as request;
 pub mod sign_in_step;
 pub mod userinfo;
 

@@ -43,46 +43,13 @@ pub fn sign_in_step(request: &AuthorizationRequest, session: Option<&Session>, n
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::authorization_request::ResponseType;
-    use crate::authorization_response::ResponseMode;
     use crate::model::Client;
     use crate::openid::{OpenIdRequest, Prompt};
-    use crate::scope::ScopeSet;
     use crate::secret::Secret;
 
     fn request(openid: OpenIdRequest) -> AuthorizationRequest {
-        let client = Client {
-            id: "c".into(),
-            name: "c".into(),
-            public: false,
-            secret_hash: None,
-            previous_secret: None,
-            redirect_uris: Vec::new(),
-            grant_types: Vec::new(),
-            scopes: ScopeSet::empty(),
-            default_scopes: None,
-            allowed_origins: Vec::new(),
-            resource_server: None,
-            resources: Vec::new(),
-            default_resource: None,
-            access_token_format: None,
-            access_token_lifetime: None,
-            refresh_token_lifetime: None,
-            id_token_alg: None,
-            created_at: 0,
-        };
-        AuthorizationRequest {
-            client,
-            redirect_uri: "https://rp.example/cb".into(),
-            redirect_uri_sent: true,
-            response_type: ResponseType::Code,
-            scope: ScopeSet::parse("openid").unwrap(),
-            state: None,
-            challenge: None,
-            resources: Vec::new(),
-            openid: Some(openid),
-            response_mode: ResponseMode::Query,
-        }
+        let client = Client::example(false, "https://rp.example/cb");
+        AuthorizationRequest { openid: Some(openid), ..AuthorizationRequest::example(client, "openid") }
     }
 
     fn session(auth_time: UnixTime) -> Session {

@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use oauth2u::core::admin::ClientSpec;
 use oauth2u::core::hooks::ClaimsContext;
 use serde_json::{Map, Value, json};
 
@@ -14,13 +13,7 @@ use super::openid::sign_in_for_code;
 use crate::helpers::*;
 
 async fn relying_party(app: &TestApp) -> TestClient {
-    app.register(ClientSpec {
-        name: Some("relying party".into()),
-        redirect_uris: Some(vec![REDIRECT_URI.into()]),
-        scopes: Some("openid profile read".into()),
-        ..ClientSpec::default()
-    })
-    .await
+    super::openid::relying_party_for(app, "openid profile read").await
 }
 
 /// The ID token's claims and the userinfo answer after a sign-in with `scope`.

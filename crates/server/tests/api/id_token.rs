@@ -230,3 +230,28 @@ async fn a_session_keeps_its_sid_across_rotations_and_records_the_clients_it_sig
     assert_eq!(rotated.auth_time, signed_in.auth_time);
     assert_eq!(app.store.session_clients(&rotated.sid).await.unwrap(), vec![client.id.clone()]);
 }
+
+/// The ring keeps an active key per algorithm: `keys rotate` rotates the ID tokens' RS256
+/// key too, published before it signs, and the old one stays published meanwhile.
+#[tokio::test]
+async fn the_id_token_key_rotates_like_the_access_token_key() {
+    let app = app().await;
+    let client = relying_party(&app).await;
+    // A new sign-in each time: the publish delay (1 h) outlasts the session's idle timeout.
+    let sign = async || {
+        let mut browser = Browser::new(&app);
+        let code = sign_in_for_code(&mut browser, &client, &[], false).await;
+        let id_token = exchange(&app, &client, &code).await["id_token"].as_str().unwrap().to_owned();
+        verify_id_token(&app, &client, &id_token).await;
+        header_of(&id_token)["kid"].clone()
+    };
+    let old_kid = sign().await;
+
+    let rotated = super::jwt::keys_cli(&app, &["rotate"]);
+    assert!(rotated.contains("new RS256 key") && rotated.contains("new ES256 key"), "{rotated}");
+    assert_eq!(sign().await, old_kid, "the successor is only published at first");
+    let rs256 = jwks(&app).await.into_iter().filter(|key| key["alg"] == "RS256").count();
+    assert_eq!(rs256, 2, "both published");
+    app.clock.advance(Duration::from_secs(3601));
+    assert_ne!(sign().await, old_kid, "the successor signs after the publish delay");
+}

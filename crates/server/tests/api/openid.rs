@@ -13,10 +13,15 @@ pub(crate) async fn app() -> TestApp {
 
 /// A confidential client that may ask for `openid`, with one registered redirect URI.
 pub(crate) async fn relying_party(app: &TestApp) -> TestClient {
+    relying_party_for(app, "openid read").await
+}
+
+/// The same client, allowed to ask for `scopes`.
+pub(crate) async fn relying_party_for(app: &TestApp, scopes: &str) -> TestClient {
     app.register(ClientSpec {
         name: Some("relying party".into()),
         redirect_uris: Some(vec![REDIRECT_URI.into()]),
-        scopes: Some("openid read".into()),
+        scopes: Some(scopes.into()),
         ..ClientSpec::default()
     })
     .await

@@ -13,13 +13,7 @@ use super::openid::{app, openid_request, sign_in_for_code};
 use crate::helpers::*;
 
 async fn relying_party(app: &TestApp) -> TestClient {
-    app.register(ClientSpec {
-        name: Some("relying party".into()),
-        redirect_uris: Some(vec![REDIRECT_URI.into()]),
-        scopes: Some("openid read offline_access".into()),
-        ..ClientSpec::default()
-    })
-    .await
+    super::openid::relying_party_for(app, "openid read offline_access").await
 }
 
 /// A browser signed in as alice with the consent remembered, and alice's first ID token.

@@ -32,13 +32,7 @@ async fn access_token(app: &TestApp, client: &TestClient, scope: &str) -> String
         .unwrap();
     let mut browser = Browser::new(app);
     let code = sign_in_for_code(&mut browser, client, &[("scope", scope)], false).await;
-    let form = [
-        ("grant_type", "authorization_code"),
-        ("code", code.as_str()),
-        ("redirect_uri", REDIRECT_URI),
-        ("code_verifier", VERIFIER),
-    ];
-    let body: Value = app.token(client, &form).await.json().await.unwrap();
+    let body = super::id_token::exchange(app, client, &code).await;
     body["access_token"].as_str().expect("an access token").to_owned()
 }
 

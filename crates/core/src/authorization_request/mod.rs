@@ -3,9 +3,12 @@
 
 use crate::authorization_response::ResponseMode;
 use crate::model::{Client, GrantType};
-use crate::openid::OpenIdRequest;
 use crate::pkce::CodeChallenge;
 use crate::scope::ScopeSet;
+
+pub mod openid;
+
+pub use openid::OpenIdRequest;
 
 /// `response_type` (§3.1.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,8 +55,25 @@ pub struct AuthorizationRequest {
 }
 
 impl AuthorizationRequest {
+    /// A validated code request of `client` for `scope`, for unit tests.
+    #[cfg(test)]
+    pub(crate) fn example(client: Client, scope: &str) -> Self {
+        Self {
+            redirect_uri: client.redirect_uris[0].as_str().to_owned(),
+            client,
+            redirect_uri_sent: true,
+            response_type: ResponseType::Code,
+            scope: ScopeSet::parse(scope).unwrap_or_default(),
+            state: None,
+            challenge: None,
+            resources: Vec::new(),
+            openid: None,
+            response_mode: ResponseMode::Query,
+        }
+    }
+
     /// The request's `prompt` (OpenID requests only; plain OAuth 2.0 has none).
-    pub fn prompt(&self) -> crate::openid::Prompt {
+    pub fn prompt(&self) -> openid::Prompt {
         self.openid.as_ref().map(|openid| openid.prompt).unwrap_or_default()
     }
 
