@@ -77,6 +77,9 @@ impl Provider {
     /// The public keys that belong in the JWKS now, and how many seconds it may be cached;
     /// `None` without signing keys.
     pub async fn published_keys(&self) -> Result<Option<(Vec<serde_json::Value>, i64)>, OAuthError> {
+        if self.config.grants.authorization_code {
+            self.prepare_id_token_keys().await?;
+        }
         match &self.keys {
             Some(keys) => Ok(Some((keys.published(self.store.as_ref(), self.now()).await?, keys.max_age()))),
             None => Ok(None),

@@ -190,14 +190,6 @@ impl Server {
             .await
             .map_err(|error| Error::Config(format!("signing key: {}", error.description)))?;
         let provider = Provider::new(store, clock, hooks, protocol).with_keys(keys);
-        if settings.grants.authorization_code {
-            let preparing = provider.clone();
-            tokio::spawn(async move {
-                if let Err(error) = preparing.prepare_id_token_keys().await {
-                    tracing::warn!(error = %error.description, "the ID token keys will be made when first needed");
-                }
-            });
-        }
         let handler_routes = scripts::handlers::routes(engine, handlers).map_err(Error::Config)?;
         let listener = TcpListener::bind((settings.host, settings.port)).await?;
         let local_addr = listener.local_addr()?;

@@ -5,9 +5,11 @@
 use serde_json::{Map, Value, json};
 
 use super::claims::supported_claims;
+use crate::signing_key::SigningAlgorithm;
 
 /// The algorithms ID tokens may be signed with (Registration §2 `id_token_signed_response_alg`).
-pub const ID_TOKEN_ALGORITHMS: [&str; 3] = ["RS256", "ES256", "EdDSA"];
+pub const ID_TOKEN_ALGORITHMS: [SigningAlgorithm; 3] =
+    [SigningAlgorithm::RS256, SigningAlgorithm::ES256, SigningAlgorithm::EdDSA];
 
 /// Adds §3's members for a provider whose userinfo endpoint is at `userinfo_endpoint`.
 pub fn add_provider_members(document: &mut Map<String, Value>, userinfo_endpoint: Value) {
@@ -15,7 +17,8 @@ pub fn add_provider_members(document: &mut Map<String, Value>, userinfo_endpoint
     // §3: REQUIRED. Pairwise subjects are the next step.
     document.insert("subject_types_supported".into(), json!(["public"]));
     // §3: REQUIRED, and RS256 "MUST be included".
-    document.insert("id_token_signing_alg_values_supported".into(), json!(ID_TOKEN_ALGORITHMS));
+    let algorithms: Vec<&str> = ID_TOKEN_ALGORITHMS.iter().map(|algorithm| algorithm.as_str()).collect();
+    document.insert("id_token_signing_alg_values_supported".into(), json!(algorithms));
     document.insert("claims_supported".into(), json!(supported_claims()));
     document.insert("claim_types_supported".into(), json!(["normal"]));
     document.insert("claims_parameter_supported".into(), json!(false));

@@ -25,6 +25,8 @@ use crate::provider::Provider;
 use crate::scope::ScopeSet;
 use crate::signing_key::SigningAlgorithm;
 
+use super::discovery::ID_TOKEN_ALGORITHMS;
+
 /// Registration §2: `id_token_signed_response_alg` "The default, if omitted, is RS256".
 pub const DEFAULT_ID_TOKEN_ALGORITHM: SigningAlgorithm = SigningAlgorithm::RS256;
 
@@ -85,21 +87,16 @@ impl Provider {
 }
 
 impl Provider {
-    /// Makes sure every algorithm ID tokens are signed with has its key: RS256 and each
-    /// client's own. Called in the background at start-up: an RSA key takes a while to
-    /// make, and a relying party that reads the JWKS once, at discovery, must find the key
-    /// its first ID token names.
+    /// Makes sure every algorithm Discovery offers for ID tokens has its key, before the
+    /// JWKS is served: a relying party that reads the JWKS once, at discovery, must find
+    /// the key its first ID token names. The keys are made once, on the first JWKS request
+    /// (an RSA key takes a while, so not at start-up); after that this reads the cached
+    /// key list only.
     pub async fn prepare_id_token_keys(&self) -> Result<(), OAuthError> {
         let Some(keys) = &self.keys else {
             return Ok(());
         };
-        let mut algorithms = vec![DEFAULT_ID_TOKEN_ALGORITHM];
-        for client in self.store.clients().await? {
-            if let Some(algorithm) = client.id_token_alg.filter(|algorithm| !algorithms.contains(algorithm)) {
-                algorithms.push(algorithm);
-            }
-        }
-        for algorithm in algorithms {
+        for algorithm in ID_TOKEN_ALGORITHMS {
             keys.signing_key_for(self.store.as_ref(), self.now(), algorithm).await?;
         }
         Ok(())

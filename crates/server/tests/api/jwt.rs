@@ -45,8 +45,8 @@ pub(crate) async fn jwks(app: &TestApp) -> Vec<Value> {
     body["keys"].as_array().unwrap().clone()
 }
 
-/// The published keys of one algorithm: the access tokens' (the server also makes an
-/// RS256 key for ID tokens, in the background after it starts).
+/// The published keys of one algorithm: the access tokens' (the server publishes the ID
+/// tokens' keys beside them, made before the first JWKS is served).
 async fn access_token_keys(app: &TestApp, alg: &str) -> Vec<Value> {
     jwks(app).await.into_iter().filter(|key| key["alg"] == alg).collect()
 }

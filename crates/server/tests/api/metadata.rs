@@ -149,3 +149,26 @@ async fn the_openid_configuration_has_cors_for_registered_origins_only() {
         assert_eq!(header.as_deref(), allowed.then_some(origin), "{origin}");
     }
 }
+
+/// Discovery §3's ID token algorithms each have a published key from the first JWKS on,
+/// so a relying party that reads the JWKS once finds the key of its first ID token.
+#[tokio::test]
+async fn the_jwks_has_a_key_for_every_id_token_algorithm_offered() {
+    let app = TestApp::spawn().await;
+    let document: Value = app
+        .http
+        .get(app.url("/.well-known/openid-configuration"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(document["response_modes_supported"], json!(["query", "fragment", "form_post"]));
+    let jwks: Value = app.http.get(app.url("/jwks.json")).send().await.unwrap().json().await.unwrap();
+    let published: Vec<&str> =
+        jwks["keys"].as_array().unwrap().iter().map(|key| key["alg"].as_str().unwrap()).collect();
+    for algorithm in document["id_token_signing_alg_values_supported"].as_array().unwrap() {
+        assert!(published.contains(&algorithm.as_str().unwrap()), "{algorithm} in {published:?}");
+    }
+}

@@ -153,7 +153,7 @@ async fn a_due_key_rotation_happens_once_across_instances() {
         .await;
     let form = [("grant_type", "client_credentials")];
     assert_eq!(a.token(&client, &form).await.status(), 200);
-    // The access tokens' keys (the ID tokens' RS256 key is made beside them, in the background).
+    // The access tokens' keys (the ID tokens' keys are made beside them, for the JWKS).
     let keys = "SELECT COUNT(*) FROM signing_keys WHERE alg = 'ES256'";
     assert_eq!(crate::database::count(&a.database_url, keys).await, 1);
 
