@@ -6,12 +6,17 @@ use oauth2u::core::model::GrantType;
 use crate::helpers::*;
 
 async fn implicit_client(app: &TestApp) -> TestClient {
+    implicit_client_for(app, "read").await
+}
+
+/// A public client of the implicit grant that may ask for `scopes`.
+pub(crate) async fn implicit_client_for(app: &TestApp, scopes: &str) -> TestClient {
     app.register(ClientSpec {
         name: Some("legacy spa".into()),
         public: Some(true),
         redirect_uris: Some(vec![REDIRECT_URI.into()]),
         grant_types: Some(vec![GrantType::Implicit, GrantType::RefreshToken]),
-        scopes: Some("read".into()),
+        scopes: Some(scopes.into()),
         ..ClientSpec::default()
     })
     .await

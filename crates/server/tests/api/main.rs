@@ -22,7 +22,7 @@ mod faults;
 mod group_writes;
 mod guard;
 mod id_token;
-mod implicit;
+pub mod implicit;
 mod introspection;
 mod jwt;
 mod login;

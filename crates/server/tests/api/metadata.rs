@@ -4,6 +4,12 @@ use serde_json::{Value, json};
 
 use crate::helpers::*;
 
+async fn openid_configuration(app: &TestApp) -> Value {
+    let response = app.http.get(app.url("/.well-known/openid-configuration")).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
 async fn metadata(app: &TestApp) -> Value {
     let response = app.http.get(app.url("/.well-known/oauth-authorization-server")).send().await.unwrap();
     assert_eq!(response.status(), 200);
@@ -78,9 +84,7 @@ async fn an_issuer_with_a_path_has_its_metadata_under_that_path() {
 #[tokio::test]
 async fn the_openid_configuration_is_the_same_document_with_every_required_member() {
     let app = TestApp::spawn().await;
-    let response = app.http.get(app.url("/.well-known/openid-configuration")).send().await.unwrap();
-    assert_eq!(response.status(), 200);
-    let document: Value = response.json().await.unwrap();
+    let document = openid_configuration(&app).await;
     assert_eq!(document, metadata(&app).await, "one source, never disagreeing");
     // §3: REQUIRED members.
     for member in [
@@ -155,15 +159,7 @@ async fn the_openid_configuration_has_cors_for_registered_origins_only() {
 #[tokio::test]
 async fn the_jwks_has_a_key_for_every_id_token_algorithm_offered() {
     let app = TestApp::spawn().await;
-    let document: Value = app
-        .http
-        .get(app.url("/.well-known/openid-configuration"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let document = openid_configuration(&app).await;
     assert_eq!(document["response_modes_supported"], json!(["query", "fragment", "form_post"]));
     let jwks: Value = app.http.get(app.url("/jwks.json")).send().await.unwrap().json().await.unwrap();
     let published: Vec<&str> =

@@ -209,16 +209,7 @@ async fn app_code(app: &TestApp, client: &TestClient, scope: &str) -> String {
 #[tokio::test]
 async fn without_a_code_offline_access_is_ignored() {
     let app = TestApp::spawn_with(|settings| settings.grants.implicit = true).await;
-    let client = app
-        .register(ClientSpec {
-            name: Some("legacy spa".into()),
-            public: Some(true),
-            redirect_uris: Some(vec![REDIRECT_URI.into()]),
-            grant_types: Some(vec![oauth2u::core::model::GrantType::Implicit]),
-            scopes: Some("openid offline_access".into()),
-            ..ClientSpec::default()
-        })
-        .await;
+    let client = super::implicit::implicit_client_for(&app, "openid offline_access").await;
     let params = [
         ("response_type", "token"),
         ("client_id", client.id.as_str()),

@@ -113,16 +113,7 @@ async fn an_unknown_response_mode_is_invalid_request_in_the_default_mode() {
 #[tokio::test]
 async fn a_token_response_never_goes_in_the_query() {
     let app = TestApp::spawn_with(|settings| settings.grants.implicit = true).await;
-    let client = app
-        .register(oauth2u::core::admin::ClientSpec {
-            name: Some("legacy spa".into()),
-            public: Some(true),
-            redirect_uris: Some(vec![REDIRECT_URI.into()]),
-            grant_types: Some(vec![oauth2u::core::model::GrantType::Implicit]),
-            scopes: Some("read".into()),
-            ..Default::default()
-        })
-        .await;
+    let client = super::implicit::implicit_client_for(&app, "read").await;
     let params = [
         ("response_type", "token"),
         ("client_id", client.id.as_str()),
