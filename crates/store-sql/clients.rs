@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use oauth2u_core::clock::UnixTime;
-use oauth2u_core::model::Client;
+use oauth2u_core::model::{Client, SubjectType};
 use oauth2u_core::records::to_json_list;
 use oauth2u_core::store::{ClientStore, StoreError};
 
@@ -33,8 +33,11 @@ impl ClientStore for Store {
         let sql = "INSERT INTO clients (id, name, public, secret_hash, previous_secret_hash,
                 previous_secret_expires_at, redirect_uris, grant_types, scopes, default_scopes,
                 allowed_origins, access_token_lifetime, refresh_token_lifetime, resource_server, resources,
-                default_resource, access_token_format, id_token_alg, created_at)
-            SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19
+                default_resource, access_token_format, id_token_alg, subject_type, sector_identifier,
+                post_logout_redirect_uris, backchannel_logout_uri, backchannel_logout_session_required,
+                created_at)
+            SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
+                $20, $21, $22, $23, $24
             WHERE NOT EXISTS (SELECT 1 FROM users WHERE subject = $1)";
         let taken = || StoreError::Conflict(format!("the id {} is taken", client.id));
         let inserted =
@@ -55,7 +58,9 @@ impl ClientStore for Store {
                 previous_secret_expires_at = $6, redirect_uris = $7, grant_types = $8, scopes = $9,
                 default_scopes = $10, allowed_origins = $11, access_token_lifetime = $12,
                 refresh_token_lifetime = $13, resource_server = $14, resources = $15,
-                default_resource = $16, access_token_format = $17, id_token_alg = $18
+                default_resource = $16, access_token_format = $17, id_token_alg = $18, subject_type = $19,
+                sector_identifier = $20, post_logout_redirect_uris = $21, backchannel_logout_uri = $22,
+                backchannel_logout_session_required = $23
             WHERE id = $1";
         let updated = bind_client(sqlx::query(sql), client).execute(&self.pool).await.map_err(map_error)?;
         Ok(updated.rows_affected() == 1)
@@ -92,7 +97,7 @@ impl ClientStore for Store {
     }
 }
 
-/// Binds $1..$18 in the column order of the statements above.
+/// Binds $1..$23 in the column order of the statements above.
 fn bind_client<'q>(query: Query<'q>, client: &Client) -> Query<'q> {
     let uris: Vec<&str> = client.redirect_uris.iter().map(|uri| uri.as_str()).collect();
     let grants: Vec<&str> = client.grant_types.iter().map(|grant| grant.as_str()).collect();
@@ -116,4 +121,12 @@ fn bind_client<'q>(query: Query<'q>, client: &Client) -> Query<'q> {
         .bind(client.default_resource.clone())
         .bind(client.access_token_format.map(|format| format.as_str()))
         .bind(client.id_token_alg.map(|alg| alg.as_str()))
+        .bind(client.subject_type.as_str())
+        .bind(match &client.subject_type {
+            SubjectType::Pairwise { sector } => Some(sector.clone()),
+            SubjectType::Public => None,
+        })
+        .bind(to_json_list(&client.post_logout_redirect_uris))
+        .bind(client.backchannel_logout.as_ref().map(|logout| logout.uri.clone()))
+        .bind(client.backchannel_logout.as_ref().is_some_and(|logout| logout.session_required))
 }

@@ -76,4 +76,26 @@ impl KeyStore for Store {
                 .map_err(map_error)?;
         Ok(revoked.rows_affected() == 1)
     }
+
+    async fn server_secret(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        sqlx::query_scalar("SELECT sealed FROM server_secrets WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_error)
+    }
+
+    async fn insert_server_secret(&self, name: &str, sealed: &[u8], now: UnixTime) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO server_secrets (name, sealed, created_at) VALUES ($1, $2, $3)
+             ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(name)
+        .bind(sealed)
+        .bind(now)
+        .execute(&self.pool)
+        .await
+        .map_err(map_error)?;
+        Ok(())
+    }
 }

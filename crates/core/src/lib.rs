@@ -8,6 +8,7 @@
 pub mod admin;
 pub mod authorization_request;
 pub mod authorization_response;
+pub mod claims_request;
 pub mod client_auth;
 mod client_cache;
 pub mod client_id;

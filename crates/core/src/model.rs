@@ -6,6 +6,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::claims_request::ClaimsRequest;
 use crate::clock::UnixTime;
 use crate::error::OAuthError;
 use crate::pkce::CodeChallenge;
@@ -101,6 +102,38 @@ impl TokenFormat {
     }
 }
 
+/// Which `sub` a client is shown (OpenID Connect Core §8).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum SubjectType {
+    /// §8: the same `sub` for every client.
+    #[default]
+    Public,
+    /// §8.1: a `sub` of the client's sector alone, unlinkable to the user's `sub` elsewhere.
+    Pairwise {
+        /// The sector identifier: the redirect URIs' host, or one the operator named.
+        sector: String,
+    },
+}
+
+impl SubjectType {
+    /// The registered name (Registration §2 `subject_type`).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Public => "public",
+            Self::Pairwise { .. } => "pairwise",
+        }
+    }
+}
+
+/// Back-Channel Logout §2.2: where a client is told that a session it signed into ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackchannelLogout {
+    /// `backchannel_logout_uri`.
+    pub uri: String,
+    /// `backchannel_logout_session_required`: the Logout Token must carry `sid`.
+    pub session_required: bool,
+}
+
 /// A registered client (RFC 6749 §2).
 #[derive(Debug, Clone)]
 pub struct Client {
@@ -140,6 +173,12 @@ pub struct Client {
     /// The algorithm of its ID tokens (Registration §2 `id_token_signed_response_alg`);
     /// `None` means RS256, the default that section gives.
     pub id_token_alg: Option<SigningAlgorithm>,
+    /// The `sub` its ID tokens, userinfo, introspection and JWT access tokens show.
+    pub subject_type: SubjectType,
+    /// Where RP-Initiated Logout may send the browser afterwards (exact match, §3).
+    pub post_logout_redirect_uris: Vec<String>,
+    /// Where Logout Tokens go, if the client wants them.
+    pub backchannel_logout: Option<BackchannelLogout>,
     /// When the client was registered.
     pub created_at: UnixTime,
 }
@@ -167,6 +206,9 @@ impl Client {
             access_token_lifetime: None,
             refresh_token_lifetime: None,
             id_token_alg: None,
+            subject_type: SubjectType::Public,
+            post_logout_redirect_uris: Vec::new(),
+            backchannel_logout: None,
             created_at: 0,
         }
     }
@@ -281,6 +323,9 @@ pub struct OpenIdGrant {
     pub nonce: Option<String>,
     /// The sign-in the ID token reports.
     pub authentication: Authentication,
+    /// The `claims` request parameter (Core §5.5), for the ID token and userinfo.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claims: Option<ClaimsRequest>,
 }
 
 /// Access or refresh token.
@@ -339,6 +384,9 @@ pub struct TokenRecord {
     pub kid: Option<String>,
     /// Refresh tokens of an OpenID grant: the sign-in its new ID tokens report (Core §12.2).
     pub authentication: Option<Authentication>,
+    /// An OpenID grant's `claims` request (Core §5.5): what userinfo and refreshed ID
+    /// tokens release beyond the scope.
+    pub claims: Option<ClaimsRequest>,
 }
 
 impl TokenRecord {
@@ -381,8 +429,11 @@ pub struct Issuance {
     pub access: NewToken,
     /// The refresh token, if one is issued, with the family's absolute end.
     pub refresh: Option<(NewToken, UnixTime)>,
-    /// An OpenID grant's sign-in, kept on its refresh token for the ID tokens of refreshes.
+    /// An OpenID grant's sign-in, kept on its refresh token for the ID tokens of refreshes;
+    /// its session id is kept on every token, so that a logout finds them.
     pub authentication: Option<Authentication>,
+    /// An OpenID grant's `claims` request, kept on every token.
+    pub claims: Option<ClaimsRequest>,
 }
 
 /// A browser session at the authorization server (the cookie holds its secret).

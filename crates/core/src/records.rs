@@ -7,8 +7,8 @@ use std::time::Duration;
 use crate::clock::UnixTime;
 use crate::config::TokenFormat;
 use crate::model::{
-    AuthorizationCode, Client, Consent, DeviceAuthorization, DeviceStatus, GrantType, Session, TokenKind,
-    TokenRecord, User,
+    AuthorizationCode, BackchannelLogout, Client, Consent, DeviceAuthorization, DeviceStatus, GrantType,
+    Session, SubjectType, TokenKind, TokenRecord, User,
 };
 use crate::pkce::{CodeChallenge, PkceMethod};
 use crate::redirect_uri::RedirectUri;
@@ -117,6 +117,19 @@ pub fn client(row: &impl Columns) -> Result<Client> {
             .text("id_token_alg")?
             .map(|name| SigningAlgorithm::parse(&name).ok_or_else(|| corrupt("id_token_alg")))
             .transpose()?,
+        subject_type: match (row.text("subject_type")?.as_deref(), row.text("sector_identifier")?) {
+            (None | Some("public"), _) => SubjectType::Public,
+            (Some("pairwise"), Some(sector)) => SubjectType::Pairwise { sector },
+            _ => return Err(corrupt("subject_type")),
+        },
+        post_logout_redirect_uris: match row.text("post_logout_redirect_uris")? {
+            Some(_) => json_list(row, "post_logout_redirect_uris")?,
+            None => Vec::new(),
+        },
+        backchannel_logout: row.text("backchannel_logout_uri")?.map(|uri| BackchannelLogout {
+            uri,
+            session_required: row.flag("backchannel_logout_session_required").unwrap_or(false),
+        }),
         created_at: int(row, "created_at")?,
     })
 }
@@ -183,6 +196,7 @@ pub fn token(row: &impl Columns) -> Result<TokenRecord> {
         jti: row.text("jti")?,
         kid: row.text("kid")?,
         authentication: json(row, "authentication")?,
+        claims: json(row, "claims")?,
     })
 }
 

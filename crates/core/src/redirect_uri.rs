@@ -90,6 +90,11 @@ impl RedirectUri {
     }
 }
 
+/// Whether the URL's host is a loopback address (or `localhost`).
+pub fn is_loopback_url(url: &Url) -> bool {
+    is_loopback(url)
+}
+
 fn is_loopback(url: &Url) -> bool {
     match url.host() {
         Some(Host::Ipv4(ip)) => ip.is_loopback(),

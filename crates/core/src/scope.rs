@@ -49,6 +49,11 @@ impl ScopeSet {
         self
     }
 
+    /// Every token of either set.
+    pub fn union(&self, other: &ScopeSet) -> Self {
+        Self(self.0.union(&other.0).cloned().collect())
+    }
+
     /// The tokens, in order.
     pub fn iter(&self) -> impl Iterator<Item = &str> {
         self.0.iter().map(String::as_str)

@@ -253,6 +253,10 @@ pub trait KeyStore: Send + Sync {
     ) -> Result<(), StoreError>;
     /// Revokes a key at once; false if there is no such key.
     async fn revoke_signing_key(&self, kid: &str, now: UnixTime) -> Result<bool, StoreError>;
+    /// The server secret `name`, sealed under the master key.
+    async fn server_secret(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Stores a sealed server secret unless one by that name exists (the first one stays).
+    async fn insert_server_secret(&self, name: &str, sealed: &[u8], now: UnixTime) -> Result<(), StoreError>;
 }
 
 /// Device authorizations (RFC 8628).

@@ -125,6 +125,8 @@ bounded!(KeyStore {
     fn insert_signing_key(&self, key: &SigningKeyRecord) -> ();
     fn retire_signing_keys(&self, successor: &SigningKeyRecord, publish_until: UnixTime) -> ();
     fn revoke_signing_key(&self, kid: &str, now: UnixTime) -> bool;
+    fn server_secret(&self, name: &str) -> Option<Vec<u8>>;
+    fn insert_server_secret(&self, name: &str, sealed: &[u8], now: UnixTime) -> ();
 });
 
 bounded!(DeviceStore {

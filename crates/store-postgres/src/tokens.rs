@@ -29,7 +29,7 @@ pub(crate) async fn insert_all(conn: &mut PgConnection, issuances: &[&Issuance])
     }
     let mut statement = QueryBuilder::<Postgres>::new(
         "INSERT INTO tokens (hash, kind, grant_id, client_id, subject, scope, issued_at,
-            expires_at, grant_expires_at, paired_refresh, audience, jti, kid, authentication) ",
+            expires_at, grant_expires_at, paired_refresh, audience, jti, kid, authentication, sid, claims) ",
     );
     statement.push_values(tokens, |mut row, (issuance, kind, token, family_end, paired)| {
         row.push_bind(token.hash.as_bytes().to_vec())
@@ -46,7 +46,13 @@ pub(crate) async fn insert_all(conn: &mut PgConnection, issuances: &[&Issuance])
             .push_bind(token.jwt.as_ref().map(|(jti, _)| jti.clone()))
             .push_bind(token.jwt.as_ref().map(|(_, kid)| kid.clone()))
             // An OpenID grant's sign-in, kept on its refresh token (Core §12.2).
-            .push_bind(issuance.authentication.as_ref().filter(|_| kind == "refresh").map(to_json));
+            .push_bind(issuance.authentication.as_ref().filter(|_| kind == "refresh").map(to_json))
+            // Every token of the grant names its session: a logout revokes them (Back-Channel
+            // Logout §2.7), and keeps the `claims` request (Core §5.5).
+            .push_bind(
+                issuance.authentication.as_ref().and_then(|authentication| authentication.session_id.clone()),
+            )
+            .push_bind(issuance.claims.as_ref().map(to_json));
     });
     statement.build().execute(conn).await.map_err(map_error)?;
     Ok(())

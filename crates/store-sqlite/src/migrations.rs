@@ -17,6 +17,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (7, "schema compatibility", include_str!("../migrations/0007_schema_compatibility.sql")),
     (8, "throttle reservations", include_str!("../migrations/0008_throttle_reservations.sql")),
     (9, "openid", include_str!("../migrations/0009_openid.sql")),
+    (10, "openid sessions", include_str!("../migrations/0010_openid_sessions.sql")),
 ];
 
 pub(crate) async fn run(pool: &SqlitePool) -> Result<(), StoreError> {

@@ -36,12 +36,14 @@ pub(crate) fn token_rows(issuance: &Issuance) -> Insert {
                 token.jwt.as_ref().map(|(jti, _)| jti.clone()).into(),
                 token.jwt.as_ref().map(|(_, kid)| kid.clone()).into(),
                 authentication(issuance, kind).into(),
+                session_id(issuance).into(),
+                issuance.claims.as_ref().map(oauth2u_core::records::to_json).into(),
             ]
         })
         .collect();
     Insert {
         into: "INSERT INTO tokens (hash, kind, grant_id, client_id, subject, scope, issued_at,
-            expires_at, grant_expires_at, paired_refresh, audience, jti, kid, authentication) ",
+            expires_at, grant_expires_at, paired_refresh, audience, jti, kid, authentication, sid, claims) ",
         rows,
     }
 }
@@ -50,6 +52,12 @@ pub(crate) fn token_rows(issuance: &Issuance) -> Insert {
 fn authentication(issuance: &Issuance, kind: &str) -> Option<String> {
     let authentication = issuance.authentication.as_ref().filter(|_| kind == "refresh");
     authentication.map(oauth2u_core::records::to_json)
+}
+
+/// The session that signed the user in, kept on every token of the grant: a logout of the
+/// session revokes them (Back-Channel Logout §2.7).
+fn session_id(issuance: &Issuance) -> Option<String> {
+    issuance.authentication.as_ref().and_then(|authentication| authentication.session_id.clone())
 }
 
 /// Stores the tokens of one response (inside the caller's transaction), in one statement.

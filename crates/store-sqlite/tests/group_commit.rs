@@ -25,6 +25,7 @@ fn issuance(hash: SecretHash) -> Issuance {
         },
         refresh: None,
         authentication: None,
+        claims: None,
     }
 }
 

@@ -4,7 +4,8 @@ use std::time::Duration;
 
 use crate::client_id::ClientId;
 use crate::clock::{UnixTime, seconds};
-use crate::model::{Client, GrantType};
+use crate::model::{BackchannelLogout, Client, GrantType, SubjectType};
+use crate::openid::subject::sector_of;
 use crate::redirect_uri::RedirectUri;
 use crate::scope::ScopeSet;
 use crate::secret::{Secret, SecretKind, random_id};
@@ -46,6 +47,16 @@ pub struct ClientSpec {
     pub refresh_token_lifetime: Option<Duration>,
     /// The algorithm of its ID tokens (RS256 when unset).
     pub id_token_alg: Option<crate::signing_key::SigningAlgorithm>,
+    /// Pairwise (`true`) or public subjects (OpenID Connect Core §8).
+    pub pairwise: Option<bool>,
+    /// The sector of a pairwise client, when its redirect URIs do not name one host.
+    pub sector_identifier: Option<String>,
+    /// RP-Initiated Logout §3: where the browser may be sent after logging out.
+    pub post_logout_redirect_uris: Option<Vec<String>>,
+    /// Back-Channel Logout §2.2: where Logout Tokens go; an empty string removes it.
+    pub backchannel_logout_uri: Option<String>,
+    /// Back-Channel Logout §2.2: whether Logout Tokens must carry `sid`.
+    pub backchannel_logout_session_required: Option<bool>,
 }
 
 /// A registered client and, for a confidential one, its secret — shown this once.
@@ -85,6 +96,9 @@ pub async fn register_client(
         access_token_lifetime: None,
         refresh_token_lifetime: None,
         id_token_alg: None,
+        subject_type: SubjectType::Public,
+        post_logout_redirect_uris: Vec::new(),
+        backchannel_logout: None,
         created_at: now,
     };
     // An API (a resource server) only authenticates to introspect: it needs no grant.
@@ -166,6 +180,13 @@ fn not_found(id: &str) -> AdminError {
 /// Applies a spec to a client and checks the result as a whole.
 fn apply(mut client: Client, spec: ClientSpec) -> Result<Client, AdminError> {
     let invalid = |message: String| AdminError::Invalid(message);
+    let spec_openid = OpenIdSpec {
+        pairwise: spec.pairwise,
+        sector_identifier: spec.sector_identifier.clone(),
+        post_logout_redirect_uris: spec.post_logout_redirect_uris.clone(),
+        backchannel_logout_uri: spec.backchannel_logout_uri.clone(),
+        backchannel_logout_session_required: spec.backchannel_logout_session_required,
+    };
     if let Some(name) = spec.name {
         client.name = name.trim().to_owned();
     }
@@ -219,8 +240,87 @@ fn apply(mut client: Client, spec: ClientSpec) -> Result<Client, AdminError> {
     if spec.refresh_token_lifetime.is_some() {
         client.refresh_token_lifetime = spec.refresh_token_lifetime;
     }
+    apply_openid(&mut client, &spec_openid)?;
     check(&client)?;
     Ok(client)
+}
+
+/// What OpenID Connect adds to a registration: subjects and logout.
+struct OpenIdSpec {
+    pairwise: Option<bool>,
+    sector_identifier: Option<String>,
+    post_logout_redirect_uris: Option<Vec<String>>,
+    backchannel_logout_uri: Option<String>,
+    backchannel_logout_session_required: Option<bool>,
+}
+
+fn apply_openid(client: &mut Client, spec: &OpenIdSpec) -> Result<(), AdminError> {
+    let invalid = |message: String| AdminError::Invalid(message);
+    // Core §8. The sector is fixed when the client becomes pairwise, so that its users'
+    // subjects stay the same when its redirect URIs change later; naming one changes it.
+    let pairwise = spec.pairwise.unwrap_or(matches!(client.subject_type, SubjectType::Pairwise { .. }));
+    client.subject_type = match (&client.subject_type, pairwise) {
+        (_, false) => SubjectType::Public,
+        (SubjectType::Pairwise { sector }, true) if spec.sector_identifier.is_none() => {
+            SubjectType::Pairwise { sector: sector.clone() }
+        }
+        (_, true) => SubjectType::Pairwise {
+            sector: sector_of(spec.sector_identifier.as_deref(), &client.redirect_uris).map_err(invalid)?,
+        },
+    };
+    if spec.sector_identifier.is_some() && !pairwise {
+        return Err(invalid("--sector-identifier is for pairwise clients (--subject-type pairwise)".into()));
+    }
+    if let Some(uris) = &spec.post_logout_redirect_uris {
+        // RP-Initiated Logout §3: held to the rules of redirect URIs, and matched exactly.
+        for uri in uris {
+            RedirectUri::parse(uri).map_err(|error| invalid(format!("post-logout {error}")))?;
+        }
+        client.post_logout_redirect_uris = uris.clone();
+    }
+    if let Some(uri) = &spec.backchannel_logout_uri {
+        client.backchannel_logout = match uri.is_empty() {
+            true => None,
+            false => Some(BackchannelLogout {
+                uri: check_backchannel_uri(uri)?,
+                session_required: client
+                    .backchannel_logout
+                    .as_ref()
+                    .is_some_and(|logout| logout.session_required),
+            }),
+        };
+    }
+    if let Some(required) = spec.backchannel_logout_session_required {
+        match &mut client.backchannel_logout {
+            Some(logout) => logout.session_required = required,
+            None if required => {
+                return Err(invalid(
+                    "--backchannel-logout-session-required needs --backchannel-logout-uri".into(),
+                ));
+            }
+            None => {}
+        }
+    }
+    Ok(())
+}
+
+/// Back-Channel Logout §2.2: an absolute URI without a fragment; https, or http on a
+/// loopback address (for development; delivery to it must also be allowed in the settings).
+fn check_backchannel_uri(uri: &str) -> Result<String, AdminError> {
+    let url = url::Url::parse(uri).ok().filter(|url| url.fragment().is_none() && url.host().is_some());
+    let fine = url.is_some_and(|url| match url.scheme() {
+        "https" => true,
+        "http" => crate::redirect_uri::is_loopback_url(&url),
+        _ => false,
+    });
+    if fine {
+        Ok(uri.to_owned())
+    } else {
+        Err(AdminError::Invalid(format!(
+            "back-channel logout URI `{uri}` must be an absolute https URI without a fragment \
+             (http only on a loopback address)"
+        )))
+    }
 }
 
 fn check(client: &Client) -> Result<(), AdminError> {

@@ -77,6 +77,15 @@ impl AuthorizationRequest {
         self.openid.as_ref().map(|openid| openid.prompt).unwrap_or_default()
     }
 
+    /// What the user consents to: the scope, and the scope values whose claims the
+    /// `claims` parameter asks for one by one (OpenID Connect Core §5.5).
+    pub fn consent_scope(&self) -> ScopeSet {
+        match &self.openid {
+            Some(openid) => self.scope.union(&openid.claims_scope),
+            None => self.scope.clone(),
+        }
+    }
+
     /// The request's `login_hint` (OpenID requests only).
     pub fn login_hint(&self) -> Option<&str> {
         self.openid.as_ref().and_then(|openid| openid.login_hint.as_deref())

@@ -2,8 +2,10 @@
 //! RFC 6749 §4.1.1, and the rules they come with. Without `openid` in the scope none of
 //! this applies and the request is plain OAuth 2.0.
 
+use crate::claims_request::ClaimsRequest;
 use crate::error::OAuthError;
 use crate::params::Params;
+use crate::scope::ScopeSet;
 
 /// The longest `nonce` accepted. §3.1.2.1 sets no limit; the value is stored with the
 /// code and echoed in the ID token, so an unbounded one is refused.
@@ -62,10 +64,17 @@ pub struct OpenIdRequest {
     pub login_hint: Option<String>,
     /// `max_age`: the longest time, in seconds, since the user last signed in.
     pub max_age: Option<i64>,
-    /// `id_token_hint`, as sent; its subject is [`OpenIdRequest::hinted_subject`].
+    /// `id_token_hint`, as sent; its subject is [`OpenIdRequest::expected_subject`].
     pub id_token_hint: Option<String>,
-    /// The subject of a valid `id_token_hint`, once the provider has checked it.
-    pub hinted_subject: Option<String>,
+    /// `claims` (§5.5), once the provider has dropped what it cannot release.
+    pub claims: Option<ClaimsRequest>,
+    /// The scope values whose claims `claims` asks for one by one: the user consents to
+    /// them as to the scope.
+    pub claims_scope: ScopeSet,
+    /// The `sub` the client expects, as the client knows it (its pairwise `sub`, for a
+    /// pairwise client): from a valid `id_token_hint`, or a `sub` claim asked for with a
+    /// value (§3.1.2.2, §5.5.1). Only that user may answer the request.
+    pub expected_subject: Option<String>,
 }
 
 impl OpenIdRequest {
@@ -92,7 +101,9 @@ impl OpenIdRequest {
             login_hint: params.get("login_hint")?.map(str::to_owned),
             max_age,
             id_token_hint: params.get("id_token_hint")?.map(str::to_owned),
-            hinted_subject: None,
+            claims: params.get("claims")?.map(ClaimsRequest::parse).transpose()?,
+            claims_scope: ScopeSet::empty(),
+            expected_subject: None,
         })
     }
 }

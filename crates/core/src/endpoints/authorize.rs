@@ -10,6 +10,7 @@ use crate::client_id::ClientId;
 use crate::clock::seconds;
 use crate::error::OAuthError;
 use crate::model::{Authentication, AuthorizationCode, Client, OpenIdGrant};
+use crate::openid::claims::restrict_claims_request;
 use crate::openid::request::refuse_request_objects;
 use crate::openid::{OFFLINE_ACCESS, OpenIdRequest, is_openid_scope};
 use crate::params::Params;
@@ -100,7 +101,7 @@ impl Provider {
         let mut scope = client.requested_scope(params.get("scope").map_err(fail)?).map_err(fail)?;
         let resources = requested_resources(&client, params).map_err(fail)?;
         let openid = match openid {
-            true => Some(self.openid_request(params).await.map_err(fail)?),
+            true => Some(self.openid_request(&client, params).await.map_err(fail)?),
             false => None,
         };
         // Core §11: offline_access "MUST be ignored" unless the request returns a code.
@@ -125,12 +126,28 @@ impl Provider {
         })
     }
 
-    /// The OpenID parameters of a request, its `id_token_hint` checked.
-    async fn openid_request(&self, params: &Params) -> Result<OpenIdRequest, OAuthError> {
+    /// The OpenID parameters of a request: its `id_token_hint` checked, and its `claims`
+    /// kept to what this client can be given (Core §5.5).
+    async fn openid_request(&self, client: &Client, params: &Params) -> Result<OpenIdRequest, OAuthError> {
         let mut openid = OpenIdRequest::from_params(params)?;
-        if let Some(hint) = &openid.id_token_hint {
-            openid.hinted_subject = Some(self.id_token_hint_subject(hint).await?);
+        let hinted = match &openid.id_token_hint {
+            Some(hint) => Some(self.id_token_hint_subject(hint).await?),
+            None => None,
+        };
+        let mut asked = None;
+        if let Some(claims) = &mut openid.claims {
+            openid.claims_scope = restrict_claims_request(client, claims);
+            asked = claims.subject()?.map(str::to_owned);
         }
+        // §3.1.2.2 and §5.5.1: the hint and a `sub` asked for must name the same user.
+        if let (Some(hinted), Some(asked)) = (&hinted, &asked)
+            && hinted != asked
+        {
+            return Err(OAuthError::invalid_request(
+                "id_token_hint and the claims `sub` name different users",
+            ));
+        }
+        openid.expected_subject = hinted.or(asked);
         Ok(openid)
     }
 
@@ -142,6 +159,18 @@ impl Provider {
         subject: &str,
         authentication: &Authentication,
     ) -> Result<AuthorizationResponse, AuthorizeError> {
+        let refuse = |error: OAuthError| AuthorizeError::Redirect(self.refuse(request, &error));
+        // Core §3.1.2.2, §5.5.1: only the user the client expects may answer, whoever
+        // approved (a page, a plugin, the development switch).
+        if let Some(expected) = request.openid.as_ref().and_then(|openid| openid.expected_subject.as_deref())
+        {
+            let seen_as = self.subject_for(&request.client, subject).await.map_err(refuse)?;
+            if seen_as != expected {
+                return Err(refuse(OAuthError::login_required(
+                    "the signed-in user is not the one the client asked for",
+                )));
+            }
+        }
         let result = match request.response_type {
             ResponseType::Code => self.issue_code(request, subject, authentication).await,
             ResponseType::Token => self.issue_token_in_fragment(request, subject).await,
@@ -201,6 +230,7 @@ impl Provider {
         let openid = request.openid.as_ref().map(|openid| OpenIdGrant {
             nonce: openid.nonce.clone(),
             authentication: authentication.clone(),
+            claims: openid.claims.clone(),
         });
         // The session learns of the client before the client can hold anything of it, so
         // that a logout of the session reaches every client it signed into.

@@ -8,7 +8,7 @@
 use serde_json::{Map, Value, json};
 
 use crate::error::OAuthError;
-use crate::model::{Client, TokenKind, TokenRecord};
+use crate::model::{Client, SubjectType, TokenKind, TokenRecord};
 use crate::params::Params;
 use crate::provider::Provider;
 use crate::secret::Secret;
@@ -58,10 +58,18 @@ impl Provider {
         }
         body.insert("client_id".into(), json!(record.client_id));
         if let Some(subject) = &record.subject {
-            if let Some(user) = self.store.user_by_subject(subject).await? {
+            // OpenID Connect Core §8: a pairwise client's tokens name its own `sub` for the
+            // user, and no username, which would link the user across sectors.
+            let client = self.client(&record.client_id).await?;
+            let pairwise = client.as_ref().is_some_and(|client| client.subject_type != SubjectType::Public);
+            if !pairwise && let Some(user) = self.store.user_by_subject(subject).await? {
                 body.insert("username".into(), json!(user.username));
             }
-            body.insert("sub".into(), json!(subject));
+            let sub = match &client {
+                Some(client) => self.subject_for(client, subject).await?,
+                None => subject.clone(),
+            };
+            body.insert("sub".into(), json!(sub));
         }
         // §2.2 token_type: an access token's type as the token endpoint gave it; a refresh
         // token, shown only to its own client, says what it is.

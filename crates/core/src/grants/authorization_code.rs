@@ -89,6 +89,7 @@ impl Provider {
                 audience,
                 refresh,
                 authentication: stored.openid.as_ref().map(|openid| openid.authentication.clone()),
+                claims: stored.openid.as_ref().and_then(|openid| openid.claims.clone()),
             })
             .await?;
         let mut response = minted.response;
@@ -100,6 +101,7 @@ impl Provider {
                     subject: &stored.subject,
                     authentication: &openid.authentication,
                     nonce: openid.nonce.as_deref(),
+                    claims: openid.claims.as_ref(),
                     access_token: response.access_token.expose(),
                     scope: &stored.scope,
                 })

@@ -29,6 +29,7 @@ impl Provider {
                 audience,
                 refresh: None,
                 authentication: None,
+                claims: None,
             })
             .await?;
         self.store.insert_tokens(&minted.issuance).await?;

@@ -75,6 +75,7 @@ impl Provider {
                 audience,
                 refresh,
                 authentication: None,
+                claims: None,
             })
             .await?;
         match self.store.redeem_device_authorization(&hash, now, &minted.issuance).await? {

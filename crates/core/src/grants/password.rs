@@ -50,6 +50,7 @@ impl Provider {
                 audience,
                 refresh,
                 authentication: None,
+                claims: None,
             })
             .await?;
         self.store.insert_tokens(&minted.issuance).await?;

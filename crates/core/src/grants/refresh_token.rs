@@ -82,6 +82,7 @@ impl Provider {
                     family_end,
                 }),
                 authentication: stored.authentication.clone(),
+                claims: stored.claims.clone(),
             })
             .await?;
         let mut response = minted.response;
@@ -93,6 +94,7 @@ impl Provider {
                     subject,
                     authentication,
                     nonce: None,
+                    claims: stored.claims.as_ref(),
                     access_token: response.access_token.expose(),
                     scope: &stored.scope,
                 })

@@ -20,7 +20,7 @@ pub fn consent_to_remember(request: &AuthorizationRequest, subject: &str, now: U
     request.client.may_skip_consent().then(|| Consent {
         subject: subject.to_owned(),
         client_id: request.client.id.clone(),
-        scope: request.scope.clone(),
+        scope: request.consent_scope(),
         granted_at: now,
     })
 }
@@ -40,7 +40,7 @@ impl Provider {
             return Ok(false);
         }
         let remembered = self.store.consent(subject, &request.client.id).await?;
-        Ok(consent_covers(&request.client, remembered.as_ref(), &request.scope))
+        Ok(consent_covers(&request.client, remembered.as_ref(), &request.consent_scope()))
     }
 
     /// Remembers that `subject` allowed `request`, where remembering is allowed at all.

@@ -10,6 +10,7 @@
 
 mod algorithm;
 mod master;
+mod server_secret;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -37,6 +38,8 @@ pub struct KeyRing {
     cache_ttl: i64,
     listed: Mutex<Option<(UnixTime, Vec<SigningKeyRecord>)>>,
     opened: Mutex<HashMap<String, Arc<EncodingKey>>>,
+    /// Opened server secrets, by name.
+    secrets: Mutex<HashMap<String, Arc<Vec<u8>>>>,
     rotating: tokio::sync::Mutex<()>,
     /// This process's name on the `signing-keys` lease.
     holder: String,
@@ -92,6 +95,7 @@ impl KeyRing {
             cache_ttl,
             listed: Mutex::new(None),
             opened: Mutex::new(HashMap::new()),
+            secrets: Mutex::new(HashMap::new()),
             rotating: tokio::sync::Mutex::new(()),
             holder: random_id(16).unwrap_or_else(|_| format!("pid-{}", std::process::id())),
         }

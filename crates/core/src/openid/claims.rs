@@ -4,8 +4,9 @@
 
 use serde_json::{Map, Value};
 
+use crate::claims_request::{ClaimsDestination, ClaimsRequest};
 use crate::hooks::ClaimsContext;
-use crate::model::User;
+use crate::model::{Client, User};
 use crate::provider::Provider;
 use crate::scope::ScopeSet;
 
@@ -58,7 +59,7 @@ pub const PROTOCOL_CLAIMS: &[&str] = &[
 
 /// Every claim the server can release: `sub` and the claims of §5.4's scopes.
 pub fn supported_claims() -> Vec<&'static str> {
-    let mut claims = vec!["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "amr"];
+    let mut claims = vec!["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "amr", "sid"];
     claims.extend(SCOPE_CLAIMS.iter().flat_map(|(_, claims)| claims.iter().copied()));
     claims
 }
@@ -68,19 +69,63 @@ pub fn released_by(scope: &ScopeSet, claim: &str) -> bool {
     SCOPE_CLAIMS.iter().any(|(value, claims)| scope.contains(value) && claims.contains(&claim))
 }
 
-/// The user's claims that `scope` releases. `preferred_username` is the username unless
-/// the user has one of their own.
+/// The scope value that releases `claim` (§5.4), if any.
+pub fn scope_of(claim: &str) -> Option<&'static str> {
+    SCOPE_CLAIMS.iter().find(|(_, claims)| claims.contains(&claim)).map(|(value, _)| *value)
+}
+
+/// §5.5: keeps what `client` can be given of a `claims` request — claims the server knows,
+/// and of the user's attributes only those whose scope value the client may ask for, so
+/// that the parameter never reaches past the client's registration. Returns the scope
+/// values of the attributes kept, which the user consents to like the scope.
+pub fn restrict_claims_request(client: &Client, request: &mut ClaimsRequest) -> ScopeSet {
+    request.retain_known(&supported_claims());
+    let mut named = Vec::new();
+    for claims in [&mut request.userinfo, &mut request.id_token] {
+        claims.retain(|name, _| match scope_of(name) {
+            Some(value) if client.scopes.contains(value) => {
+                named.push(value);
+                true
+            }
+            Some(_) => false,
+            None => true, // `sub`, `auth_time`, …: about the sign-in, not the user
+        });
+    }
+    named.sort_unstable();
+    named.dedup();
+    ScopeSet::parse(&named.join(" ")).unwrap_or_default()
+}
+
+/// One attribute of the user: `preferred_username` is the username unless the user has
+/// one of their own.
+fn claim_of(user: &User, name: &str) -> Option<Value> {
+    match (user.claims.get(name), name) {
+        (Some(value), _) => Some(value.clone()),
+        (None, "preferred_username") => Some(Value::from(user.username.clone())),
+        (None, _) => None,
+    }
+}
+
+/// The user's claims that `scope` releases.
 pub fn user_claims(user: &User, scope: &ScopeSet) -> Map<String, Value> {
-    let mut claims = Map::new();
-    if released_by(scope, "preferred_username") {
-        claims.insert("preferred_username".into(), Value::from(user.username.clone()));
-    }
-    for (name, value) in &user.claims {
-        if released_by(scope, name) {
-            claims.insert(name.clone(), value.clone());
-        }
-    }
-    claims
+    let names =
+        SCOPE_CLAIMS.iter().filter(|(value, _)| scope.contains(value)).flat_map(|(_, claims)| claims.iter());
+    names.filter_map(|name| Some(((*name).to_owned(), claim_of(user, name)?))).collect()
+}
+
+/// The user's attributes that a `claims` request asks for at `destination` (§5.5), already
+/// restricted by [`restrict_claims_request`]. What the user does not have is left out,
+/// essential or not (§5.5.1: no error).
+pub fn requested_claims(
+    user: &User,
+    request: Option<&ClaimsRequest>,
+    destination: ClaimsDestination,
+) -> Map<String, Value> {
+    let Some(request) = request else {
+        return Map::new();
+    };
+    let names = request.at(destination).keys().filter(|name| scope_of(name).is_some());
+    names.filter_map(|name| Some((name.clone(), claim_of(user, name)?))).collect()
 }
 
 impl Provider {

@@ -14,14 +14,14 @@ pub const ID_TOKEN_ALGORITHMS: [SigningAlgorithm; 3] =
 /// Adds §3's members for a provider whose userinfo endpoint is at `userinfo_endpoint`.
 pub fn add_provider_members(document: &mut Map<String, Value>, userinfo_endpoint: Value) {
     document.insert("userinfo_endpoint".into(), userinfo_endpoint);
-    // §3: REQUIRED. Pairwise subjects are the next step.
-    document.insert("subject_types_supported".into(), json!(["public"]));
+    // §3: REQUIRED. Core §8: public by default, pairwise per client.
+    document.insert("subject_types_supported".into(), json!(["public", "pairwise"]));
     // §3: REQUIRED, and RS256 "MUST be included".
     let algorithms: Vec<&str> = ID_TOKEN_ALGORITHMS.iter().map(|algorithm| algorithm.as_str()).collect();
     document.insert("id_token_signing_alg_values_supported".into(), json!(algorithms));
     document.insert("claims_supported".into(), json!(supported_claims()));
     document.insert("claim_types_supported".into(), json!(["normal"]));
-    document.insert("claims_parameter_supported".into(), json!(false));
+    document.insert("claims_parameter_supported".into(), json!(true));
     // Both stated: request_uri_parameter_supported defaults to true when absent.
     document.insert("request_parameter_supported".into(), json!(false));
     document.insert("request_uri_parameter_supported".into(), json!(false));

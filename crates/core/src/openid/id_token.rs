@@ -8,6 +8,8 @@
 //! - `nonce`: exactly as sent, in the ID token of the code only (§12.2: not on refresh);
 //! - `at_hash`: always, since every ID token here goes out with an access token (§3.1.3.6);
 //! - `amr`: how the user signed in, when known (`["pwd"]` after the login form);
+//! - `sid`: the session, whenever one signed the user in (Back-Channel Logout §2.1);
+//! - the user's attributes that the `claims` parameter asks for in the ID token (§5.5);
 //! - `azp`: not sent. §2 needs it only when `aud` has other values than the client, and
 //!   `aud` here never does.
 
@@ -17,6 +19,7 @@ use jsonwebtoken::Header;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256, Sha512};
 
+use crate::claims_request::{ClaimsDestination, ClaimsRequest};
 use crate::clock::seconds;
 use crate::error::OAuthError;
 use crate::hooks::ClaimsContext;
@@ -25,6 +28,7 @@ use crate::provider::Provider;
 use crate::scope::ScopeSet;
 use crate::signing_key::SigningAlgorithm;
 
+use super::claims::requested_claims;
 use super::discovery::ID_TOKEN_ALGORITHMS;
 
 /// Registration §2: `id_token_signed_response_alg` "The default, if omitted, is RS256".
@@ -40,6 +44,8 @@ pub(crate) struct IdToken<'a> {
     pub authentication: &'a Authentication,
     /// The request's `nonce`; none on refresh.
     pub nonce: Option<&'a str>,
+    /// The grant's `claims` request (§5.5), whose `id_token` member this token answers.
+    pub claims: Option<&'a ClaimsRequest>,
     /// The access token issued with it, for `at_hash`.
     pub access_token: &'a str,
     /// The grant's scope, which the claims hook is told.
@@ -58,7 +64,7 @@ impl Provider {
         let key = keys.signing_key_for(self.store.as_ref(), now, algorithm).await?;
         let mut claims = Map::new();
         claims.insert("iss".into(), json!(self.config.issuer));
-        claims.insert("sub".into(), json!(token.subject));
+        claims.insert("sub".into(), json!(self.subject_for(token.client, token.subject).await?));
         claims.insert("aud".into(), json!(token.client.id));
         claims.insert("exp".into(), json!(now + seconds(self.config.lifetimes.id_token)));
         claims.insert("iat".into(), json!(now));
@@ -69,6 +75,16 @@ impl Provider {
         claims.insert("at_hash".into(), json!(at_hash(algorithm, token.access_token)));
         if !token.authentication.methods.is_empty() {
             claims.insert("amr".into(), json!(token.authentication.methods));
+        }
+        // Back-Channel Logout §2.1: the session, which a Logout Token names again.
+        if let Some(sid) = &token.authentication.session_id {
+            claims.insert("sid".into(), json!(sid));
+        }
+        // §5.5: the attributes asked for in the ID token by name.
+        if let Some(request) = token.claims.filter(|request| !request.id_token.is_empty())
+            && let Some(user) = self.store.user_by_subject(token.subject).await?
+        {
+            claims.extend(requested_claims(&user, Some(request), ClaimsDestination::IdToken));
         }
         // §5.4: the scope's claims come from userinfo, since an access token is issued;
         // a claims hook may still add its own.

@@ -9,6 +9,9 @@
 //!   `id_token_hint` ask for a sign-in or an account choice (§3.1.2.1).
 //! - [`id_token_hint`]: checking a hint is one of our ID tokens.
 //! - [`discovery`]: what OpenID Connect Discovery 1.0 §3 adds to the RFC 8414 document.
+//! - [`subject`]: public and pairwise subject identifiers (§8).
+//! - [`crate::claims_request`]: the `claims` request parameter (§5.5), parsed below
+//!   every OpenID module like the request itself.
 
 pub mod claims;
 pub mod discovery;
@@ -18,6 +21,7 @@ pub mod id_token_hint;
 /// to, below every OpenID module (imports run one way).
 pub use crate::authorization_request::openid as request;
 pub mod sign_in_step;
+pub mod subject;
 pub mod userinfo;
 
 pub use request::{MAX_NONCE_LENGTH, OpenIdRequest, Prompt, is_openid_scope};

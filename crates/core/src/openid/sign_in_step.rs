@@ -18,8 +18,15 @@ pub enum SignInStep {
     SignIn,
 }
 
-/// The next step for `request` given the signed-in `session` (if any) at `now`.
-pub fn sign_in_step(request: &AuthorizationRequest, session: Option<&Session>, now: UnixTime) -> SignInStep {
+/// The next step for `request` given the signed-in `session` (if any) at `now`. `seen_as`
+/// is the session's user as the request's client knows them (their pairwise `sub`, for a
+/// pairwise client), to compare with the `sub` the client expects.
+pub fn sign_in_step(
+    request: &AuthorizationRequest,
+    session: Option<&Session>,
+    seen_as: Option<&str>,
+    now: UnixTime,
+) -> SignInStep {
     let Some((session, subject)) = session.and_then(|session| Some((session, session.subject.as_deref()?)))
     else {
         return SignInStep::SignIn;
@@ -30,7 +37,8 @@ pub fn sign_in_step(request: &AuthorizationRequest, session: Option<&Session>, n
     // `max_age`: "the End-User MUST be actively re-authenticated" when the last sign-in is
     // older; `max_age=0` is "equivalent to prompt=login", however fresh the sign-in.
     let too_old = openid.max_age.is_some_and(|max_age| max_age == 0 || now - session.auth_time > max_age);
-    let other_user = openid.hinted_subject.as_deref().is_some_and(|hinted| hinted != subject);
+    let seen_as = seen_as.unwrap_or(subject);
+    let other_user = openid.expected_subject.as_deref().is_some_and(|expected| expected != seen_as);
     if openid.prompt.login || too_old || other_user {
         return SignInStep::SignIn;
     }
@@ -70,13 +78,13 @@ mod tests {
         let asking = |max_age| request(OpenIdRequest { max_age: Some(max_age), ..OpenIdRequest::default() });
         let signed_in = session(1000);
         assert_eq!(
-            sign_in_step(&asking(60), Some(&signed_in), 1060),
+            sign_in_step(&asking(60), Some(&signed_in), None, 1060),
             SignInStep::UseSession,
             "exactly max_age"
         );
-        assert_eq!(sign_in_step(&asking(60), Some(&signed_in), 1061), SignInStep::SignIn);
+        assert_eq!(sign_in_step(&asking(60), Some(&signed_in), None, 1061), SignInStep::SignIn);
         assert_eq!(
-            sign_in_step(&asking(0), Some(&signed_in), 1000),
+            sign_in_step(&asking(0), Some(&signed_in), None, 1000),
             SignInStep::SignIn,
             "0: like prompt=login"
         );
@@ -85,13 +93,22 @@ mod tests {
     #[test]
     fn a_hint_for_another_user_needs_a_sign_in_and_select_account_a_choice() {
         let hinted = |subject: &str| {
-            request(OpenIdRequest { hinted_subject: Some(subject.into()), ..OpenIdRequest::default() })
+            request(OpenIdRequest { expected_subject: Some(subject.into()), ..OpenIdRequest::default() })
         };
-        assert_eq!(sign_in_step(&hinted("alice"), Some(&session(0)), 5), SignInStep::UseSession);
-        assert_eq!(sign_in_step(&hinted("bob"), Some(&session(0)), 5), SignInStep::SignIn);
+        assert_eq!(sign_in_step(&hinted("alice"), Some(&session(0)), None, 5), SignInStep::UseSession);
+        assert_eq!(sign_in_step(&hinted("bob"), Some(&session(0)), None, 5), SignInStep::SignIn);
+        // A pairwise client expects its own sub for the user.
+        assert_eq!(
+            sign_in_step(&hinted("pw-alice"), Some(&session(0)), Some("pw-alice"), 5),
+            SignInStep::UseSession
+        );
+        assert_eq!(
+            sign_in_step(&hinted("alice"), Some(&session(0)), Some("pw-alice"), 5),
+            SignInStep::SignIn
+        );
         let select = Prompt { select_account: true, ..Prompt::default() };
         let choose = request(OpenIdRequest { prompt: select, ..OpenIdRequest::default() });
-        assert_eq!(sign_in_step(&choose, Some(&session(0)), 5), SignInStep::SelectAccount);
-        assert_eq!(sign_in_step(&choose, None, 5), SignInStep::SignIn, "nobody to choose yet");
+        assert_eq!(sign_in_step(&choose, Some(&session(0)), None, 5), SignInStep::SelectAccount);
+        assert_eq!(sign_in_step(&choose, None, None, 5), SignInStep::SignIn, "nobody to choose yet");
     }
 }

@@ -9,7 +9,8 @@ use crate::model::{TokenKind, TokenRecord};
 use crate::provider::Provider;
 use crate::secret::Secret;
 
-use super::claims::user_claims;
+use super::claims::{requested_claims, user_claims};
+use crate::claims_request::ClaimsDestination;
 
 /// RFC 6750 §3.1: why a request to a protected resource was refused.
 #[derive(Debug)]
@@ -63,8 +64,13 @@ impl Provider {
         if user.as_ref().is_some_and(|user| user.disabled) {
             return Err(BearerError::InvalidToken("the user is disabled"));
         }
-        // §5.3.2: `sub` always; then what the scope releases, and what the hook adds.
-        let mut claims = user.as_ref().map(|user| user_claims(user, &record.scope)).unwrap_or_default();
+        // §5.3.2: `sub` always; then what the scope releases, what `claims` asked for
+        // (§5.5), and what the hook adds.
+        let mut claims = Map::new();
+        if let Some(user) = &user {
+            claims.extend(user_claims(user, &record.scope));
+            claims.extend(requested_claims(user, record.claims.as_ref(), ClaimsDestination::Userinfo));
+        }
         let context = ClaimsContext {
             client_id: &record.client_id,
             subject,
@@ -73,7 +79,7 @@ impl Provider {
         };
         self.add_hook_claims(&context, &mut claims).await;
         let mut body = Map::new();
-        body.insert("sub".into(), json!(subject));
+        body.insert("sub".into(), json!(self.subject_for_client_id(&record.client_id, subject).await?));
         body.extend(claims);
         Ok(Value::Object(body))
     }

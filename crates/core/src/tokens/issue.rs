@@ -2,6 +2,7 @@
 
 use serde_json::Map;
 
+use crate::claims_request::ClaimsRequest;
 use crate::clock::{UnixTime, seconds};
 use crate::config::TokenFormat;
 use crate::error::OAuthError;
@@ -32,6 +33,8 @@ pub(crate) struct Mint<'a> {
     pub refresh: Option<RefreshMint>,
     /// An OpenID grant's sign-in: kept with the refresh token for later ID tokens.
     pub authentication: Option<Authentication>,
+    /// An OpenID grant's `claims` request (Core §5.5), kept with every token.
+    pub claims: Option<ClaimsRequest>,
 }
 
 /// What a refresh token covers: the whole grant, however narrow its access tokens.
@@ -100,6 +103,7 @@ impl Provider {
                 access,
                 refresh,
                 authentication: mint.authentication,
+                claims: mint.claims,
             },
             response: TokenResponse {
                 access_token,
@@ -136,6 +140,7 @@ impl Provider {
                 audience,
                 refresh: None,
                 authentication: None,
+                claims: None,
             })
             .await?;
         self.store.insert_tokens(&minted.issuance).await?;

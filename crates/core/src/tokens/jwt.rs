@@ -43,8 +43,13 @@ impl Provider {
         };
         let mut claims = Map::new();
         claims.insert("iss".into(), json!(self.config.issuer));
-        // §2.2: for a client acting on its own behalf, sub is the client.
-        claims.insert("sub".into(), json!(mint.subject.unwrap_or(&mint.client.id)));
+        // §2.2: for a client acting on its own behalf, sub is the client; a pairwise
+        // client's tokens name the user as that client knows them (OpenID Connect Core §8).
+        let sub = match mint.subject {
+            Some(subject) => self.subject_for(mint.client, subject).await?,
+            None => mint.client.id.clone(),
+        };
+        claims.insert("sub".into(), json!(sub));
         claims.insert("aud".into(), if audience.len() == 1 { json!(audience[0]) } else { json!(audience) });
         claims.insert("exp".into(), json!(expires_at));
         claims.insert("iat".into(), json!(now));

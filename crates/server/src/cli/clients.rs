@@ -7,7 +7,7 @@ use clap::{Args, Subcommand};
 use oauth2u_core::Store;
 use oauth2u_core::admin::{self, AdminError, ClientSpec, RegisteredClient};
 use oauth2u_core::keys::SigningAlgorithm;
-use oauth2u_core::model::{Client, GrantType};
+use oauth2u_core::model::{Client, GrantType, SubjectType};
 use oauth2u_core::openid::id_token::DEFAULT_ID_TOKEN_ALGORITHM;
 use serde_json::{Value, json};
 
@@ -112,6 +112,32 @@ pub(super) struct ClientOptions {
     /// The algorithm of this client's ID tokens: RS256 (the default), ES256 or EdDSA.
     #[arg(long, value_parser = parse_algorithm, value_name = "ALG")]
     id_token_alg: Option<SigningAlgorithm>,
+    /// public (the default) or pairwise: a pairwise client sees a `sub` of its sector alone,
+    /// which clients of other sectors cannot link (OpenID Connect Core §8).
+    #[arg(long, value_parser = parse_subject_type, value_name = "TYPE")]
+    subject_type: Option<bool>,
+    /// The sector of a pairwise client: a host it owns, or its client id. Required when its
+    /// redirect URIs are loopback, private-use, or on more than one host.
+    #[arg(long, value_name = "HOST")]
+    sector_identifier: Option<String>,
+    /// Where RP-Initiated Logout may send the browser afterwards, matched exactly (repeatable).
+    #[arg(long = "post-logout-redirect-uri", value_name = "URI")]
+    post_logout_redirect_uris: Vec<String>,
+    /// Where Logout Tokens are POSTed when a session this client signed into ends
+    /// (Back-Channel Logout); "" removes it.
+    #[arg(long, value_name = "URI")]
+    backchannel_logout_uri: Option<String>,
+    /// The client needs `sid` in its Logout Tokens.
+    #[arg(long)]
+    backchannel_logout_session_required: bool,
+}
+
+fn parse_subject_type(name: &str) -> Result<bool, String> {
+    match name.trim() {
+        "public" => Ok(false),
+        "pairwise" => Ok(true),
+        _ => Err(format!("unknown subject type `{name}`; known: public, pairwise")),
+    }
 }
 
 fn parse_grant(name: &str) -> Result<GrantType, String> {
@@ -151,6 +177,11 @@ impl ClientOptions {
             access_token_lifetime: self.access_token_lifetime,
             refresh_token_lifetime: self.refresh_token_lifetime,
             id_token_alg: self.id_token_alg,
+            pairwise: self.subject_type,
+            sector_identifier: self.sector_identifier,
+            post_logout_redirect_uris: list(self.post_logout_redirect_uris),
+            backchannel_logout_uri: self.backchannel_logout_uri,
+            backchannel_logout_session_required: self.backchannel_logout_session_required.then_some(true),
         }
     }
 }
@@ -233,6 +264,11 @@ fn print_client(client: &Client, secret: Option<&str>, json: bool) {
         "access_token_lifetime",
         "refresh_token_lifetime",
         "id_token_alg",
+        "subject_type",
+        "sector_identifier",
+        "post_logout_redirect_uris",
+        "backchannel_logout_uri",
+        "backchannel_logout_session_required",
         "secret_overlap_until",
     ];
     for key in order {
@@ -270,6 +306,14 @@ fn describe(client: &Client) -> Value {
         "access_token_lifetime": seconds(client.access_token_lifetime),
         "refresh_token_lifetime": seconds(client.refresh_token_lifetime),
         "id_token_alg": client.id_token_alg.unwrap_or(DEFAULT_ID_TOKEN_ALGORITHM).as_str(),
+        "subject_type": client.subject_type.as_str(),
+        "sector_identifier": match &client.subject_type {
+            SubjectType::Pairwise { sector } => Some(sector),
+            SubjectType::Public => None,
+        },
+        "post_logout_redirect_uris": client.post_logout_redirect_uris,
+        "backchannel_logout_uri": client.backchannel_logout.as_ref().map(|logout| &logout.uri),
+        "backchannel_logout_session_required": client.backchannel_logout.as_ref().map(|logout| logout.session_required),
         "secret_overlap_until": client.previous_secret.map(|(_, until)| until),
     })
 }

@@ -40,7 +40,16 @@ pub(crate) async fn interact(
         let current = session::current(state, headers).await?;
         let signed_in =
             current.as_ref().map(|active| &active.session).filter(|session| session.subject.is_some());
-        match sign_in_step(request, signed_in, state.provider.now()) {
+        // The signed-in user as the client knows them, to compare with the user it expects.
+        let seen_as = match signed_in.and_then(|session| session.subject.as_deref()) {
+            Some(subject)
+                if request.openid.as_ref().is_some_and(|openid| openid.expected_subject.is_some()) =>
+            {
+                Some(state.provider.subject_for(&request.client, subject).await?)
+            }
+            _ => None,
+        };
+        match sign_in_step(request, signed_in, seen_as.as_deref(), state.provider.now()) {
             SignInStep::UseSession => {
                 if let Some(active) = current {
                     return consent_or_approve(state, active, request, params, status).await;
@@ -61,7 +70,7 @@ pub(crate) async fn interact(
         }
         // Core §3.1.2.1: `login_hint` fills in the username, or else the user that
         // `id_token_hint` names.
-        let hinted = match request.openid.as_ref().and_then(|openid| openid.hinted_subject.as_deref()) {
+        let hinted = match request.openid.as_ref().and_then(|openid| openid.expected_subject.as_deref()) {
             Some(subject) if request.login_hint().is_none() => {
                 state.provider.user_by_subject(subject).await?.map(|user| user.username)
             }
@@ -105,7 +114,7 @@ async fn consent_or_approve(
     let context = context! {
         client_name => &request.client.name,
         redirect_host => host_of(&request.redirect_uri),
-        scopes => request.scope.iter().collect::<Vec<_>>(),
+        scopes => request.consent_scope().iter().map(str::to_owned).collect::<Vec<_>>(),
         username => user.map(|user| user.username),
         may_remember => request.client.may_skip_consent(),
         csrf_token => active.csrf_token(),

@@ -3,8 +3,6 @@
 
 use std::sync::Arc;
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use oauth2u::core::hooks::ClaimsContext;
 use serde_json::{Map, Value, json};
 
@@ -22,8 +20,7 @@ async fn sign_in(app: &TestApp, scope: &str) -> (Value, Value) {
     let mut browser = Browser::new(app);
     let code = sign_in_for_code(&mut browser, &client, &[("scope", scope)], false).await;
     let body = exchange(app, &client, &code).await;
-    let payload = body["id_token"].as_str().unwrap().split('.').nth(1).unwrap().to_owned();
-    let id_token: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+    let id_token = jwt_payload(body["id_token"].as_str().unwrap());
     let userinfo = app
         .http
         .get(app.url("/userinfo"))

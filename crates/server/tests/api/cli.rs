@@ -378,3 +378,61 @@ async fn a_client_names_its_id_token_algorithm() {
     let refused = oauth2u(db, &["clients", "update", id, "--id-token-alg", "HS256"], None);
     assert_eq!(refused.status.code(), Some(2), "clap refuses an unknown algorithm");
 }
+
+#[tokio::test]
+async fn a_client_is_registered_for_pairwise_subjects_and_logout() {
+    let app = TestApp::spawn().await;
+    let db = &app.database_url;
+    let native = ["clients", "add", "--name", "cli", "--public", "--redirect-uri", "http://127.0.0.1/cb"];
+    let pairwise = [&native[..], &["--subject-type", "pairwise"]].concat();
+    assert_refused(&oauth2u(db, &pairwise, None), "--sector-identifier");
+    let named = [&pairwise[..], &["--sector-identifier", "cli.example", "--json"]].concat();
+    let added = json_of(&oauth2u(db, &named, None));
+    assert_eq!(
+        (added["subject_type"].as_str(), added["sector_identifier"].as_str()),
+        (Some("pairwise"), Some("cli.example"))
+    );
+
+    let web = [
+        "clients",
+        "add",
+        "--name",
+        "web",
+        "--redirect-uri",
+        "https://web.example/cb",
+        "--subject-type",
+        "pairwise",
+        "--post-logout-redirect-uri",
+        "https://web.example/bye",
+        "--post-logout-redirect-uri",
+        "https://web.example/again",
+        "--backchannel-logout-uri",
+        "https://web.example/logout",
+        "--backchannel-logout-session-required",
+        "--json",
+    ];
+    let added = json_of(&oauth2u(db, &web, None));
+    assert_eq!(added["sector_identifier"], "web.example", "the redirect URIs' host");
+    assert_eq!(
+        added["post_logout_redirect_uris"],
+        serde_json::json!(["https://web.example/bye", "https://web.example/again"])
+    );
+    assert_eq!(added["backchannel_logout_uri"], "https://web.example/logout");
+    assert_eq!(added["backchannel_logout_session_required"], true);
+    let id = added["client_id"].as_str().unwrap();
+    assert_refused(
+        &oauth2u(
+            db,
+            &["clients", "update", id, "--backchannel-logout-uri", "http://web.example/logout"],
+            None,
+        ),
+        "https",
+    );
+    assert_refused(
+        &oauth2u(db, &["clients", "update", id, "--post-logout-redirect-uri", "javascript:alert(1)"], None),
+        "post-logout",
+    );
+    assert_success(&oauth2u(db, &["clients", "update", id, "--backchannel-logout-uri", ""], None));
+    let shown = json_of(&oauth2u(db, &["clients", "show", id, "--json"], None));
+    assert!(shown["backchannel_logout_uri"].is_null(), "removed: {shown}");
+}

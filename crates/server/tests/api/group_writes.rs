@@ -27,6 +27,7 @@ fn issuance(access: SecretHash, refresh: SecretHash) -> Issuance {
         access: token(access),
         refresh: Some((token(refresh), i64::MAX / 2)),
         authentication: None,
+        claims: None,
     }
 }
 

@@ -383,6 +383,14 @@ pub fn unescape(text: &str) -> String {
         .replace("&gt;", ">")
 }
 
+/// A JWT's payload, unverified (for tests that verified it elsewhere, or need not).
+pub fn jwt_payload(jwt: &str) -> Value {
+    use base64::Engine;
+    let payload = jwt.split('.').nth(1).expect("a JWT has a payload");
+    serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap())
+        .unwrap()
+}
+
 /// The parameters of a redirect's Location: query, or fragment for implicit responses.
 pub fn redirect_params(response: &reqwest::Response) -> HashMap<String, String> {
     let location = response.headers().get("location").expect("a Location header").to_str().unwrap();

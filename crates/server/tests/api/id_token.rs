@@ -19,7 +19,7 @@ use super::openid::{app, relying_party, sign_in_for_code};
 use crate::helpers::*;
 
 /// Verifies an ID token against the JWKS key its header names: typ, issuer, audience.
-async fn verify_id_token(app: &TestApp, client: &TestClient, id_token: &str) -> JWTClaims<Value> {
+pub(crate) async fn verify_id_token(app: &TestApp, client: &TestClient, id_token: &str) -> JWTClaims<Value> {
     let header = header_of(id_token);
     let keys = jwks(app).await;
     let key = keys.iter().find(|key| key["kid"] == header["kid"]).expect("the ID token's key is published");

@@ -100,14 +100,14 @@ async fn the_openid_configuration_is_the_same_document_with_every_required_membe
     }
     assert_eq!(document["userinfo_endpoint"], "http://127.0.0.1/userinfo");
     assert!(document["scopes_supported"].as_array().unwrap().contains(&json!("openid")));
-    assert_eq!(document["subject_types_supported"], json!(["public"]));
+    assert_eq!(document["subject_types_supported"], json!(["public", "pairwise"]));
     let algorithms = document["id_token_signing_alg_values_supported"].as_array().unwrap();
     assert!(algorithms.contains(&json!("RS256")), "§3: RS256 MUST be included");
     let claims = document["claims_supported"].as_array().unwrap();
     for claim in ["sub", "email", "name", "auth_time"] {
         assert!(claims.contains(&json!(claim)), "{claim}");
     }
-    assert_eq!(document["claims_parameter_supported"], false);
+    assert_eq!(document["claims_parameter_supported"], true);
     // Stated, not left out: request_uri_parameter_supported defaults to true.
     assert_eq!(document["request_parameter_supported"], false);
     assert_eq!(document["request_uri_parameter_supported"], false);

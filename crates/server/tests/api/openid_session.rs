@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use oauth2u::core::Clock;
 use oauth2u::core::admin::{self, ClientSpec};
-use serde_json::Value;
 
 use super::authorize::assert_redirected_error;
 use super::id_token::exchange;
@@ -28,13 +27,6 @@ fn is_login_page(page: &str) -> bool {
     page.contains("name=\"password\"")
 }
 
-fn claims_of(jwt: &str) -> Value {
-    use base64::Engine;
-    let payload = jwt.split('.').nth(1).unwrap();
-    serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap())
-        .unwrap()
-}
-
 #[tokio::test]
 async fn max_age_asks_for_a_new_sign_in_once_the_last_one_is_older() {
     let app = app().await;
@@ -53,7 +45,7 @@ async fn max_age_asks_for_a_new_sign_in_once_the_last_one_is_older() {
     let after_login = browser.login(&page, USERNAME, PASSWORD).await;
     let back = browser.get(after_login.headers()["location"].to_str().unwrap()).await;
     let code = redirect_params(&back)["code"].clone();
-    let claims = claims_of(exchange(&app, &client, &code).await["id_token"].as_str().unwrap());
+    let claims = jwt_payload(exchange(&app, &client, &code).await["id_token"].as_str().unwrap());
     assert_eq!(claims["auth_time"].as_i64(), Some(app.clock.now()), "the new sign-in");
 }
 
