@@ -7,6 +7,7 @@
 mod clients;
 pub(crate) mod devices;
 mod keys;
+mod logouts;
 pub(crate) mod rows;
 mod sessions;
 mod users;

@@ -2,7 +2,7 @@
 
 use oauth2u_core::keys::SigningKeyRecord;
 use oauth2u_core::model::{
-    AuthorizationCode, Client, Consent, DeviceAuthorization, Session, TokenRecord, User,
+    AuthorizationCode, Client, Consent, DeviceAuthorization, LogoutDelivery, Session, TokenRecord, User,
 };
 use oauth2u_core::records::{self, Columns};
 use oauth2u_core::store::StoreError;
@@ -62,4 +62,8 @@ pub(crate) fn signing_key(row: &Row) -> Result<SigningKeyRecord> {
 
 pub(crate) fn device_authorization(row: &Row) -> Result<DeviceAuthorization> {
     records::device_authorization(&Cells(row))
+}
+
+pub(crate) fn logout_delivery(row: &Row) -> Result<LogoutDelivery> {
+    records::logout_delivery(&Cells(row))
 }

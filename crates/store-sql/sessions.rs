@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use oauth2u_core::clock::UnixTime;
 use oauth2u_core::model::{Consent, Session};
-use oauth2u_core::records::to_json_list;
+use oauth2u_core::records::{self, to_json_list};
 use oauth2u_core::secret::SecretHash;
 use oauth2u_core::store::{
     Attempt, AttemptLimits, ConsentStore, LoginThrottleStore, SessionStore, StoreError,
@@ -71,6 +71,29 @@ impl SessionStore for Store {
             .fetch_all(&self.pool)
             .await
             .map_err(map_error)
+    }
+
+    async fn log_out_session(&self, sid: &str, now: UnixTime) -> Result<u64, StoreError> {
+        let mut tx = self.transaction().await?;
+        let queued = sqlx::query(records::QUEUE_SESSION_LOGOUTS)
+            .bind(sid)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_error)?
+            .rows_affected();
+        sqlx::query(records::REVOKE_SESSION_TOKENS)
+            .bind(sid)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_error)?;
+        for statement in ["DELETE FROM sessions WHERE sid = $1", "DELETE FROM session_clients WHERE sid = $1"]
+        {
+            sqlx::query(statement).bind(sid).execute(&mut *tx).await.map_err(map_error)?;
+        }
+        tx.commit().await.map_err(map_error)?;
+        Ok(queued)
     }
 
     async fn delete_session(&self, hash: &SecretHash) -> Result<(), StoreError> {

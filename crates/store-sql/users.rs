@@ -121,6 +121,13 @@ impl Store {
             .execute(&mut *tx)
             .await
             .map_err(map_error)?;
+        // Back-Channel Logout §2.5: the clients its sessions signed into are told.
+        sqlx::query(oauth2u_core::records::QUEUE_USER_LOGOUTS)
+            .bind(&subject)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_error)?;
         // Codes and sessions go, and an approved device that has not polled yet is denied
         // (RFC 8628 §3.5 access_denied at its next poll): nothing may act for the user any more.
         let mut statements = vec![

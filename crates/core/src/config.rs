@@ -63,6 +63,41 @@ pub struct Oidc {
     /// `offline_access` (and the user consents to it). Off by default: a client
     /// registered for the refresh grant gets refresh tokens as in plain OAuth 2.0.
     pub refresh_requires_offline_access: bool,
+    /// How Logout Tokens are delivered (`[oidc.backchannel_logout]`).
+    pub backchannel_logout: BackchannelDelivery,
+}
+
+/// Back-Channel Logout §2.5: delivering Logout Tokens to clients, in the background.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BackchannelDelivery {
+    /// How long one POST may take before it counts as failed (default 5 s).
+    #[serde(with = "humantime_serde")]
+    pub timeout: Duration,
+    /// Attempts before a delivery is given up (default 3).
+    pub attempts: u32,
+    /// The wait before the first retry; each later one waits twice as long (default 10 s).
+    #[serde(with = "humantime_serde")]
+    pub retry_delay: Duration,
+    /// How often the outbox is looked at for deliveries queued elsewhere (by another
+    /// instance, or the command line) or due for a retry (default 2 s).
+    #[serde(with = "humantime_serde")]
+    pub poll_interval: Duration,
+    /// Deliver to `http://` URIs on a loopback address too. Only https otherwise: for
+    /// development and tests.
+    pub allow_http_loopback: bool,
+}
+
+impl Default for BackchannelDelivery {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(5),
+            attempts: 3,
+            retry_delay: Duration::from_secs(10),
+            poll_interval: Duration::from_secs(2),
+            allow_http_loopback: false,
+        }
+    }
 }
 
 /// Grants switched on server-wide (`[grants]` in the config). A client can use a grant

@@ -518,3 +518,19 @@ pub struct DeviceAuthorization {
     /// When its tokens were issued; they are issued once.
     pub consumed_at: Option<UnixTime>,
 }
+
+/// A Logout Token waiting to be delivered (Back-Channel Logout §2.5): the session `sid` of
+/// `subject`, which signed into `client_id`, has ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogoutDelivery {
+    /// The outbox row.
+    pub id: i64,
+    /// The client to tell.
+    pub client_id: String,
+    /// The user, as stored (the client may know them by a pairwise `sub`).
+    pub subject: String,
+    /// The session that ended.
+    pub sid: Option<String>,
+    /// Attempts made so far.
+    pub attempts: i64,
+}

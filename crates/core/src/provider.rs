@@ -23,6 +23,7 @@ pub struct Provider {
     pub(crate) keys: Option<Arc<KeyRing>>,
     pub(crate) clients: Arc<ClientCache>,
     pub(crate) passwords: PasswordCheck,
+    pub(crate) logouts_queued: Arc<tokio::sync::Notify>,
 }
 
 impl Provider {
@@ -34,7 +35,16 @@ impl Provider {
         config: ProtocolConfig,
     ) -> Self {
         let passwords = PasswordCheck::new(store.clone(), clock.clone(), config.login_throttle);
-        Self { store, clock, hooks, config: Arc::new(config), keys: None, clients: Arc::default(), passwords }
+        Self {
+            store,
+            clock,
+            hooks,
+            config: Arc::new(config),
+            keys: None,
+            clients: Arc::default(),
+            passwords,
+            logouts_queued: Arc::default(),
+        }
     }
 
     /// With signing keys: JWT access tokens and a JWKS.

@@ -8,7 +8,7 @@ use crate::clock::UnixTime;
 use crate::config::TokenFormat;
 use crate::model::{
     AuthorizationCode, BackchannelLogout, Client, Consent, DeviceAuthorization, DeviceStatus, GrantType,
-    Session, SubjectType, TokenKind, TokenRecord, User,
+    LogoutDelivery, Session, SubjectType, TokenKind, TokenRecord, User,
 };
 use crate::pkce::{CodeChallenge, PkceMethod};
 use crate::redirect_uri::RedirectUri;
@@ -267,6 +267,57 @@ pub fn device_authorization(row: &impl Columns) -> Result<DeviceAuthorization> {
         },
         subject: row.text("subject")?,
         consumed_at: row.int("consumed_at")?,
+    })
+}
+
+/// Queues a Logout Token (Back-Channel Logout §2.5) for every client that the signed-in
+/// sessions whose `$sessions` column is `$1` signed into and that wants one; `$2` is now.
+/// Run in the transaction that ends the sessions.
+macro_rules! queue_logouts {
+    ($sessions:literal) => {
+        concat!(
+            "INSERT INTO logout_deliveries (client_id, subject, sid, attempts, due_at, created_at)
+            SELECT c.client_id, s.subject, s.sid, 0, $2, $2
+            FROM (SELECT DISTINCT sid, subject FROM sessions WHERE ",
+            $sessions,
+            " = $1 AND subject IS NOT NULL) s
+            JOIN session_clients c ON c.sid = s.sid
+            JOIN clients k ON k.id = c.client_id AND k.backchannel_logout_uri IS NOT NULL"
+        )
+    };
+}
+
+/// Queues the Logout Tokens of the session `$1` at `$2`.
+pub const QUEUE_SESSION_LOGOUTS: &str = queue_logouts!("sid");
+
+/// Queues the Logout Tokens of every session of the user `$1` (a subject) at `$2`.
+pub const QUEUE_USER_LOGOUTS: &str = queue_logouts!("subject");
+
+/// Back-Channel Logout §2.7: revokes the tokens of the session `$1` at `$2`, except those
+/// of grants whose refresh token carries `offline_access` (OpenID Connect Core §11): those
+/// are meant to outlive the session.
+pub const REVOKE_SESSION_TOKENS: &str = "UPDATE tokens SET revoked_at = $2
+    WHERE sid = $1 AND revoked_at IS NULL AND grant_id NOT IN (
+        SELECT o.grant_id FROM tokens o WHERE o.sid = $1 AND o.kind = 'refresh'
+        AND (' ' || o.scope || ' ') LIKE '% offline_access %')";
+
+/// Claims for holder `$1`, until `$3`, at most `$4` deliveries due at `$2`. The outer
+/// condition is checked again on each row it updates, so that of two instances claiming
+/// at once only one gets a row (PostgreSQL re-reads a row another transaction changed).
+pub const CLAIM_LOGOUT_DELIVERIES: &str = "UPDATE logout_deliveries SET claimed_by = $1, claimed_until = $3
+    WHERE id IN (SELECT id FROM logout_deliveries WHERE due_at <= $2
+        AND (claimed_until IS NULL OR claimed_until <= $2) ORDER BY id LIMIT $4)
+    AND (claimed_until IS NULL OR claimed_until <= $2)
+    RETURNING id, client_id, subject, sid, attempts";
+
+/// A `logout_deliveries` row.
+pub fn logout_delivery(row: &impl Columns) -> Result<LogoutDelivery> {
+    Ok(LogoutDelivery {
+        id: int(row, "id")?,
+        client_id: text(row, "client_id")?,
+        subject: text(row, "subject")?,
+        sid: row.text("sid")?,
+        attempts: int(row, "attempts")?,
     })
 }
 

@@ -6,7 +6,8 @@ use async_trait::async_trait;
 use crate::clock::UnixTime;
 use crate::error::OAuthError;
 use crate::model::{
-    AuthorizationCode, Client, Consent, DeviceAuthorization, Issuance, Session, TokenRecord, User,
+    AuthorizationCode, Client, Consent, DeviceAuthorization, Issuance, LogoutDelivery, Session, TokenRecord,
+    User,
 };
 use crate::secret::SecretHash;
 use crate::signing_key::SigningKeyRecord;
@@ -174,6 +175,31 @@ pub trait SessionStore: Send + Sync {
     ) -> Result<(), StoreError>;
     /// The clients the session `sid` signed the user into, by id.
     async fn session_clients(&self, sid: &str) -> Result<Vec<String>, StoreError>;
+    /// Logs the session `sid` out, in one transaction: every cookie of it goes, the tokens
+    /// of its grants without `offline_access` are revoked (Back-Channel Logout §2.7), and
+    /// a Logout Token is queued for each client it signed into that registered a
+    /// back-channel logout URI. Returns how many were queued.
+    async fn log_out_session(&self, sid: &str, now: UnixTime) -> Result<u64, StoreError>;
+}
+
+/// Logout Tokens waiting to be delivered: an outbox, so that a delivery survives a restart
+/// and happens on one instance only.
+#[async_trait]
+pub trait LogoutStore: Send + Sync {
+    /// Claims at most `limit` deliveries due at `now` for `holder` until `until`: no other
+    /// holder gets them before then, however many instances ask at once.
+    async fn claim_logout_deliveries(
+        &self,
+        holder: &str,
+        now: UnixTime,
+        until: UnixTime,
+        limit: i64,
+    ) -> Result<Vec<LogoutDelivery>, StoreError>;
+    /// A delivery is done, or given up: it goes.
+    async fn finish_logout_delivery(&self, id: i64) -> Result<(), StoreError>;
+    /// An attempt failed: released, with `attempts` made, and due again at `due_at`.
+    async fn retry_logout_delivery(&self, id: i64, attempts: i64, due_at: UnixTime)
+    -> Result<(), StoreError>;
 }
 
 /// Remembered consent.
@@ -356,6 +382,7 @@ pub trait Store:
     + LoginThrottleStore
     + KeyStore
     + DeviceStore
+    + LogoutStore
 {
 }
 
@@ -371,5 +398,6 @@ impl<T> Store for T where
         + LoginThrottleStore
         + KeyStore
         + DeviceStore
+        + LogoutStore
 {
 }

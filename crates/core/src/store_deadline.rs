@@ -14,14 +14,15 @@ use async_trait::async_trait;
 
 use crate::clock::UnixTime;
 use crate::model::{
-    AuthorizationCode, Client, Consent, DeviceAuthorization, Issuance, Session, TokenRecord, User,
+    AuthorizationCode, Client, Consent, DeviceAuthorization, Issuance, LogoutDelivery, Session, TokenRecord,
+    User,
 };
 use crate::secret::SecretHash;
 use crate::signing_key::SigningKeyRecord;
 use crate::store::{
     Attempt, AttemptLimits, ClientStore, CodeStore, Connections, ConsentStore, DeviceStore, HealthStore,
-    KeyStore, LoginThrottleStore, MaintenanceStore, Redemption, Rotation, SessionStore, Store, StoreError,
-    TokenStore, UserStore,
+    KeyStore, LoginThrottleStore, LogoutStore, MaintenanceStore, Redemption, Rotation, SessionStore, Store,
+    StoreError, TokenStore, UserStore,
 };
 
 /// A store whose every call ends by `deadline`.
@@ -104,6 +105,13 @@ bounded!(SessionStore {
     fn delete_session(&self, hash: &SecretHash) -> ();
     fn record_session_client(&self, sid: &str, client_id: &str, now: UnixTime) -> ();
     fn session_clients(&self, sid: &str) -> Vec<String>;
+    fn log_out_session(&self, sid: &str, now: UnixTime) -> u64;
+});
+
+bounded!(LogoutStore {
+    fn claim_logout_deliveries(&self, holder: &str, now: UnixTime, until: UnixTime, limit: i64) -> Vec<LogoutDelivery>;
+    fn finish_logout_delivery(&self, id: i64) -> ();
+    fn retry_logout_delivery(&self, id: i64, attempts: i64, due_at: UnixTime) -> ();
 });
 
 bounded!(ConsentStore {

@@ -255,6 +255,10 @@ impl BoundServer {
         let cleanup = (!self.settings.cleanup_interval.is_zero()).then(|| {
             tokio::spawn(crate::cleanup::run(self.provider.clone(), self.settings.cleanup_interval))
         });
+        let logouts = tokio::spawn(crate::backchannel::run(
+            self.provider.clone(),
+            self.settings.oidc.backchannel_logout,
+        ));
         let mut http1 = hyper::server::conn::http1::Builder::new();
         // A client that trickles its headers (slowloris) is cut off.
         http1.timer(TokioTimer::new()).header_read_timeout(self.settings.limits.header_read_timeout);
@@ -308,9 +312,13 @@ impl BoundServer {
             });
         }
         tracing::info!("shutting down; waiting for in-flight requests");
-        for task in [cleanup.map(|task| task.abort_handle()), metrics.map(|task| task.abort_handle())]
-            .into_iter()
-            .flatten()
+        for task in [
+            cleanup.map(|task| task.abort_handle()),
+            metrics.map(|task| task.abort_handle()),
+            Some(logouts.abort_handle()),
+        ]
+        .into_iter()
+        .flatten()
         {
             task.abort();
         }

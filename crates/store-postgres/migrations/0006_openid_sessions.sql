@@ -29,7 +29,7 @@ CREATE TABLE logout_deliveries (
     client_id      TEXT NOT NULL,
     subject        TEXT NOT NULL,
     sid            TEXT,
-    attempts       INTEGER NOT NULL DEFAULT 0,
+    attempts       BIGINT NOT NULL DEFAULT 0,
     due_at         BIGINT NOT NULL,
     claimed_by     TEXT,
     claimed_until  BIGINT,

@@ -29,6 +29,8 @@ pub struct EndpointPaths {
     pub jwks: &'static str,
     /// OpenID Connect Core §5.3.
     pub userinfo: &'static str,
+    /// OpenID Connect RP-Initiated Logout §2.
+    pub end_session: &'static str,
 }
 
 /// The client authentication methods of the token and revocation endpoints.
@@ -111,7 +113,11 @@ pub fn metadata_document(
         document.insert("code_challenge_methods_supported".into(), json!(pkce));
     }
     if openid {
-        crate::openid::discovery::add_provider_members(&mut document, url(paths.userinfo));
+        crate::openid::discovery::add_provider_members(
+            &mut document,
+            url(paths.userinfo),
+            url(paths.end_session),
+        );
     }
     Value::Object(document)
 }
@@ -128,6 +134,7 @@ mod tests {
         device_authorization: "/d",
         jwks: "/k",
         userinfo: "/u",
+        end_session: "/l",
     };
 
     fn document(config: &ProtocolConfig, signs: bool) -> Value {

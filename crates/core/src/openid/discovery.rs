@@ -11,9 +11,19 @@ use crate::signing_key::SigningAlgorithm;
 pub const ID_TOKEN_ALGORITHMS: [SigningAlgorithm; 3] =
     [SigningAlgorithm::RS256, SigningAlgorithm::ES256, SigningAlgorithm::EdDSA];
 
-/// Adds §3's members for a provider whose userinfo endpoint is at `userinfo_endpoint`.
-pub fn add_provider_members(document: &mut Map<String, Value>, userinfo_endpoint: Value) {
+/// Adds §3's members for a provider whose userinfo endpoint is at `userinfo_endpoint`,
+/// and what the logout specifications add, its `end_session_endpoint` among them.
+pub fn add_provider_members(
+    document: &mut Map<String, Value>,
+    userinfo_endpoint: Value,
+    end_session_endpoint: Value,
+) {
     document.insert("userinfo_endpoint".into(), userinfo_endpoint);
+    // RP-Initiated Logout §2.1; Back-Channel Logout §2.1: Logout Tokens carry `sid`, and
+    // so do ID tokens.
+    document.insert("end_session_endpoint".into(), end_session_endpoint);
+    document.insert("backchannel_logout_supported".into(), json!(true));
+    document.insert("backchannel_logout_session_supported".into(), json!(true));
     // §3: REQUIRED. Core §8: public by default, pairwise per client.
     document.insert("subject_types_supported".into(), json!(["public", "pairwise"]));
     // §3: REQUIRED, and RS256 "MUST be included".

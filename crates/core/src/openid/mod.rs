@@ -10,6 +10,9 @@
 //! - [`id_token_hint`]: checking a hint is one of our ID tokens.
 //! - [`discovery`]: what OpenID Connect Discovery 1.0 §3 adds to the RFC 8414 document.
 //! - [`subject`]: public and pairwise subject identifiers (§8).
+//! - [`logout`]: RP-Initiated Logout 1.0, the `end_session_endpoint`.
+//! - [`logout_token`]: Back-Channel Logout 1.0's Logout Token (§2.4); the server's
+//!   background task delivers it (`server/src/backchannel.rs`).
 //! - [`crate::claims_request`]: the `claims` request parameter (§5.5), parsed below
 //!   every OpenID module like the request itself.
 
@@ -17,6 +20,8 @@ pub mod claims;
 pub mod discovery;
 pub mod id_token;
 pub mod id_token_hint;
+pub mod logout;
+pub mod logout_token;
 /// Where the request's parameters are parsed: with the authorization request they belong
 /// to, below every OpenID module (imports run one way).
 pub use crate::authorization_request::openid as request;

@@ -21,6 +21,7 @@ const PATHS: EndpointPaths = EndpointPaths {
     device_authorization: Route::DeviceAuthorization.path(),
     jwks: Route::Jwks.path(),
     userinfo: Route::Userinfo.path(),
+    end_session: Route::Logout.path(),
 };
 
 pub(crate) async fn get_metadata(State(state): State<AppState>) -> Response {

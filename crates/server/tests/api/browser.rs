@@ -152,10 +152,11 @@ async fn a_person_signs_in_and_consents_in_a_real_browser() {
 }
 
 /// OpenID Connect in a real browser: `response_mode=form_post` lands on the client by the
-/// page's own script (which its CSP allows by hash, and nothing else), and `prompt=login`
-/// shows the login page although the browser is signed in.
+/// page's own script (which its CSP allows by hash, and nothing else), `prompt=login`
+/// shows the login page although the browser is signed in, and RP-initiated logout's
+/// confirmation ends the session and lands on the registered post-logout URI.
 #[tokio::test]
-async fn form_post_lands_on_the_client_and_prompt_login_asks_again_in_a_real_browser() {
+async fn form_post_prompt_login_and_logout_in_a_real_browser() {
     let Some((_driver, browser, _profile)) = browser().await else {
         return;
     };
@@ -163,7 +164,8 @@ async fn form_post_lands_on_the_client_and_prompt_login_asks_again_in_a_real_bro
         |settings| settings.auto_approve = None,
         |builder| {
             let callback = axum::routing::post(|body: String| async move { format!("posted: {body}") });
-            builder.merge(axum::Router::new().route("/callback", callback))
+            let bye = axum::routing::get(|| async { "logged out at the client" });
+            builder.merge(axum::Router::new().route("/callback", callback).route("/bye", bye))
         },
     )
     .await;
@@ -173,6 +175,7 @@ async fn form_post_lands_on_the_client_and_prompt_login_asks_again_in_a_real_bro
             public: Some(true),
             redirect_uris: Some(vec!["http://127.0.0.1/callback".into()]),
             scopes: Some("openid profile".into()),
+            post_logout_redirect_uris: Some(vec![format!("{}/bye", app.base)]),
             ..Default::default()
         })
         .await;
@@ -236,6 +239,33 @@ async fn form_post_lands_on_the_client_and_prompt_login_asks_again_in_a_real_bro
     browser.goto(&authorize(Some("login"))).await.unwrap();
     let fields = sign_in_and_allow(&browser).await;
     assert_eq!(fields["state"], "s-browser");
-    assert!(exchange(fields["code"].clone()).await["id_token"].is_string());
+    let tokens = exchange(fields["code"].clone()).await;
+    let id_token = tokens["id_token"].as_str().unwrap();
+
+    // RP-Initiated Logout: the user confirms, and lands on the registered URI with state.
+    let logout = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([
+            ("id_token_hint", id_token),
+            ("post_logout_redirect_uri", &format!("{}/bye", app.base)),
+            ("state", "bye-state"),
+        ])
+        .finish();
+    browser.goto(&app.url(&format!("/logout?{logout}"))).await.unwrap();
+    let confirm =
+        browser.wait().for_element(Locator::Css("form[action='/logout'] button[type=submit]")).await;
+    assert!(browser.source().await.unwrap().contains("Relying Party"));
+    confirm.unwrap().click().await.unwrap();
+    browser
+        .wait()
+        .for_element(Locator::XPath("//*[contains(text(), 'logged out at the client')]"))
+        .await
+        .unwrap();
+    let landed = browser.current_url().await.unwrap();
+    assert_eq!((landed.path(), landed.query()), ("/bye", Some("state=bye-state")));
+    // The session is over: prompt=none now answers login_required, in a form post.
+    browser.goto(&authorize(Some("none"))).await.unwrap();
+    let posted = browser.wait().for_element(Locator::XPath("//*[contains(text(), 'posted: ')]")).await;
+    let text = posted.unwrap().text().await.unwrap();
+    assert!(text.contains("error=login_required"), "{text}");
     browser.close().await.unwrap();
 }

@@ -278,7 +278,15 @@ async fn logout_ends_the_session() {
     let confirm = browser.get("/logout").await;
     assert_page_headers(&confirm);
     let confirm = confirm.text().await.unwrap();
-    assert_eq!(browser.post("/logout", &[]).await.status(), 400, "CSRF applies to logout too");
+    // Without the page's CSRF token a POST is a logout request (RP-Initiated Logout §2),
+    // which asks again; with a wrong one it is refused. Neither ends the session.
+    let asked = browser.post("/logout", &[]).await.text().await.unwrap();
+    assert!(asked.contains("name=\"csrf_token\""), "{asked}");
+    assert_eq!(
+        browser.post("/logout", &[("csrf_token", "forged")]).await.status(),
+        400,
+        "CSRF applies to logout too"
+    );
     let done = browser.post("/logout", &[("csrf_token", &hidden(&confirm, "csrf_token"))]).await;
     assert_eq!(done.status(), 200);
     assert!(done.headers()["set-cookie"].to_str().unwrap().contains("Max-Age=0"));

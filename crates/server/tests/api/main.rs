@@ -7,6 +7,7 @@ pub mod helpers;
 
 mod authorization_code;
 mod authorize;
+mod backchannel_logout;
 mod browser;
 mod claims_hook;
 mod claims_parameter;
@@ -27,6 +28,7 @@ pub mod implicit;
 mod introspection;
 mod jwt;
 mod login;
+pub mod logout;
 mod logs;
 mod metadata;
 mod metrics;

@@ -108,6 +108,10 @@ async fn the_openid_configuration_is_the_same_document_with_every_required_membe
         assert!(claims.contains(&json!(claim)), "{claim}");
     }
     assert_eq!(document["claims_parameter_supported"], true);
+    // RP-Initiated Logout §2.1 and Back-Channel Logout §2.1.
+    assert_eq!(document["end_session_endpoint"], "http://127.0.0.1/logout");
+    assert_eq!(document["backchannel_logout_supported"], true);
+    assert_eq!(document["backchannel_logout_session_supported"], true);
     // Stated, not left out: request_uri_parameter_supported defaults to true.
     assert_eq!(document["request_parameter_supported"], false);
     assert_eq!(document["request_uri_parameter_supported"], false);
