@@ -279,7 +279,9 @@ fn print_client(client: &Client, secret: Option<&str>, json: bool) {
             Value::Array(items) => items.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(" "),
             other => other.to_string(),
         };
-        println!("{key:<24}{shown}");
+        // Long names (the logout settings) keep a space before their value.
+        let width = 24.max(key.len() + 1);
+        println!("{key:<width$}{shown}");
     }
 }
 
