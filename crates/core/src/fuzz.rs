@@ -3,6 +3,7 @@
 //! properties inside `cargo test` (below; `PROPTEST_CASES` sets how many) and as
 //! libFuzzer targets under `fuzz/` with a nightly toolchain (FUZZING.md).
 
+use crate::claims_request::ClaimsRequest;
 use crate::params::Params;
 use crate::pkce::CodeChallenge;
 use crate::redirect_uri::RedirectUri;
@@ -84,6 +85,23 @@ pub fn pkce(data: &[u8]) {
     }
 }
 
+/// The `claims` parameter (OpenID Connect Core §5.5): what is accepted is within the
+/// length limit, survives the JSON round trip it takes to the database, and names at most
+/// one `sub`; dropping unknown claims keeps only known ones.
+pub fn claims_request(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(mut request) = ClaimsRequest::parse(text) else { return };
+    assert!(text.len() <= crate::claims_request::MAX_CLAIMS_LENGTH);
+    let stored = serde_json::to_string(&request).unwrap_or_else(|error| panic!("{error}"));
+    let again: ClaimsRequest =
+        serde_json::from_str(&stored).unwrap_or_else(|error| panic!("{stored}: {error}"));
+    assert_eq!(again, request, "{stored}");
+    let _ = request.subject();
+    request.retain_known(&["sub", "email"]);
+    let names = request.userinfo.keys().chain(request.id_token.keys());
+    assert!(names.into_iter().all(|name| name == "sub" || name == "email"));
+}
+
 /// Runs every file of the seed corpus `fuzz/corpus/NAME` through `target` (for the crates'
 /// property tests: a corpus entry is replayed on stable too).
 pub fn corpus(name: &str, target: fn(&[u8])) {
@@ -134,6 +152,11 @@ mod properties {
         }
 
         #[test]
+        fn claims_requests_never_panic(data in input(r#"\{("(userinfo|id_token)": ?\{("[a-z_]{1,8}": ?(null|\{"(essential|value|values)": ?(true|"[a-z]{0,4}"|\[\]|7)\}),? ?){0,4}\},? ?){0,2}\}"#)) {
+            super::claims_request(&data);
+        }
+
+        #[test]
         fn pkce_values_never_panic(data in input("[A-Za-z0-9._~-]{30,130}(\n[A-Za-z0-9._~-]{30,130})?")) {
             super::pkce(&data);
         }
@@ -146,5 +169,6 @@ mod properties {
         corpus("redirect_uri", super::redirect_uri);
         corpus("scope", super::scope);
         corpus("pkce", super::pkce);
+        corpus("claims_request", super::claims_request);
     }
 }
