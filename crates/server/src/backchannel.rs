@@ -5,7 +5,7 @@
 //! each one's `logout_token` to the client's URI:
 //! - https only, or http on loopback where `allow_http_loopback` says so;
 //! - no redirect followed (§2.5 names one URI; following one would send the token on);
-//! - within `timeout`, and on a network error, a timeout or a 5xx again after
+//! - within `timeout`, and on a network error, a timeout, a 3xx or a 5xx again after
 //!   `retry_delay` (doubling), `attempts` times at most. A 4xx is the client's answer
 //!   (§2.8: 400 for a token it refused) and is not retried.
 //!

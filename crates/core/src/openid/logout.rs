@@ -12,6 +12,8 @@
 //!   session here, and the pages one language;
 //! - the page asks the user to confirm (§2 SHOULD), so that no site can sign them out
 //!   with a link; logging out then ends the session on the server ([`Provider::log_out`]).
+//!   The page shows who is signed in; a hint naming someone else does not stop the user
+//!   from signing out of the session they have.
 
 use crate::client_id::ClientId;
 use crate::error::OAuthError;

@@ -28,7 +28,8 @@ const EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
 type Received = Arc<Mutex<Vec<(String, String)>>>;
 
 /// A client's back-channel endpoint, on an ephemeral loopback port: `/ok` answers 200,
-/// `/slow` answers after the delivery timeout, `/fail` answers 500.
+/// `/slow` answers after the delivery timeout, `/fail` answers 500, `/moved` redirects to
+/// `/ok` (which a delivery must not follow).
 struct Receiver {
     base: String,
     received: Received,
@@ -36,7 +37,12 @@ struct Receiver {
 
 impl Receiver {
     async fn start() -> Self {
-        async fn receive(State(received): State<Received>, uri: Uri, body: String) -> StatusCode {
+        async fn receive(
+            State(received): State<Received>,
+            uri: Uri,
+            body: String,
+        ) -> axum::response::Response {
+            use axum::response::IntoResponse;
             let token = url::form_urlencoded::parse(body.as_bytes())
                 .find(|(name, _)| name == "logout_token")
                 .map(|(_, value)| value.into_owned())
@@ -45,10 +51,11 @@ impl Receiver {
             match uri.path() {
                 "/slow" => {
                     tokio::time::sleep(Duration::from_secs(2)).await;
-                    StatusCode::OK
+                    StatusCode::OK.into_response()
                 }
-                "/fail" => StatusCode::INTERNAL_SERVER_ERROR,
-                _ => StatusCode::OK,
+                "/fail" => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+                "/moved" => (StatusCode::TEMPORARY_REDIRECT, [("location", "/ok")]).into_response(),
+                _ => StatusCode::OK.into_response(),
             }
         }
         let received = Received::default();
@@ -217,13 +224,14 @@ async fn disabling_removing_or_re_passwording_a_user_ends_their_sessions_with_lo
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_receiver_that_times_out_or_fails_gets_a_bounded_number_of_attempts() {
+async fn a_receiver_that_times_out_fails_or_redirects_gets_a_bounded_number_of_attempts() {
     let app = TestApp::spawn_with(delivering).await;
     let receiver = Receiver::start().await;
     let slow = listening_client(&app, &receiver.uri("/slow"), false).await;
     let failing = listening_client(&app, &receiver.uri("/fail"), false).await;
+    let moved = listening_client(&app, &receiver.uri("/moved"), false).await;
     let mut browser = Browser::new(&app);
-    signed_into(&app, &mut browser, &[&slow, &failing]).await;
+    signed_into(&app, &mut browser, &[&slow, &failing, &moved]).await;
     admin::disable_user(app.store.as_ref(), USERNAME, app.clock.now()).await.unwrap();
 
     // The first attempt at once; a retry after 10 s, the next after 20 s more: three in all.
@@ -231,16 +239,19 @@ async fn a_receiver_that_times_out_or_fails_gets_a_bounded_number_of_attempts() 
         app.clock.advance(Duration::from_secs(wait));
         receiver.wait_for("/slow", attempt).await;
         receiver.wait_for("/fail", attempt).await;
+        receiver.wait_for("/moved", attempt).await;
         if attempt < 3 {
             // The failure is stored (its retry due) before the clock moves on.
-            for client in [&slow, &failing] {
+            for client in [&slow, &failing, &moved] {
                 wait_for_log(&[&client.id, "will retry", &format!("attempt={attempt}")]).await;
             }
         }
     }
     app.clock.advance(Duration::from_secs(3600));
     tokio::time::sleep(Duration::from_millis(800)).await;
-    assert_eq!((receiver.count("/slow"), receiver.count("/fail")), (3, 3), "given up after three attempts");
+    let counts = (receiver.count("/slow"), receiver.count("/fail"), receiver.count("/moved"));
+    assert_eq!(counts, (3, 3, 3), "given up after three attempts");
+    assert_eq!(receiver.count("/ok"), 0, "a redirect is never followed");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
