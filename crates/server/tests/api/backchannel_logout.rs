@@ -4,21 +4,19 @@
 //! test verifies each token with a JOSE library other than ours (`jwt-simple`); others
 //! time out or fail, for the bounded retries; two instances deliver each token once.
 
-use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::extract::State;
 use axum::http::{StatusCode, Uri};
-use jwt_simple::prelude::{JWTClaims, VerificationOptions};
+use jwt_simple::prelude::JWTClaims;
 use oauth2u::Settings;
 use oauth2u::core::Clock;
 use oauth2u::core::admin::{self, AfterPasswordChange, ClientSpec};
 use oauth2u::core::config::BackchannelDelivery;
 use serde_json::Value;
 
-use super::id_token::exchange;
-use super::jwt::{header_of, jwks, verify_with};
+use super::id_token::{exchange, verify_signed_for};
 use super::openid::{openid_request, sign_in_for_code};
 use crate::helpers::*;
 
@@ -139,21 +137,10 @@ async fn signed_into(app: &TestApp, browser: &mut Browser<'_>, clients: &[&TestC
     id_tokens
 }
 
-/// Verifies a Logout Token with jwt-simple against the JWKS, as a client would (§2.6).
+/// Verifies a Logout Token with jwt-simple against the JWKS, as a client would (§2.6);
+/// §2.4: explicitly typed.
 async fn verify_logout_token(app: &TestApp, client: &TestClient, token: &str) -> JWTClaims<Value> {
-    let header = header_of(token);
-    assert_eq!(header["typ"], "logout+jwt", "§2.4: explicitly typed");
-    let keys = jwks(app).await;
-    let key = keys.iter().find(|key| key["kid"] == header["kid"]).expect("its key is published");
-    let options = VerificationOptions {
-        required_signature_type: Some("logout+jwt".into()),
-        allowed_issuers: Some(HashSet::from(["http://127.0.0.1".to_owned()])),
-        allowed_audiences: Some(HashSet::from([client.id.clone()])),
-        accept_future: true,
-        time_tolerance: Some(jwt_simple::prelude::Duration::from_hours(24)),
-        ..VerificationOptions::default()
-    };
-    verify_with(token, key, options)
+    verify_signed_for(app, client, token, "logout+jwt").await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

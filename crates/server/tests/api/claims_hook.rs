@@ -21,16 +21,7 @@ async fn sign_in(app: &TestApp, scope: &str) -> (Value, Value) {
     let code = sign_in_for_code(&mut browser, &client, &[("scope", scope)], false).await;
     let body = exchange(app, &client, &code).await;
     let id_token = jwt_payload(body["id_token"].as_str().unwrap());
-    let userinfo = app
-        .http
-        .get(app.url("/userinfo"))
-        .bearer_auth(body["access_token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let userinfo = super::userinfo::userinfo_claims(app, body["access_token"].as_str().unwrap()).await;
     (id_token, userinfo)
 }
 

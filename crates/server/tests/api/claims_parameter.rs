@@ -36,16 +36,7 @@ async fn signed_in_with(app: &TestApp, client: &TestClient, claims: &Value) -> (
         sign_in_for_code(&mut browser, client, &[("scope", "openid"), ("claims", &claims)], false).await;
     let body = exchange(app, client, &code).await;
     let id_token = verify_id_token(app, client, body["id_token"].as_str().unwrap()).await;
-    let userinfo = app
-        .http
-        .get(app.url("/userinfo"))
-        .bearer_auth(body["access_token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let userinfo = super::userinfo::userinfo_claims(app, body["access_token"].as_str().unwrap()).await;
     (serde_json::to_value(id_token.custom).unwrap(), userinfo)
 }
 

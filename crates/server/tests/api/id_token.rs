@@ -20,12 +20,24 @@ use crate::helpers::*;
 
 /// Verifies an ID token against the JWKS key its header names: typ, issuer, audience.
 pub(crate) async fn verify_id_token(app: &TestApp, client: &TestClient, id_token: &str) -> JWTClaims<Value> {
-    let header = header_of(id_token);
+    verify_signed_for(app, client, id_token, "JWT").await
+}
+
+/// Verifies a JWT the server signed for `client` (an ID token, a Logout Token) against the
+/// JWKS key its header names, with `typ`, our issuer and the client as audience.
+pub(crate) async fn verify_signed_for(
+    app: &TestApp,
+    client: &TestClient,
+    jwt: &str,
+    typ: &str,
+) -> JWTClaims<Value> {
+    let header = header_of(jwt);
+    assert_eq!(header["typ"], typ);
     let keys = jwks(app).await;
-    let key = keys.iter().find(|key| key["kid"] == header["kid"]).expect("the ID token's key is published");
+    let key = keys.iter().find(|key| key["kid"] == header["kid"]).expect("its signing key is published");
     assert_eq!(key["alg"], header["alg"]);
     let options = VerificationOptions {
-        required_signature_type: Some("JWT".into()),
+        required_signature_type: Some(typ.into()),
         allowed_issuers: Some(HashSet::from(["http://127.0.0.1".to_owned()])),
         allowed_audiences: Some(HashSet::from([client.id.clone()])),
         // The tests' clock may run ahead of the wall clock.
@@ -33,7 +45,7 @@ pub(crate) async fn verify_id_token(app: &TestApp, client: &TestClient, id_token
         time_tolerance: Some(jwt_simple::prelude::Duration::from_hours(24)),
         ..VerificationOptions::default()
     };
-    verify_with(id_token, key, options)
+    verify_with(jwt, key, options)
 }
 
 pub(crate) async fn exchange(app: &TestApp, client: &TestClient, code: &str) -> Value {

@@ -48,4 +48,4 @@ mod server;
 mod throttle;
 mod tls;
 mod token_endpoint;
-mod userinfo;
+pub mod userinfo;

@@ -67,16 +67,7 @@ async fn a_pairwise_client_sees_the_same_sub_in_every_place_it_sees_one() {
     let access_token = body["access_token"].as_str().unwrap();
 
     assert_eq!(jwt_payload(access_token)["sub"], sub.as_str(), "its JWT access token");
-    let userinfo: Value = app
-        .http
-        .get(app.url("/userinfo"))
-        .bearer_auth(access_token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let userinfo = super::userinfo::userinfo_claims(&app, access_token).await;
     assert_eq!(userinfo["sub"], sub.as_str(), "userinfo");
     let introspection = app.introspection(&client, access_token).await;
     assert_eq!(introspection["active"], true);

@@ -40,6 +40,13 @@ async fn userinfo_get(app: &TestApp, token: &str) -> reqwest::Response {
     app.http.get(app.url("/userinfo")).bearer_auth(token).send().await.unwrap()
 }
 
+/// What userinfo answers `token`, which it must accept.
+pub(crate) async fn userinfo_claims(app: &TestApp, token: &str) -> Value {
+    let response = userinfo_get(app, token).await;
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
 fn challenge(response: &reqwest::Response) -> String {
     response.headers()["www-authenticate"].to_str().unwrap().to_owned()
 }
