@@ -151,7 +151,8 @@ pub trait TokenStore: Send + Sync {
     ) -> Result<Rotation, StoreError>;
     /// Revokes one token.
     async fn revoke_token(&self, hash: &SecretHash, now: UnixTime) -> Result<(), StoreError>;
-    /// Revokes every token of a grant (family); returns how many were live.
+    /// Revokes every token of a grant (family); returns how many were not revoked yet
+    /// (a rotated refresh token among them: it is marked too).
     async fn revoke_grant(&self, grant_id: &str, now: UnixTime) -> Result<u64, StoreError>;
 }
 

@@ -45,6 +45,7 @@ mod response_mode;
 mod revocation;
 mod scale_out;
 mod server;
+mod store_contract;
 mod throttle;
 mod tls;
 mod token_endpoint;

@@ -1,0 +1,274 @@
+//! The store contract (STYLE.md #6, #7): what every engine's store must guarantee, tested
+//! on the store traits alone — no HTTP — and run on SQLite (`api`) and PostgreSQL
+//! (`api_postgres`) alike. Single use of codes, rotation that happens once, family
+//! revocation, housekeeping that keeps what a late replay needs, the logout outbox's
+//! claims and the server secrets. Batching's failure isolation is `group_writes.rs`.
+
+use std::sync::Arc;
+
+use oauth2u::Settings;
+use oauth2u::core::Store;
+use oauth2u::core::model::{Authentication, AuthorizationCode, Issuance, NewToken, Session, TokenKind};
+use oauth2u::core::scope::ScopeSet;
+use oauth2u::core::secret::{Secret, SecretHash};
+use oauth2u::core::store::{Redemption, Rotation};
+
+use crate::database;
+
+/// A store on a fresh database of this binary's engine, and what keeps it alive.
+async fn fresh_store() -> (Arc<dyn Store>, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let settings =
+        Settings { database_url: database::fresh_database(dir.path()).await, ..Settings::default() };
+    (oauth2u::database::open(&settings).await.unwrap(), dir)
+}
+
+fn hash(name: &str) -> SecretHash {
+    Secret::from_client(name).hash()
+}
+
+const LATER: i64 = 10_000;
+
+fn token(name: &str, expires_at: i64) -> NewToken {
+    NewToken {
+        hash: hash(name),
+        scope: ScopeSet::parse("read").unwrap(),
+        audience: Vec::new(),
+        expires_at,
+        jwt: None,
+    }
+}
+
+/// An issuance of grant `grant`: access token `{name}-at`, refresh token `{name}-rt`.
+fn issuance(grant: &str, name: &str, expires_at: i64) -> Issuance {
+    Issuance {
+        grant_id: grant.into(),
+        client_id: "client".into(),
+        subject: Some("alice-sub".into()),
+        issued_at: 100,
+        access: token(&format!("{name}-at"), expires_at),
+        refresh: Some((token(&format!("{name}-rt"), expires_at), expires_at)),
+        authentication: None,
+        claims: None,
+    }
+}
+
+fn code(name: &str, grant: &str, expires_at: i64) -> AuthorizationCode {
+    AuthorizationCode {
+        hash: hash(name),
+        grant_id: grant.into(),
+        client_id: "client".into(),
+        subject: "alice-sub".into(),
+        redirect_uri: None,
+        scope: ScopeSet::parse("read").unwrap(),
+        challenge: None,
+        resources: Vec::new(),
+        issued_at: 100,
+        expires_at,
+        consumed_at: None,
+        openid: None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_code_is_redeemed_once_however_many_redemptions_race() {
+    let (store, _dir) = fresh_store().await;
+    store.insert_code(&code("the-code", "g1", LATER)).await.unwrap();
+    let mut racing = tokio::task::JoinSet::new();
+    for i in 0..16 {
+        let store = store.clone();
+        racing.spawn(async move {
+            store.redeem_code(&hash("the-code"), 200, &issuance("g1", &format!("r{i}"), LATER)).await
+        });
+    }
+    let mut outcomes = Vec::new();
+    while let Some(outcome) = racing.join_next().await {
+        outcomes.push(outcome.unwrap().unwrap());
+    }
+    assert_eq!(outcomes.iter().filter(|outcome| **outcome == Redemption::Fresh).count(), 1, "{outcomes:?}");
+    assert!(outcomes.iter().all(|outcome| matches!(outcome, Redemption::Fresh)
+        || *outcome == Redemption::Replayed { grant_id: "g1".into() }));
+    let stored = store.code(&hash("the-code")).await.unwrap().unwrap();
+    assert!(stored.consumed_at.is_some());
+    // Only the winner's tokens were stored.
+    let mut stored_tokens = 0;
+    for i in 0..16 {
+        stored_tokens += usize::from(store.token(&hash(&format!("r{i}-at"))).await.unwrap().is_some());
+    }
+    assert_eq!(stored_tokens, 1);
+    assert_eq!(
+        store.redeem_code(&hash("no-such-code"), 200, &issuance("g2", "x", LATER)).await.unwrap(),
+        Redemption::Unknown
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refresh_token_rotates_once_however_many_rotations_race() {
+    let (store, _dir) = fresh_store().await;
+    store.insert_tokens(&issuance("g1", "first", LATER)).await.unwrap();
+    let mut racing = tokio::task::JoinSet::new();
+    for i in 0..16 {
+        let store = store.clone();
+        racing.spawn(async move {
+            store
+                .rotate_refresh_token(&hash("first-rt"), 200, &issuance("g1", &format!("next{i}"), LATER))
+                .await
+        });
+    }
+    let mut rotated = 0;
+    while let Some(outcome) = racing.join_next().await {
+        rotated += usize::from(outcome.unwrap().unwrap() == Rotation::Rotated);
+    }
+    assert_eq!(rotated, 1, "one rotation wins; the others are stale");
+    let old = store.token(&hash("first-rt")).await.unwrap().unwrap();
+    assert_eq!(old.rotated_at, Some(200));
+    let successor = old.successor.expect("the old token names its successor");
+    let new = store.token(&successor).await.unwrap().unwrap();
+    assert!(new.is_active(200) && new.kind == TokenKind::Refresh);
+}
+
+#[tokio::test]
+async fn revoking_a_grant_revokes_its_whole_family_and_nothing_else() {
+    let (store, _dir) = fresh_store().await;
+    store.insert_tokens(&issuance("family", "one", LATER)).await.unwrap();
+    store.rotate_refresh_token(&hash("one-rt"), 150, &issuance("family", "two", LATER)).await.unwrap();
+    store.insert_tokens(&issuance("stranger", "other", LATER)).await.unwrap();
+
+    let revoked = store.revoke_grant("family", 300).await.unwrap();
+    assert_eq!(revoked, 4, "every token of the family not revoked yet, the rotated one too");
+    for name in ["one-at", "one-rt", "two-at", "two-rt"] {
+        assert_eq!(store.token(&hash(name)).await.unwrap().unwrap().revoked_at, Some(300), "{name}");
+    }
+    for name in ["other-at", "other-rt"] {
+        assert!(store.token(&hash(name)).await.unwrap().unwrap().is_active(300), "{name}");
+    }
+    assert_eq!(store.revoke_grant("family", 400).await.unwrap(), 0, "nothing is left to revoke");
+}
+
+#[tokio::test]
+async fn housekeeping_deletes_what_expired_and_keeps_what_a_late_replay_needs() {
+    let (store, _dir) = fresh_store().await;
+    // A finished family: everything expired at 500.
+    store.insert_code(&code("old-code", "done", 500)).await.unwrap();
+    store.redeem_code(&hash("old-code"), 200, &issuance("done", "done", 500)).await.unwrap();
+    // A live family whose used code and rotated refresh token expired, but not its tokens.
+    store.insert_code(&code("used-code", "live", 500)).await.unwrap();
+    store.redeem_code(&hash("used-code"), 200, &issuance("live", "a", 500)).await.unwrap();
+    store.rotate_refresh_token(&hash("a-rt"), 300, &issuance("live", "b", LATER)).await.unwrap();
+
+    let deleted = store.purge_expired(1000, 1000).await.unwrap();
+    assert!(deleted >= 3, "the finished family's code and tokens: {deleted}");
+    assert!(store.code(&hash("old-code")).await.unwrap().is_none());
+    assert!(store.token(&hash("done-at")).await.unwrap().is_none());
+    // Kept while the family lives: a replay of the code or the old refresh token is still
+    // recognised (and revokes the family).
+    assert!(store.code(&hash("used-code")).await.unwrap().is_some());
+    assert!(store.token(&hash("a-rt")).await.unwrap().is_some());
+    assert!(store.token(&hash("b-rt")).await.unwrap().unwrap().is_active(1000));
+    assert_eq!(store.purge_expired(1000, 1000).await.unwrap(), 0, "a second run finds nothing");
+}
+
+#[tokio::test]
+async fn ending_a_session_revokes_its_grants_without_offline_access_and_queues_its_logouts() {
+    let (store, _dir) = fresh_store().await;
+    let session = Session {
+        hash: hash("cookie"),
+        subject: Some("alice-sub".into()),
+        sid: "sid-1".into(),
+        auth_time: 100,
+        amr: vec!["pwd".into()],
+        created_at: 100,
+        last_seen_at: 100,
+        expires_at: LATER,
+    };
+    store.insert_session(&session).await.unwrap();
+    let signed_in =
+        Authentication { time: 100, methods: vec!["pwd".into()], session_id: Some("sid-1".into()) };
+    let online = Issuance { authentication: Some(signed_in.clone()), ..issuance("online", "on", LATER) };
+    let mut offline = Issuance { authentication: Some(signed_in), ..issuance("offline", "off", LATER) };
+    if let Some((refresh, _)) = &mut offline.refresh {
+        refresh.scope = ScopeSet::parse("openid offline_access").unwrap();
+    }
+    store.insert_tokens(&online).await.unwrap();
+    store.insert_tokens(&offline).await.unwrap();
+    store.record_session_client("sid-1", "client", 100).await.unwrap();
+    // No client has a back-channel URI here: nothing is queued, the rest still happens.
+    assert_eq!(store.log_out_session("sid-1", 300).await.unwrap(), 0);
+
+    assert!(store.session(&hash("cookie")).await.unwrap().is_none(), "the session is over");
+    assert!(store.session_clients("sid-1").await.unwrap().is_empty());
+    for name in ["on-at", "on-rt"] {
+        assert_eq!(store.token(&hash(name)).await.unwrap().unwrap().revoked_at, Some(300), "{name}");
+    }
+    for name in ["off-at", "off-rt"] {
+        assert!(
+            store.token(&hash(name)).await.unwrap().unwrap().is_active(300),
+            "{name}: offline_access stays"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_queued_logout_is_claimed_by_one_holder_until_its_claim_lapses() {
+    let (store, _dir) = fresh_store().await;
+    let client = oauth2u::core::admin::ClientSpec {
+        name: Some("listening".into()),
+        redirect_uris: Some(vec!["https://rp.example/cb".into()]),
+        backchannel_logout_uri: Some("https://rp.example/logout".into()),
+        ..Default::default()
+    };
+    let client = oauth2u::core::admin::register_client(store.as_ref(), client, 100).await.unwrap().client;
+    for n in 0..4 {
+        let sid = format!("sid-{n}");
+        let session = Session {
+            hash: hash(&sid),
+            subject: Some("alice-sub".into()),
+            sid: sid.clone(),
+            auth_time: 100,
+            amr: Vec::new(),
+            created_at: 100,
+            last_seen_at: 100,
+            expires_at: LATER,
+        };
+        store.insert_session(&session).await.unwrap();
+        store.record_session_client(&sid, &client.id, 100).await.unwrap();
+        assert_eq!(store.log_out_session(&sid, 200).await.unwrap(), 1);
+    }
+    // Eight holders claim at once: every delivery goes to exactly one of them.
+    let mut claiming = tokio::task::JoinSet::new();
+    for holder in 0..8 {
+        let store = store.clone();
+        claiming
+            .spawn(async move { store.claim_logout_deliveries(&format!("h{holder}"), 200, 260, 10).await });
+    }
+    let mut ids = Vec::new();
+    while let Some(claimed) = claiming.join_next().await {
+        ids.extend(claimed.unwrap().unwrap().into_iter().map(|delivery| delivery.id));
+    }
+    ids.sort_unstable();
+    let before = ids.len();
+    ids.dedup();
+    assert_eq!((before, ids.len()), (4, 4), "four deliveries, each claimed once");
+    assert!(
+        store.claim_logout_deliveries("late", 250, 300, 10).await.unwrap().is_empty(),
+        "claimed until 260"
+    );
+
+    // A retry is due again later; a lapsed claim is free again; a finished one is gone.
+    store.retry_logout_delivery(ids[0], 1, 400).await.unwrap();
+    store.finish_logout_delivery(ids[1]).await.unwrap();
+    let lapsed = store.claim_logout_deliveries("next", 300, 500, 10).await.unwrap();
+    assert_eq!(lapsed.iter().map(|delivery| delivery.id).collect::<Vec<_>>(), vec![ids[2], ids[3]]);
+    let retried = store.claim_logout_deliveries("next", 400, 460, 10).await.unwrap();
+    assert_eq!((retried.len(), retried[0].id, retried[0].attempts), (1, ids[0], 1));
+    assert_eq!(retried[0].sid.as_deref(), Some("sid-0"));
+}
+
+#[tokio::test]
+async fn the_first_server_secret_stored_stays() {
+    let (store, _dir) = fresh_store().await;
+    assert_eq!(store.server_secret("s").await.unwrap(), None);
+    store.insert_server_secret("s", b"first", 1).await.unwrap();
+    store.insert_server_secret("s", b"second", 2).await.unwrap();
+    assert_eq!(store.server_secret("s").await.unwrap().as_deref(), Some(&b"first"[..]));
+}
