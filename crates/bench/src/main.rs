@@ -72,6 +72,9 @@ struct Row {
     errors: u64,
     first_error: Option<String>,
     cpu_us_per_request: f64,
+    /// Context switches of the server's threads per request (threads that ended during the
+    /// run are not counted: the server's pools keep theirs).
+    switches_per_request: f64,
     peak_rss_mb: f64,
 }
 
@@ -344,10 +347,13 @@ async fn measure(
     }
     tokio::time::sleep_until(warm_end.into()).await;
     let cpu_time = || servers.iter().map(Server::cpu_time).sum::<Duration>();
+    let switches = || servers.iter().map(Server::context_switches).sum::<u64>();
     let cpu_before = cpu_time();
+    let switches_before = switches();
     let measured_from = Instant::now();
     tokio::time::sleep_until(end.into()).await;
     let cpu = cpu_time().saturating_sub(cpu_before);
+    let switched = switches().saturating_sub(switches_before);
     let elapsed = measured_from.elapsed().as_secs_f64();
     let mut stats = Stats::default();
     for worker in workers {
@@ -368,6 +374,7 @@ async fn measure(
         errors: stats.errors,
         first_error: stats.first_error,
         cpu_us_per_request: if requests > 0 { cpu.as_secs_f64() * 1e6 / requests as f64 } else { 0.0 },
+        switches_per_request: if requests > 0 { switched as f64 / requests as f64 } else { 0.0 },
         peak_rss_mb,
     }
 }
@@ -375,11 +382,11 @@ async fn measure(
 fn report(args: &Args, server: &Server, idle_rss: f64, rows: &[Row], engine: &str) -> Result<(), String> {
     let ceiling = rows.first().map_or(1.0, |row| row.rps.max(1.0));
     let mut markdown = String::from(
-        "| scenario | req/s | p50 ms | p90 ms | p99 ms | errors | server CPU µs/req | peak RSS MB | of ceiling |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+        "| scenario | req/s | p50 ms | p90 ms | p99 ms | errors | server CPU µs/req | ctx switches/req | peak RSS MB | of ceiling |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for row in rows {
         markdown.push_str(&format!(
-            "| {} | {:.0} | {:.2} | {:.2} | {:.2} | {} | {:.1} | {:.1} | {:.0} % |\n",
+            "| {} | {:.0} | {:.2} | {:.2} | {:.2} | {} | {:.1} | {:.2} | {:.1} | {:.0} % |\n",
             row.name,
             row.rps,
             row.p50,
@@ -387,6 +394,7 @@ fn report(args: &Args, server: &Server, idle_rss: f64, rows: &[Row], engine: &st
             row.p99,
             row.errors,
             row.cpu_us_per_request,
+            row.switches_per_request,
             row.peak_rss_mb,
             100.0 * row.rps / ceiling
         ));
@@ -420,7 +428,7 @@ fn report(args: &Args, server: &Server, idle_rss: f64, rows: &[Row], engine: &st
         "scenarios": rows.iter().map(|row| json!({
             "name": row.name, "requests": row.requests, "rps": row.rps, "p50_ms": row.p50, "p90_ms": row.p90,
             "p99_ms": row.p99, "errors": row.errors, "cpu_us_per_request": row.cpu_us_per_request,
-            "peak_rss_mb": row.peak_rss_mb, "ceiling_ratio": row.rps / ceiling,
+            "switches_per_request": row.switches_per_request, "peak_rss_mb": row.peak_rss_mb, "ceiling_ratio": row.rps / ceiling,
         })).collect::<Vec<_>>(),
     });
     std::fs::create_dir_all(&args.output).map_err(|error| error.to_string())?;

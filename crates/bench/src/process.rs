@@ -92,6 +92,28 @@ impl Server {
         Duration::from_secs_f64(total as f64 / clock_ticks_per_second())
     }
 
+    /// Context switches so far, voluntary and not, summed over every thread of the server
+    /// (`/proc/PID/task/*/status`): what a thread hand-off costs shows here first, and the
+    /// count is stable across machines where times are not.
+    pub fn context_switches(&self) -> u64 {
+        let Ok(tasks) = std::fs::read_dir(format!("/proc/{}/task", self.pid())) else {
+            return 0;
+        };
+        let mut total = 0;
+        for task in tasks.flatten() {
+            let status = std::fs::read_to_string(task.path().join("status")).unwrap_or_default();
+            for line in status.lines() {
+                if let Some(count) = line
+                    .strip_prefix("voluntary_ctxt_switches:")
+                    .or_else(|| line.strip_prefix("nonvoluntary_ctxt_switches:"))
+                {
+                    total += count.trim().parse::<u64>().unwrap_or(0);
+                }
+            }
+        }
+        total
+    }
+
     /// Resident memory now and at its peak, in MB, from /proc/PID/status.
     pub fn memory_mb(&self) -> (f64, f64) {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap_or_default();
