@@ -4,7 +4,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::{Algorithm, EncodingKey};
+use jsonwebtoken::Algorithm;
 use rand_core::OsRng;
 use serde_json::{Value, json};
 
@@ -13,7 +13,7 @@ use crate::signing_key::SigningAlgorithm;
 
 /// A new key pair: the private key (DER, to be sealed) and the public key as a JWK.
 pub struct GeneratedKey {
-    /// PKCS#8 (ES256, EdDSA) or PKCS#1 (RS256) DER: what [`encoding_key`] reads.
+    /// PKCS#8 (ES256, EdDSA) or PKCS#1 (RS256) DER: what the key ring's signer opens.
     pub private_der: Vec<u8>,
     /// The public JWK, with `kid`, `alg` and `use`.
     pub public_jwk: Value,
@@ -64,14 +64,5 @@ impl SigningAlgorithm {
             object.insert("use".into(), json!("sig"));
         }
         Ok(GeneratedKey { private_der, public_jwk: jwk })
-    }
-
-    /// The signing key from its DER.
-    pub(crate) fn encoding_key(self, der: &[u8]) -> EncodingKey {
-        match self {
-            Self::ES256 => EncodingKey::from_ec_der(der),
-            Self::EdDSA => EncodingKey::from_ed_der(der),
-            Self::RS256 => EncodingKey::from_rsa_der(der),
-        }
     }
 }

@@ -11,15 +11,16 @@
 mod algorithm;
 mod master;
 mod server_secret;
+mod signer;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use jsonwebtoken::EncodingKey;
 use serde_json::Value;
 
 pub use algorithm::GeneratedKey;
 pub use master::MasterKey;
+use signer::Signer;
 
 pub use crate::signing_key::{SigningAlgorithm, SigningKeyRecord};
 
@@ -37,7 +38,7 @@ pub struct KeyRing {
     default_lifetime: i64,
     cache_ttl: i64,
     listed: Mutex<Option<(UnixTime, Vec<SigningKeyRecord>)>>,
-    opened: Mutex<HashMap<String, Arc<EncodingKey>>>,
+    opened: Mutex<HashMap<String, Arc<Signer>>>,
     /// Opened server secrets, by name.
     secrets: Mutex<HashMap<String, Arc<Vec<u8>>>>,
     rotating: tokio::sync::Mutex<()>,
@@ -70,7 +71,14 @@ pub struct ActiveKey {
     pub kid: String,
     /// Its algorithm.
     pub algorithm: SigningAlgorithm,
-    pub(crate) key: Arc<EncodingKey>,
+    pub(crate) key: Arc<Signer>,
+}
+
+impl ActiveKey {
+    /// A JWT of `claims` under `header` (which names this key), signed with it.
+    pub(crate) fn sign(&self, header: &jsonwebtoken::Header, claims: &Value) -> Result<String, OAuthError> {
+        self.key.jwt(header, claims)
+    }
 }
 
 impl KeyRing {
@@ -305,14 +313,14 @@ impl KeyRing {
             .collect()
     }
 
-    fn open(&self, record: &SigningKeyRecord) -> Result<Arc<EncodingKey>, OAuthError> {
+    fn open(&self, record: &SigningKeyRecord) -> Result<Arc<Signer>, OAuthError> {
         if let Ok(opened) = self.opened.lock()
             && let Some(key) = opened.get(&record.kid)
         {
             return Ok(key.clone());
         }
         let der = self.master.open(&record.sealed_private_key, &record.kid)?;
-        let key = Arc::new(record.algorithm.encoding_key(&der));
+        let key = Arc::new(Signer::open(record.algorithm, &der)?);
         if let Ok(mut opened) = self.opened.lock() {
             opened.insert(record.kid.clone(), key.clone());
         }

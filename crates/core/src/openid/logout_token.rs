@@ -50,6 +50,6 @@ impl Provider {
         let mut header = Header::new(key.algorithm.jwt());
         header.typ = Some("logout+jwt".into());
         header.kid = Some(key.kid.clone());
-        jsonwebtoken::encode(&header, &Value::Object(claims), &key.key).map_err(OAuthError::server_error)
+        key.sign(&header, &Value::Object(claims))
     }
 }

@@ -62,8 +62,7 @@ impl Provider {
         let mut header = Header::new(key.algorithm.jwt());
         header.typ = Some("at+jwt".into());
         header.kid = Some(key.kid.clone());
-        let jwt = jsonwebtoken::encode(&header, &Value::Object(claims), &key.key)
-            .map_err(OAuthError::server_error)?;
+        let jwt = key.sign(&header, &Value::Object(claims))?;
         Ok(SignedAccessToken { jwt, jti, kid: key.kid })
     }
 }
