@@ -123,7 +123,8 @@ pub async fn run() -> ExitCode {
         Ok(loaded) => loaded,
         Err(message) => return fail(2, &message),
     };
-    logging::init(settings.log_format, default_level);
+    // Held until the command returns, so that the last lines are written out.
+    let _log_writer = logging::init(settings.log_format, default_level);
     for warning in warnings {
         tracing::warn!("{warning}");
     }
