@@ -8,7 +8,8 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Body;
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use oauth2u_core::hooks::HookChain;
@@ -19,6 +20,10 @@ use oauth2u_core::throttle::PasswordCheck;
 use oauth2u_core::{Clock, Hooks, NoHooks, Provider, Store, SystemClock};
 use tokio::net::TcpListener;
 use tower::ServiceExt;
+
+/// HTTP/2 streams one connection may have open at once (RFC 9113 §5.1.2): enough for a
+/// browser or a pooled client, few enough that one connection cannot hog the workers.
+const MAX_CONCURRENT_STREAMS: u32 = 100;
 
 use crate::config::Settings;
 use crate::forwarded::TrustedProxies;
@@ -259,9 +264,21 @@ impl BoundServer {
             self.provider.clone(),
             self.settings.oidc.backchannel_logout,
         ));
-        let mut http1 = hyper::server::conn::http1::Builder::new();
+        // HTTP/1.1 and HTTP/2 on one port: cleartext HTTP/2 with prior knowledge (RFC 9113
+        // §3.3), and over TLS as ALPN chooses.
+        let mut connections = auto::Builder::new(TokioExecutor::new());
         // A client that trickles its headers (slowloris) is cut off.
-        http1.timer(TokioTimer::new()).header_read_timeout(self.settings.limits.header_read_timeout);
+        connections
+            .http1()
+            .timer(TokioTimer::new())
+            .header_read_timeout(self.settings.limits.header_read_timeout);
+        // HTTP/2: a bounded number of streams per connection, and a ping to find dead peers.
+        connections
+            .http2()
+            .timer(TokioTimer::new())
+            .max_concurrent_streams(MAX_CONCURRENT_STREAMS)
+            .keep_alive_interval(Some(self.settings.limits.header_read_timeout))
+            .keep_alive_timeout(self.settings.limits.header_read_timeout);
         let graceful = GracefulShutdown::new();
         tokio::pin!(shutdown);
         loop {
@@ -289,17 +306,17 @@ impl BoundServer {
                 request
             });
             let service = TowerToHyperService::new(service);
-            let (http1, watcher) = (http1.clone(), graceful.watcher());
+            let (connections, watcher) = (connections.clone(), graceful.watcher());
             let handshake_timeout = self.settings.limits.header_read_timeout;
             let tls = self.tls.clone();
             tokio::spawn(async move {
                 let served = match tls {
-                    None => watcher.watch(http1.serve_connection(TokioIo::new(stream), service)).await,
+                    None => watcher.watch(connections.serve_connection(TokioIo::new(stream), service)).await,
                     // The handshake is bounded like the headers: a trickling client is cut off.
                     Some(acceptor) => {
                         match tokio::time::timeout(handshake_timeout, acceptor.accept(stream)).await {
                             Ok(Ok(stream)) => {
-                                watcher.watch(http1.serve_connection(TokioIo::new(stream), service)).await
+                                watcher.watch(connections.serve_connection(TokioIo::new(stream), service)).await
                             }
                             Ok(Err(error)) => return tracing::debug!(%error, "TLS handshake failed"),
                             Err(_) => return tracing::debug!("TLS handshake timed out"),

@@ -1,5 +1,5 @@
 //! Native TLS (`--tls-cert`, `--tls-key`): rustls with the ring provider, TLS 1.2 and 1.3,
-//! HTTP/1.1 by ALPN. Without them the server speaks plain HTTP, for a TLS-terminating
+//! HTTP/2 or HTTP/1.1 by ALPN. Without them the server speaks plain HTTP, for a TLS-terminating
 //! proxy in front (see `trusted_proxies`) or for development on loopback.
 
 use std::path::Path;
@@ -27,6 +27,7 @@ pub(crate) fn acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, String> {
         .with_no_client_auth()
         .with_single_cert(chain, private)
         .map_err(|error| format!("tls_cert and tls_key do not make a usable pair: {error}"))?;
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    // RFC 9113 §3.2: h2 when the client offers it, else HTTP/1.1.
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(TlsAcceptor::from(Arc::new(config)))
 }

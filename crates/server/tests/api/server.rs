@@ -264,3 +264,26 @@ fn the_start_line_names_the_database_without_its_password() {
         "{announced}"
     );
 }
+
+#[tokio::test]
+async fn http2_with_prior_knowledge_is_served_beside_http1() {
+    let app = TestApp::spawn().await;
+    let h2 = reqwest::Client::builder().http2_prior_knowledge().build().unwrap();
+    let live = h2.get(app.url("/health/live")).send().await.unwrap();
+    assert_eq!((live.status().as_u16(), live.version()), (200, reqwest::Version::HTTP_2));
+    // The token endpoint answers the same over either.
+    let service = app.service_client().await;
+    let token = h2
+        .post(app.url("/token"))
+        .basic_auth(&service.id, service.secret.as_deref())
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!((token.status().as_u16(), token.version()), (200, reqwest::Version::HTTP_2));
+    assert_eq!(token.headers()["cache-control"], "no-store");
+    let refused = h2.post(app.url("/token")).form(&[("grant_type", "client_credentials")]).send().await.unwrap();
+    assert_eq!(refused.status(), 401, "no client authentication");
+    let http1 = app.http.get(app.url("/health/live")).send().await.unwrap();
+    assert_eq!(http1.version(), reqwest::Version::HTTP_11);
+}

@@ -38,6 +38,14 @@ async fn with_a_certificate_the_server_speaks_https_only_and_sends_hsts() {
     let response = client.get(format!("{https}/health/live")).send().await.unwrap();
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["strict-transport-security"], "max-age=31536000");
+    assert_eq!(response.version(), reqwest::Version::HTTP_2, "h2 by ALPN when the client offers it");
+    let http1 = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(&std::fs::read(&cert).unwrap()).unwrap())
+        .http1_only()
+        .build()
+        .unwrap();
+    let response = http1.get(format!("{https}/health/live")).send().await.unwrap();
+    assert_eq!(response.version(), reqwest::Version::HTTP_11, "HTTP/1.1 for a client that offers only that");
     let service = app.service_client().await;
     let token = client
         .post(format!("{https}/token"))
