@@ -1,9 +1,9 @@
 //! `ClientStore`, the same on SQLite and PostgreSQL.
 
+use crate::shared::records::to_json_list;
 use async_trait::async_trait;
 use oauth2u_core::clock::UnixTime;
 use oauth2u_core::model::{Client, SubjectType};
-use oauth2u_core::records::to_json_list;
 use oauth2u_core::store::{ClientStore, StoreError};
 
 use crate::engine::{self, Query, Store};

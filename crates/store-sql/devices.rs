@@ -2,10 +2,10 @@
 //! UPDATE (`CONSUME_APPROVED`) in the transaction that stores them, so a device gets its
 //! tokens exactly once; each engine runs that transaction its own way (`engine.rs`).
 
+use crate::shared::records::to_json_list;
 use async_trait::async_trait;
 use oauth2u_core::clock::UnixTime;
 use oauth2u_core::model::{DeviceAuthorization, Issuance};
-use oauth2u_core::records::to_json_list;
 use oauth2u_core::secret::SecretHash;
 use oauth2u_core::store::{DeviceStore, Redemption, StoreError};
 

@@ -1,9 +1,9 @@
 //! `LogoutStore`, the same on SQLite and PostgreSQL: the outbox of Logout Tokens.
 
+use crate::shared::records::CLAIM_LOGOUT_DELIVERIES;
 use async_trait::async_trait;
 use oauth2u_core::clock::UnixTime;
 use oauth2u_core::model::LogoutDelivery;
-use oauth2u_core::records::CLAIM_LOGOUT_DELIVERIES;
 use oauth2u_core::store::{LogoutStore, StoreError};
 
 use crate::engine::Store;

@@ -8,6 +8,7 @@ mod clients;
 pub(crate) mod devices;
 mod keys;
 mod logouts;
+pub(crate) mod records;
 pub(crate) mod rows;
 mod sessions;
 mod users;

@@ -1,10 +1,10 @@
-//! Rows to records, through the decoding every SQL store shares (`core/src/records.rs`).
+//! Rows to records, through the decoding every SQL store shares (`records.rs` beside this).
 
+use crate::shared::records::{self, Columns};
 use oauth2u_core::keys::SigningKeyRecord;
 use oauth2u_core::model::{
     AuthorizationCode, Client, Consent, DeviceAuthorization, LogoutDelivery, Session, TokenRecord, User,
 };
-use oauth2u_core::records::{self, Columns};
 use oauth2u_core::store::StoreError;
 use sqlx::Row as _;
 

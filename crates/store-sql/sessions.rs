@@ -1,9 +1,9 @@
 //! `SessionStore`, `ConsentStore` and `LoginThrottleStore`, the same on SQLite and PostgreSQL.
 
+use crate::shared::records::{self, to_json_list};
 use async_trait::async_trait;
 use oauth2u_core::clock::UnixTime;
 use oauth2u_core::model::{Consent, Session};
-use oauth2u_core::records::{self, to_json_list};
 use oauth2u_core::secret::SecretHash;
 use oauth2u_core::store::{
     Attempt, AttemptLimits, ConsentStore, LoginThrottleStore, SessionStore, StoreError,

@@ -1,9 +1,9 @@
 //! `UserStore`, the same on SQLite and PostgreSQL.
 
+use crate::shared::records::to_json;
 use async_trait::async_trait;
 use oauth2u_core::clock::UnixTime;
 use oauth2u_core::model::User;
-use oauth2u_core::records::to_json;
 use oauth2u_core::store::{StoreError, UserStore};
 use serde_json::{Map, Value};
 
@@ -122,7 +122,7 @@ impl Store {
             .await
             .map_err(map_error)?;
         // Back-Channel Logout §2.5: the clients its sessions signed into are told.
-        sqlx::query(oauth2u_core::records::QUEUE_USER_LOGOUTS)
+        sqlx::query(crate::shared::records::QUEUE_USER_LOGOUTS)
             .bind(&subject)
             .bind(now)
             .execute(&mut *tx)

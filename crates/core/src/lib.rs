@@ -29,7 +29,6 @@ pub mod params;
 pub mod password;
 pub mod pkce;
 pub mod provider;
-pub mod records;
 pub mod redirect_uri;
 pub mod resource;
 pub mod scope;

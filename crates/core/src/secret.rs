@@ -86,6 +86,12 @@ impl SecretHash {
     pub fn as_bytes(&self) -> &[u8; 32] {
         &self.0
     }
+
+    /// The first half as hex: a stable identifier derived from the hash (the `sid` of a
+    /// session stored before sessions had one).
+    pub fn hex_prefix(&self) -> String {
+        self.0.iter().take(16).map(|byte| format!("{byte:02x}")).collect()
+    }
 }
 
 impl PartialEq for SecretHash {

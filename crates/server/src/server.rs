@@ -316,7 +316,9 @@ impl BoundServer {
                     Some(acceptor) => {
                         match tokio::time::timeout(handshake_timeout, acceptor.accept(stream)).await {
                             Ok(Ok(stream)) => {
-                                watcher.watch(connections.serve_connection(TokioIo::new(stream), service)).await
+                                watcher
+                                    .watch(connections.serve_connection(TokioIo::new(stream), service))
+                                    .await
                             }
                             Ok(Err(error)) => return tracing::debug!(%error, "TLS handshake failed"),
                             Err(_) => return tracing::debug!("TLS handshake timed out"),

@@ -31,6 +31,26 @@ fn no_top_level_modules_refer_to_each_other_in_any_crate() {
     assert!(circles.is_empty(), "modules that refer to each other in a circle:\n{}", circles.join("\n"));
 }
 
+/// DESIGN.md: the protocol crate has "no SQL and no table names". Its source holds no
+/// statement: table and column names live in the store layer (`crates/store-sql/`).
+#[test]
+fn the_protocol_crate_holds_no_sql() {
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("../core/src");
+    let statements = ["SELECT ", "INSERT INTO", "UPDATE ", "DELETE FROM", "CREATE TABLE"];
+    let mut found = Vec::new();
+    for file in rust_files(&source) {
+        let text = fs::read_to_string(&file).expect("a source file");
+        for (number, line) in text.lines().enumerate() {
+            // Statements are string literals; prose in comments may name SQL words.
+            let code = strip_comment(line);
+            if code.contains('"') && statements.iter().any(|statement| code.contains(statement)) {
+                found.push(format!("{}:{}: {}", file.display(), number + 1, line.trim()));
+            }
+        }
+    }
+    assert!(found.is_empty(), "SQL in the protocol crate:\n{}", found.join("\n"));
+}
+
 /// The checker itself finds what it is for: a circle through braces, inline paths and `super`.
 #[test]
 fn the_checker_sees_grouped_inline_and_super_paths() {

@@ -2,10 +2,10 @@
 //! that stores the tokens: of any number of racing requests, on any number of instances,
 //! exactly one sees `Fresh` — the others wait on the row lock, then find it consumed.
 
+use crate::shared::records::to_json_list;
 use async_trait::async_trait;
 use oauth2u_core::clock::UnixTime;
 use oauth2u_core::model::{AuthorizationCode, Issuance};
-use oauth2u_core::records::to_json_list;
 use oauth2u_core::secret::SecretHash;
 use oauth2u_core::store::{CodeStore, Redemption, StoreError};
 
@@ -30,7 +30,7 @@ impl CodeStore for PostgresStore {
         .bind(code.issued_at)
         .bind(code.expires_at)
         .bind(to_json_list(&code.resources))
-        .bind(code.openid.as_ref().map(oauth2u_core::records::to_json))
+        .bind(code.openid.as_ref().map(crate::shared::records::to_json))
         .execute(&self.pool)
         .await
         .map_err(map_error)?;

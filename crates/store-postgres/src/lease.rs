@@ -4,8 +4,8 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::shared::records::{LEASE_ROW, RELEASE_LEASE, TAKE_LEASE};
 use oauth2u_core::clock::UnixTime;
-use oauth2u_core::records::{LEASE_ROW, RELEASE_LEASE, TAKE_LEASE};
 use oauth2u_core::secret::random_id;
 use oauth2u_core::store::StoreError;
 use sqlx::PgPool;

@@ -1,9 +1,9 @@
 //! `MaintenanceStore` on PostgreSQL: lease rows shared by every instance, and the deletion
 //! of what expired in bounded batches, each a statement of its own.
 
+use crate::shared::records::PURGE;
 use async_trait::async_trait;
 use oauth2u_core::clock::UnixTime;
-use oauth2u_core::records::PURGE;
 use oauth2u_core::store::{MaintenanceStore, StoreError};
 
 use crate::{PostgresStore, lease, map_error};

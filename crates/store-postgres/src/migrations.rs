@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 use std::time::Duration;
 
-use oauth2u_core::records::{COMPATIBLE_FROM, NEWEST_MIGRATION, check_schema};
+use crate::shared::records::{COMPATIBLE_FROM, NEWEST_MIGRATION, check_schema};
 use oauth2u_core::store::StoreError;
 use sqlx::PgPool;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
@@ -50,7 +50,7 @@ pub(crate) async fn run(pool: &PgPool) -> Result<(), StoreError> {
 }
 
 /// Refuses a database whose newer schema says it is not for this version (rolling upgrades:
-/// `oauth2u_core::records::check_schema`).
+/// `crate::shared::records::check_schema`).
 async fn check(pool: &PgPool) -> Result<(), StoreError> {
     // Before the first migration neither table exists: nothing to check. (Each query runs
     // alone, so a missing table cannot spoil a transaction.)

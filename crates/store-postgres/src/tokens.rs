@@ -2,10 +2,10 @@
 //! stores the successor, so two racing uses of one refresh token — on one instance or on
 //! two — never both yield live tokens.
 
+use crate::shared::records::{to_json, to_json_list};
 use async_trait::async_trait;
 use oauth2u_core::clock::UnixTime;
 use oauth2u_core::model::{Issuance, TokenRecord};
-use oauth2u_core::records::{to_json, to_json_list};
 use oauth2u_core::secret::SecretHash;
 use oauth2u_core::store::{Rotation, StoreError, TokenStore};
 use sqlx::{PgConnection, Postgres, QueryBuilder};

@@ -31,8 +31,8 @@ impl CodeStore for SqliteStore {
                     .bind(code.challenge.as_ref().map(|c| c.method.as_str()))
                     .bind(code.issued_at)
                     .bind(code.expires_at)
-                    .bind(oauth2u_core::records::to_json_list(&code.resources))
-                    .bind(code.openid.as_ref().map(oauth2u_core::records::to_json))
+                    .bind(crate::shared::records::to_json_list(&code.resources))
+                    .bind(code.openid.as_ref().map(crate::shared::records::to_json))
                     .execute(&mut *conn)
                     .await
                     .map_err(map_error)?;

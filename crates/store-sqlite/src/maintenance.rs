@@ -1,9 +1,9 @@
 //! `MaintenanceStore` on SQLite: leases (a server and the command line may share a file)
 //! and the deletion of what expired, each statement a write of its own in the group commit.
 
+use crate::shared::records::{LEASE_ROW, PURGE, RELEASE_LEASE, TAKE_LEASE};
 use async_trait::async_trait;
 use oauth2u_core::clock::UnixTime;
-use oauth2u_core::records::{LEASE_ROW, PURGE, RELEASE_LEASE, TAKE_LEASE};
 use oauth2u_core::store::{MaintenanceStore, StoreError};
 
 use crate::{SqliteStore, map_error};

@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 
-use oauth2u_core::records::{COMPATIBLE_FROM, NEWEST_MIGRATION, check_schema};
+use crate::shared::records::{COMPATIBLE_FROM, NEWEST_MIGRATION, check_schema};
 use oauth2u_core::store::StoreError;
 use sqlx::SqlitePool;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
@@ -54,7 +54,7 @@ pub(crate) async fn run(pool: &SqlitePool) -> Result<(), StoreError> {
 }
 
 /// Refuses a database whose newer schema says it is not for this version (rolling upgrades:
-/// `oauth2u_core::records::check_schema`).
+/// `crate::shared::records::check_schema`).
 async fn check(pool: &SqlitePool) -> Result<(), StoreError> {
     // Before the first migration neither table exists: nothing to check.
     let applied: Option<i64> = sqlx::query_scalar(NEWEST_MIGRATION).fetch_one(pool).await.unwrap_or(None);

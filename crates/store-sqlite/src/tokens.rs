@@ -32,12 +32,12 @@ pub(crate) fn token_rows(issuance: &Issuance) -> Insert {
                 token.expires_at.into(),
                 family_end.into(),
                 paired.into(),
-                oauth2u_core::records::to_json_list(&token.audience).into(),
+                crate::shared::records::to_json_list(&token.audience).into(),
                 token.jwt.as_ref().map(|(jti, _)| jti.clone()).into(),
                 token.jwt.as_ref().map(|(_, kid)| kid.clone()).into(),
                 authentication(issuance, kind).into(),
                 session_id(issuance).into(),
-                issuance.claims.as_ref().map(oauth2u_core::records::to_json).into(),
+                issuance.claims.as_ref().map(crate::shared::records::to_json).into(),
             ]
         })
         .collect();
@@ -51,7 +51,7 @@ pub(crate) fn token_rows(issuance: &Issuance) -> Insert {
 /// An OpenID grant's sign-in, kept on its refresh token (Core §12.2).
 fn authentication(issuance: &Issuance, kind: &str) -> Option<String> {
     let authentication = issuance.authentication.as_ref().filter(|_| kind == "refresh");
-    authentication.map(oauth2u_core::records::to_json)
+    authentication.map(crate::shared::records::to_json)
 }
 
 /// The session that signed the user in, kept on every token of the grant: a logout of the

@@ -20,7 +20,7 @@ impl Provider {
             hash,
             subject,
             // Not secret: the `sid` relying parties see (OpenID Connect Back-Channel Logout §2.1).
-            sid: random_string(16).unwrap_or_else(|_| crate::records::hex_prefix(hash.as_bytes())),
+            sid: random_string(16).unwrap_or_else(|_| hash.hex_prefix()),
             auth_time: now,
             amr: vec![PASSWORD.to_owned()],
             created_at: now,

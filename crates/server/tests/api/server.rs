@@ -282,7 +282,8 @@ async fn http2_with_prior_knowledge_is_served_beside_http1() {
         .unwrap();
     assert_eq!((token.status().as_u16(), token.version()), (200, reqwest::Version::HTTP_2));
     assert_eq!(token.headers()["cache-control"], "no-store");
-    let refused = h2.post(app.url("/token")).form(&[("grant_type", "client_credentials")]).send().await.unwrap();
+    let refused =
+        h2.post(app.url("/token")).form(&[("grant_type", "client_credentials")]).send().await.unwrap();
     assert_eq!(refused.status(), 401, "no client authentication");
     let http1 = app.http.get(app.url("/health/live")).send().await.unwrap();
     assert_eq!(http1.version(), reqwest::Version::HTTP_11);

@@ -1,21 +1,22 @@
 //! Stored rows to records: the decoding that every SQL store shares. A store implements
 //! [`Columns`] for its driver's row type; the schema's column names live here, once, with
-//! the few statements that read the same on every engine.
+//! the few statements that read the same on every engine — in the store layer, so that the
+//! protocol crate knows no schema (DESIGN.md: no SQL and no table names in core).
 
 use std::time::Duration;
 
-use crate::clock::UnixTime;
-use crate::config::TokenFormat;
-use crate::model::{
+use oauth2u_core::clock::UnixTime;
+use oauth2u_core::config::TokenFormat;
+use oauth2u_core::model::{
     AuthorizationCode, BackchannelLogout, Client, Consent, DeviceAuthorization, DeviceStatus, GrantType,
     LogoutDelivery, Session, SubjectType, TokenKind, TokenRecord, User,
 };
-use crate::pkce::{CodeChallenge, PkceMethod};
-use crate::redirect_uri::RedirectUri;
-use crate::scope::ScopeSet;
-use crate::secret::SecretHash;
-use crate::signing_key::{SigningAlgorithm, SigningKeyRecord};
-use crate::store::StoreError;
+use oauth2u_core::pkce::{CodeChallenge, PkceMethod};
+use oauth2u_core::redirect_uri::RedirectUri;
+use oauth2u_core::scope::ScopeSet;
+use oauth2u_core::secret::SecretHash;
+use oauth2u_core::signing_key::{SigningAlgorithm, SigningKeyRecord};
+use oauth2u_core::store::StoreError;
 
 type Result<T> = std::result::Result<T, StoreError>;
 
@@ -207,7 +208,7 @@ pub fn session(row: &impl Columns) -> Result<Session> {
     Ok(Session {
         // Sessions from before schema 9 have no sid, auth_time or amr: they began at the
         // login form, so they were signed in when they were made, with a password.
-        sid: row.text("sid")?.unwrap_or_else(|| hex_prefix(hash.as_bytes())),
+        sid: row.text("sid")?.unwrap_or_else(|| hash.hex_prefix()),
         auth_time: row.int("auth_time")?.unwrap_or(created_at),
         amr: json(row, "amr")?.unwrap_or_else(|| vec!["pwd".to_owned()]),
         hash,
@@ -216,10 +217,6 @@ pub fn session(row: &impl Columns) -> Result<Session> {
         last_seen_at: int(row, "last_seen_at")?,
         expires_at: int(row, "expires_at")?,
     })
-}
-
-pub(crate) fn hex_prefix(bytes: &[u8]) -> String {
-    bytes.iter().take(16).map(|byte| format!("{byte:02x}")).collect()
 }
 
 /// A `consents` row.
