@@ -1,19 +1,43 @@
-//! Group insert: the tokens that concurrent requests issue leave as one multi-row
-//! `INSERT` — one statement and one commit for the batch instead of one each, which is
-//! most of what a token costs PostgreSQL. Each caller is answered after the batch commits;
-//! if the merged statement fails, each issuance is inserted alone and gets its own answer,
-//! so one bad row never fails the others.
+//! Group commit: the writes of concurrent requests — token issuance, refresh rotation, code
+//! redemption — leave together, in one transaction with one commit (and so one WAL flush)
+//! for the batch instead of one each, which is most of what a write costs PostgreSQL. The
+//! tokens they store are one multi-row `INSERT`. Each caller is answered after the batch
+//! commits. If anything in the batch fails, it is rolled back and each write runs alone in
+//! its own transaction and gets its own answer, so one bad write never fails the others.
+//!
+//! Single use holds as before: a rotation or redemption is still one conditional UPDATE,
+//! which a second one in the same batch sees done (the transaction sees its own writes), and
+//! one in another batch, on this instance or another, waits for on the row lock.
 
 use std::sync::Arc;
 
+use oauth2u_core::clock::UnixTime;
 use oauth2u_core::model::Issuance;
-use oauth2u_core::store::StoreError;
-use sqlx::PgPool;
+use oauth2u_core::secret::SecretHash;
+use oauth2u_core::store::{Redemption, Rotation, StoreError};
+use sqlx::{Connection, PgConnection, PgPool};
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
-use crate::{map_error, tokens};
+use crate::{codes, map_error, tokens};
 
-type Job = (Issuance, oneshot::Sender<Result<(), StoreError>>);
+/// One write a request asks for.
+enum Write {
+    /// Store the tokens of one response.
+    Insert(Issuance),
+    /// Rotate refresh token `old` into the issuance's refresh token (and store it).
+    Rotate { old: SecretHash, now: UnixTime, issuance: Issuance },
+    /// Consume `code` and store the issuance, if the code was unused.
+    Redeem { code: SecretHash, now: UnixTime, issuance: Issuance },
+}
+
+/// What a write came to.
+enum Outcome {
+    Inserted,
+    Rotation(Rotation),
+    Redemption(Redemption),
+}
+
+type Job = (Write, oneshot::Sender<Result<Outcome, StoreError>>);
 
 /// The largest batch.
 const MAX_BATCH: usize = 256;
@@ -32,14 +56,51 @@ impl Batcher {
         Self { jobs }
     }
 
-    /// Inserts the tokens of `issuance` with the next batch; answers once it has committed.
-    pub(crate) async fn insert(&self, issuance: Issuance) -> Result<(), StoreError> {
+    async fn write(&self, write: Write) -> Result<Outcome, StoreError> {
         let (answer, answered) = oneshot::channel();
         self.jobs
-            .send((issuance, answer))
+            .send((write, answer))
             .map_err(|_| StoreError::Unavailable("the token writer has stopped".into()))?;
         answered.await.map_err(|_| StoreError::Unavailable("the token write did not run".into()))?
     }
+
+    /// Inserts the tokens of `issuance` with the next batch; answers once it has committed.
+    pub(crate) async fn insert(&self, issuance: Issuance) -> Result<(), StoreError> {
+        match self.write(Write::Insert(issuance)).await? {
+            Outcome::Inserted => Ok(()),
+            _ => Err(mismatch()),
+        }
+    }
+
+    /// Rotates `old` with the next batch.
+    pub(crate) async fn rotate(
+        &self,
+        old: SecretHash,
+        now: UnixTime,
+        issuance: Issuance,
+    ) -> Result<Rotation, StoreError> {
+        match self.write(Write::Rotate { old, now, issuance }).await? {
+            Outcome::Rotation(rotation) => Ok(rotation),
+            _ => Err(mismatch()),
+        }
+    }
+
+    /// Redeems `code` with the next batch.
+    pub(crate) async fn redeem(
+        &self,
+        code: SecretHash,
+        now: UnixTime,
+        issuance: Issuance,
+    ) -> Result<Redemption, StoreError> {
+        match self.write(Write::Redeem { code, now, issuance }).await? {
+            Outcome::Redemption(redemption) => Ok(redemption),
+            _ => Err(mismatch()),
+        }
+    }
+}
+
+fn mismatch() -> StoreError {
+    StoreError::Other("the batch answered another kind of write".into())
 }
 
 async fn run(pool: PgPool, mut queue: mpsc::UnboundedReceiver<Job>) {
@@ -73,14 +134,65 @@ async fn commit(pool: &PgPool, batch: Vec<Job>) {
             return;
         }
     };
-    let issuances: Vec<&Issuance> = batch.iter().map(|(issuance, _)| issuance).collect();
-    if tokens::insert_all(&mut conn, &issuances).await.is_ok() {
-        for (_, answer) in batch {
-            let _ = answer.send(Ok(()));
+    let writes: Vec<&Write> = batch.iter().map(|(write, _)| write).collect();
+    if let Ok(outcomes) = together(&mut conn, &writes).await {
+        for ((_, answer), outcome) in batch.into_iter().zip(outcomes) {
+            let _ = answer.send(Ok(outcome));
         }
         return;
     }
-    for (issuance, answer) in batch {
-        let _ = answer.send(tokens::insert(&mut conn, &issuance).await);
+    for (write, answer) in batch {
+        let _ = answer.send(
+            together(&mut conn, &[&write]).await.and_then(|mut outcomes| outcomes.pop().ok_or_else(mismatch)),
+        );
+    }
+}
+
+/// Runs the writes in one transaction: each one's condition first, then one INSERT of every
+/// issuance that goes ahead, then one commit. An error leaves nothing behind.
+async fn together(conn: &mut PgConnection, writes: &[&Write]) -> Result<Vec<Outcome>, StoreError> {
+    // Inserts alone are one statement, atomic by itself: no transaction around it.
+    if writes.iter().all(|write| matches!(write, Write::Insert(_))) {
+        let issuances: Vec<&Issuance> = writes.iter().filter_map(|write| issuance_of(write)).collect();
+        tokens::insert_all(conn, &issuances).await?;
+        return Ok(writes.iter().map(|_| Outcome::Inserted).collect());
+    }
+    let mut tx = conn.begin().await.map_err(map_error)?;
+    let mut outcomes = Vec::with_capacity(writes.len());
+    let mut issuances = Vec::new();
+    for write in writes {
+        let outcome = match write {
+            Write::Insert(_) => Outcome::Inserted,
+            Write::Rotate { old, now, issuance } => {
+                match tokens::mark_rotated(&mut tx, old, *now, issuance).await? {
+                    true => Outcome::Rotation(Rotation::Rotated),
+                    false => Outcome::Rotation(Rotation::Stale),
+                }
+            }
+            Write::Redeem { code, now, .. } => {
+                Outcome::Redemption(codes::consume(&mut tx, code, *now).await?)
+            }
+        };
+        let goes_ahead = matches!(
+            outcome,
+            Outcome::Inserted | Outcome::Rotation(Rotation::Rotated) | Outcome::Redemption(Redemption::Fresh)
+        );
+        if goes_ahead && let Some(issuance) = issuance_of(write) {
+            issuances.push(issuance);
+        }
+        outcomes.push(outcome);
+    }
+    if !issuances.is_empty() {
+        tokens::insert_all(&mut tx, &issuances).await?;
+    }
+    tx.commit().await.map_err(map_error)?;
+    Ok(outcomes)
+}
+
+fn issuance_of(write: &Write) -> Option<&Issuance> {
+    match write {
+        Write::Insert(issuance) | Write::Rotate { issuance, .. } | Write::Redeem { issuance, .. } => {
+            Some(issuance)
+        }
     }
 }

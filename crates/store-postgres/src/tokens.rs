@@ -58,6 +58,27 @@ pub(crate) async fn insert_all(conn: &mut PgConnection, issuances: &[&Issuance])
     Ok(())
 }
 
+/// Marks the live, unrotated refresh token `old` as rotated into the issuance's refresh
+/// token, inside the caller's transaction; false if it was not live any more.
+pub(crate) async fn mark_rotated(
+    conn: &mut PgConnection,
+    old: &SecretHash,
+    now: UnixTime,
+    issuance: &Issuance,
+) -> Result<bool, StoreError> {
+    let rotated = sqlx::query(
+        "UPDATE tokens SET rotated_at = $2, successor = $3
+         WHERE hash = $1 AND kind = 'refresh' AND rotated_at IS NULL AND revoked_at IS NULL",
+    )
+    .bind(old.as_bytes().to_vec())
+    .bind(now)
+    .bind(successor_of(issuance)?)
+    .execute(conn)
+    .await
+    .map_err(map_error)?;
+    Ok(rotated.rows_affected() == 1)
+}
+
 fn successor_of(issuance: &Issuance) -> Result<Vec<u8>, StoreError> {
     issuance
         .refresh
@@ -87,24 +108,9 @@ impl TokenStore for PostgresStore {
         now: UnixTime,
         issuance: &Issuance,
     ) -> Result<Rotation, StoreError> {
-        let successor = successor_of(issuance)?;
-        let mut tx = self.transaction().await?;
-        let rotated = sqlx::query(
-            "UPDATE tokens SET rotated_at = $2, successor = $3
-             WHERE hash = $1 AND kind = 'refresh' AND rotated_at IS NULL AND revoked_at IS NULL",
-        )
-        .bind(old.as_bytes().to_vec())
-        .bind(now)
-        .bind(successor)
-        .execute(&mut *tx)
-        .await
-        .map_err(map_error)?;
-        if rotated.rows_affected() != 1 {
-            return Ok(Rotation::Stale);
-        }
-        insert(&mut tx, issuance).await?;
-        tx.commit().await.map_err(map_error)?;
-        Ok(Rotation::Rotated)
+        // With the next batch: its conditional UPDATE and the successor's INSERT commit
+        // together, with other requests' writes.
+        self.batcher.rotate(*old, now, issuance.clone()).await
     }
 
     async fn retry_rotation(
