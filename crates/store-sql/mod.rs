@@ -5,6 +5,7 @@
 //! checks every file against both engines.
 
 mod clients;
+pub(crate) mod codes;
 pub(crate) mod devices;
 mod keys;
 mod logouts;

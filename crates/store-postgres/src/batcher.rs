@@ -18,7 +18,8 @@ use oauth2u_core::store::{Redemption, Rotation, StoreError};
 use sqlx::{Connection, PgConnection, PgPool};
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
-use crate::{codes, map_error, tokens};
+use crate::shared::codes::consume;
+use crate::{map_error, tokens};
 
 /// One write a request asks for.
 enum Write {
@@ -169,9 +170,7 @@ async fn together(conn: &mut PgConnection, writes: &[&Write]) -> Result<Vec<Outc
                     false => Outcome::Rotation(Rotation::Stale),
                 }
             }
-            Write::Redeem { code, now, .. } => {
-                Outcome::Redemption(codes::consume(&mut tx, code, *now).await?)
-            }
+            Write::Redeem { code, now, .. } => Outcome::Redemption(consume(&mut tx, code, *now).await?),
         };
         let goes_ahead = matches!(
             outcome,

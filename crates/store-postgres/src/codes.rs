@@ -9,8 +9,6 @@ use oauth2u_core::model::{AuthorizationCode, Issuance};
 use oauth2u_core::secret::SecretHash;
 use oauth2u_core::store::{CodeStore, Redemption, StoreError};
 
-use sqlx::PgConnection;
-
 use crate::{PostgresStore, map_error, rows};
 
 #[async_trait]
@@ -57,36 +55,4 @@ impl CodeStore for PostgresStore {
         // With the next batch: the conditional UPDATE and the tokens commit together.
         self.batcher.redeem(*hash, now, issuance.clone()).await
     }
-}
-
-/// Consumes the code if it is unused, inside the caller's transaction: `Fresh` then, else
-/// `Replayed` (with its grant) or `Unknown`. The row lock makes racing consumers wait, and
-/// then find it consumed.
-pub(crate) async fn consume(
-    conn: &mut PgConnection,
-    hash: &SecretHash,
-    now: UnixTime,
-) -> Result<Redemption, StoreError> {
-    let hash = hash.as_bytes().to_vec();
-    let consumed = sqlx::query(
-        "UPDATE authorization_codes SET consumed_at = $2 WHERE hash = $1 AND consumed_at IS NULL",
-    )
-    .bind(&hash)
-    .bind(now)
-    .execute(&mut *conn)
-    .await
-    .map_err(map_error)?;
-    if consumed.rows_affected() == 1 {
-        return Ok(Redemption::Fresh);
-    }
-    let grant_id: Option<String> =
-        sqlx::query_scalar("SELECT grant_id FROM authorization_codes WHERE hash = $1")
-            .bind(&hash)
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(map_error)?;
-    Ok(match grant_id {
-        Some(grant_id) => Redemption::Replayed { grant_id },
-        None => Redemption::Unknown,
-    })
 }

@@ -11,6 +11,7 @@ use crate::{map_error, tokens};
 
 pub(crate) type Store = crate::PostgresStore;
 pub(crate) type Row = sqlx::postgres::PgRow;
+pub(crate) type Connection = sqlx::PgConnection;
 pub(crate) type Query<'q> = sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>;
 
 /// The user about to be disabled or removed, locked: a concurrent change waits for this one.

@@ -57,32 +57,15 @@ impl CodeStore for SqliteStore {
         now: UnixTime,
         issuance: &Issuance,
     ) -> Result<Redemption, StoreError> {
-        let (hash, issuance) = (hash.as_bytes().to_vec(), issuance.clone());
+        let (hash, issuance) = (*hash, issuance.clone());
         self.writer
             .write(move |conn| {
                 Box::pin(async move {
-                    let consumed = sqlx::query(
-                        "UPDATE authorization_codes SET consumed_at = $2 WHERE hash = $1 AND consumed_at IS NULL",
-                    )
-                    .bind(&hash)
-                    .bind(now)
-                    .execute(&mut *conn)
-                    .await
-                    .map_err(map_error)?;
-                    if consumed.rows_affected() == 1 {
+                    let redemption = crate::shared::codes::consume(conn, &hash, now).await?;
+                    if redemption == Redemption::Fresh {
                         tokens::insert(conn, &issuance).await?;
-                        return Ok(Redemption::Fresh);
                     }
-                    let grant_id: Option<String> =
-                        sqlx::query_scalar("SELECT grant_id FROM authorization_codes WHERE hash = $1")
-                            .bind(&hash)
-                            .fetch_optional(&mut *conn)
-                            .await
-                            .map_err(map_error)?;
-                    Ok(match grant_id {
-                        Some(grant_id) => Redemption::Replayed { grant_id },
-                        None => Redemption::Unknown,
-                    })
+                    Ok(redemption)
                 })
             })
             .await

@@ -11,6 +11,7 @@ use crate::{map_error, tokens};
 
 pub(crate) type Store = crate::SqliteStore;
 pub(crate) type Row = sqlx::sqlite::SqliteRow;
+pub(crate) type Connection = sqlx::SqliteConnection;
 pub(crate) type Query<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>;
 
 /// The user about to be disabled or removed; `BEGIN IMMEDIATE` already serialises writers.
