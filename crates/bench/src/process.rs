@@ -45,16 +45,19 @@ impl Server {
             .and_then(|l| l.local_addr())
             .map_err(|e| e.to_string())?
             .port();
+        // The configuration users run: default logging (a line per request), written to a
+        // file as a service manager would collect it, not silenced with RUST_LOG=warn.
+        let log = std::fs::File::create(dir.join("server.log")).map_err(|error| format!("server.log: {error}"))?;
         let started = Instant::now();
         let child = Command::new(binary)
             .current_dir(dir)
             .args(["--database", database_url, "serve", "--port", &port.to_string()])
             .args(extra)
             .envs(env.iter().cloned())
-            .env("RUST_LOG", "warn")
+            .env_remove("RUST_LOG")
             .env_remove("OAUTH2U_CONFIG")
             .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
+            .stderr(log)
             .spawn()
             .map_err(|error| format!("cannot start {}: {error}", binary.display()))?;
         let address = format!("127.0.0.1:{port}");
