@@ -47,7 +47,8 @@ impl Server {
             .port();
         // The configuration users run: default logging (a line per request), written to a
         // file as a service manager would collect it, not silenced with RUST_LOG=warn.
-        let log = std::fs::File::create(dir.join("server.log")).map_err(|error| format!("server.log: {error}"))?;
+        let log =
+            std::fs::File::create(dir.join("server.log")).map_err(|error| format!("server.log: {error}"))?;
         let started = Instant::now();
         let child = Command::new(binary)
             .current_dir(dir)
