@@ -7,8 +7,7 @@ use oauth2u_core::Store;
 use oauth2u_core::secret::redact_url;
 use oauth2u_core::store::StoreError;
 use oauth2u_core::store_deadline::DeadlineStore;
-use oauth2u_store_postgres::{PoolSettings, PostgresStore};
-use oauth2u_store_sqlite::SqliteStore;
+use oauth2u_store_postgres::PoolSettings;
 
 use crate::config::Settings;
 
@@ -21,16 +20,16 @@ pub async fn open(settings: &Settings) -> Result<Arc<dyn Store>, StoreError> {
 
 async fn open_engine(settings: &Settings) -> Result<Arc<dyn Store>, StoreError> {
     let url = settings.database_url.as_str();
-    if PostgresStore::handles(url) {
+    if oauth2u_store_postgres::handles(url) {
         let pool = PoolSettings {
             max_connections: settings.pool.max_connections,
             acquire_timeout: settings.pool.acquire_timeout,
             statement_timeout: settings.pool.statement_timeout,
         };
-        return Ok(Arc::new(PostgresStore::open(url, &pool).await?));
+        return Ok(Arc::new(oauth2u_store_postgres::open(url, &pool).await?));
     }
     if url.starts_with("sqlite:") {
-        return Ok(Arc::new(SqliteStore::open(url).await?));
+        return Ok(Arc::new(oauth2u_store_sqlite::open(url).await?));
     }
     Err(StoreError::Other(format!(
         "unsupported database URL `{}`: use sqlite://PATH (e.g. sqlite://oauth2u.db) or postgres://USER@HOST/DB",

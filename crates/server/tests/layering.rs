@@ -32,7 +32,7 @@ fn no_top_level_modules_refer_to_each_other_in_any_crate() {
 }
 
 /// DESIGN.md: the protocol crate has "no SQL and no table names". Its source holds no
-/// statement: table and column names live in the store layer (`crates/store-sql/`).
+/// statement: table and column names live in the store layer (`crates/store-sql/`, the `oauth2u-store-sql` crate).
 #[test]
 fn the_protocol_crate_holds_no_sql() {
     let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("../core/src");

@@ -18,8 +18,12 @@ use oauth2u_core::store::{Redemption, Rotation, StoreError};
 use sqlx::{Connection, PgConnection, PgPool};
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
-use crate::shared::codes::consume;
-use crate::{map_error, tokens};
+use oauth2u_store_sql::Value;
+use oauth2u_store_sql::writes::{INSERT_INTO, consume, mark_rotated, token_rows};
+use sqlx::{Postgres, QueryBuilder};
+
+use crate::engine::PgTx;
+use crate::map_error;
 
 /// One write a request asks for.
 enum Write {
@@ -155,7 +159,7 @@ async fn together(conn: &mut PgConnection, writes: &[&Write]) -> Result<Vec<Outc
     // Inserts alone are one statement, atomic by itself: no transaction around it.
     if writes.iter().all(|write| matches!(write, Write::Insert(_))) {
         let issuances: Vec<&Issuance> = writes.iter().filter_map(|write| issuance_of(write)).collect();
-        tokens::insert_all(conn, &issuances).await?;
+        insert_all(conn, &issuances).await?;
         return Ok(writes.iter().map(|_| Outcome::Inserted).collect());
     }
     let mut tx = conn.begin().await.map_err(map_error)?;
@@ -165,12 +169,14 @@ async fn together(conn: &mut PgConnection, writes: &[&Write]) -> Result<Vec<Outc
         let outcome = match write {
             Write::Insert(_) => Outcome::Inserted,
             Write::Rotate { old, now, issuance } => {
-                match tokens::mark_rotated(&mut tx, old, *now, issuance).await? {
+                match mark_rotated(&mut PgTx { conn: &mut tx }, old, *now, issuance).await? {
                     true => Outcome::Rotation(Rotation::Rotated),
                     false => Outcome::Rotation(Rotation::Stale),
                 }
             }
-            Write::Redeem { code, now, .. } => Outcome::Redemption(consume(&mut tx, code, *now).await?),
+            Write::Redeem { code, now, .. } => {
+                Outcome::Redemption(consume(&mut PgTx { conn: &mut tx }, code, *now).await?)
+            }
         };
         let goes_ahead = matches!(
             outcome,
@@ -182,7 +188,7 @@ async fn together(conn: &mut PgConnection, writes: &[&Write]) -> Result<Vec<Outc
         outcomes.push(outcome);
     }
     if !issuances.is_empty() {
-        tokens::insert_all(&mut tx, &issuances).await?;
+        insert_all(&mut tx, &issuances).await?;
     }
     tx.commit().await.map_err(map_error)?;
     Ok(outcomes)
@@ -194,4 +200,21 @@ fn issuance_of(write: &Write) -> Option<&Issuance> {
             Some(issuance)
         }
     }
+}
+
+/// Stores the tokens of several responses in one statement: all of them, or none.
+async fn insert_all(conn: &mut PgConnection, issuances: &[&Issuance]) -> Result<(), StoreError> {
+    let mut statement = QueryBuilder::<Postgres>::new(INSERT_INTO);
+    statement.push_values(issuances.iter().flat_map(|issuance| token_rows(issuance)), |mut row, values| {
+        for value in values {
+            match value {
+                Value::Int(int) => row.push_bind(int),
+                Value::Text(text) => row.push_bind(text),
+                Value::Blob(blob) => row.push_bind(blob),
+                Value::Bool(flag) => row.push_bind(flag),
+            };
+        }
+    });
+    statement.build().execute(conn).await.map_err(map_error)?;
+    Ok(())
 }

@@ -4,10 +4,10 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::shared::records::{LEASE_ROW, RELEASE_LEASE, TAKE_LEASE};
 use oauth2u_core::clock::UnixTime;
 use oauth2u_core::secret::random_id;
 use oauth2u_core::store::StoreError;
+use oauth2u_store_sql::records::{LEASE_ROW, RELEASE_LEASE, TAKE_LEASE};
 use sqlx::PgPool;
 
 use crate::map_error;

@@ -5,26 +5,34 @@
 //! the database decides which of any number of racing instances wins. Coordination
 //! between instances uses lease rows (`lease.rs`), not advisory locks, and the SQL stays
 //! within what CockroachDB and YugabyteDB also speak.
+//!
+//! The stores themselves are `oauth2u-store-sql`'s, written once for every engine; this
+//! crate is how they run here (`engine.rs`), with token writes batched (`batcher.rs`).
 
 mod batcher;
-mod codes;
 mod engine;
 mod lease;
-mod maintenance;
 mod migrations;
-// The stores whose SQL reads the same on both engines, written once (see its mod.rs).
-#[path = "../../store-sql/mod.rs"]
-mod shared;
-mod tokens;
 
 use std::str::FromStr;
 use std::time::Duration;
 
 use oauth2u_core::store::StoreError;
+use oauth2u_store_sql::SqlStore;
+use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{PgPool, Postgres, Transaction};
 
-use shared::rows;
+pub use engine::Row;
+
+/// Every store trait on PostgreSQL.
+pub type PostgresStore = SqlStore<Postgres>;
+
+/// The PostgreSQL engine: a connection pool, and the batcher of token writes.
+#[derive(Debug)]
+pub struct Postgres {
+    pool: PgPool,
+    batcher: batcher::Batcher,
+}
 
 /// Pool settings; the defaults suit one instance of a few.
 #[derive(Debug, Clone)]
@@ -49,43 +57,25 @@ impl Default for PoolSettings {
     }
 }
 
-/// The store. Cheap to clone: it is a connection pool.
-#[derive(Debug, Clone)]
-pub struct PostgresStore {
-    pool: PgPool,
-    batcher: batcher::Batcher,
+/// Whether `url` names a PostgreSQL database.
+pub fn handles(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
 }
 
-impl PostgresStore {
-    /// Whether `url` names a PostgreSQL database.
-    pub fn handles(url: &str) -> bool {
-        url.starts_with("postgres://") || url.starts_with("postgresql://")
-    }
-
-    /// Connects to a `postgres://` URL and migrates the database (one instance at a time).
-    pub async fn open(url: &str, settings: &PoolSettings) -> Result<Self, StoreError> {
-        let statement_timeout = settings.statement_timeout.as_millis().to_string();
-        let options = PgConnectOptions::from_str(url)
-            .map_err(|error| StoreError::Other(format!("bad PostgreSQL URL: {error}")))?
-            .options([("statement_timeout", statement_timeout.as_str())]);
-        let pool = PgPoolOptions::new()
-            .max_connections(settings.max_connections)
-            .acquire_timeout(settings.acquire_timeout)
-            .connect_with(options)
-            .await
-            .map_err(map_error)?;
-        migrations::run(&pool).await?;
-        Ok(Self { batcher: batcher::Batcher::start(pool.clone()), pool })
-    }
-
-    /// The connection pool, for health checks and metrics.
-    pub fn pool(&self) -> &PgPool {
-        &self.pool
-    }
-
-    async fn transaction(&self) -> Result<Transaction<'static, Postgres>, StoreError> {
-        self.pool.begin().await.map_err(map_error)
-    }
+/// Connects to a `postgres://` URL and migrates the database (one instance at a time).
+pub async fn open(url: &str, settings: &PoolSettings) -> Result<PostgresStore, StoreError> {
+    let statement_timeout = settings.statement_timeout.as_millis().to_string();
+    let options = PgConnectOptions::from_str(url)
+        .map_err(|error| StoreError::Other(format!("bad PostgreSQL URL: {error}")))?
+        .options([("statement_timeout", statement_timeout.as_str())]);
+    let pool = PgPoolOptions::new()
+        .max_connections(settings.max_connections)
+        .acquire_timeout(settings.acquire_timeout)
+        .connect_with(options)
+        .await
+        .map_err(map_error)?;
+    migrations::run(&pool).await?;
+    Ok(SqlStore::new(Postgres { batcher: batcher::Batcher::start(pool.clone()), pool }))
 }
 
 /// Maps a driver error: unreachable → `Unavailable`, unique violation → `Conflict`.
@@ -107,21 +97,5 @@ pub(crate) fn map_error(error: sqlx::Error) -> StoreError {
             StoreError::Unavailable(error.to_string())
         }
         _ => StoreError::Other(error.to_string()),
-    }
-}
-
-#[async_trait::async_trait]
-impl oauth2u_core::store::HealthStore for PostgresStore {
-    async fn ready(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await.map_err(map_error)?;
-        Ok(())
-    }
-
-    fn connections(&self) -> Option<oauth2u_core::store::Connections> {
-        Some(oauth2u_core::store::Connections {
-            open: self.pool.size(),
-            idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
-            max: self.pool.options().get_max_connections(),
-        })
     }
 }

@@ -4,8 +4,8 @@
 use std::borrow::Cow;
 use std::time::Duration;
 
-use crate::shared::records::{COMPATIBLE_FROM, NEWEST_MIGRATION, check_schema};
 use oauth2u_core::store::StoreError;
+use oauth2u_store_sql::records::{COMPATIBLE_FROM, NEWEST_MIGRATION, check_schema};
 use sqlx::PgPool;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 

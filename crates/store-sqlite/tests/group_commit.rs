@@ -8,7 +8,6 @@ use oauth2u_core::model::{Issuance, NewToken};
 use oauth2u_core::scope::ScopeSet;
 use oauth2u_core::secret::{Secret, SecretHash};
 use oauth2u_core::store::{StoreError, TokenStore};
-use oauth2u_store_sqlite::SqliteStore;
 
 fn issuance(hash: SecretHash) -> Issuance {
     Issuance {
@@ -33,7 +32,7 @@ fn issuance(hash: SecretHash) -> Issuance {
 async fn one_failing_write_does_not_fail_the_others_in_its_batch() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("db.sqlite").display());
-    let store = Arc::new(SqliteStore::open(&url).await.unwrap());
+    let store = Arc::new(oauth2u_store_sqlite::open(&url).await.unwrap());
     let hashes: Vec<SecretHash> =
         (0..64).map(|i| Secret::from_client(&format!("token-{i}")).hash()).collect();
     let mut writes = tokio::task::JoinSet::new();
@@ -48,7 +47,7 @@ async fn one_failing_write_does_not_fail_the_others_in_its_batch() {
 
     // Reopened from disk, every acknowledged write is there.
     drop(store);
-    let reopened = SqliteStore::open(&url).await.unwrap();
+    let reopened = oauth2u_store_sqlite::open(&url).await.unwrap();
     for hash in &hashes {
         assert!(reopened.token(hash).await.unwrap().is_some());
     }
@@ -58,7 +57,7 @@ async fn one_failing_write_does_not_fail_the_others_in_its_batch() {
 async fn an_issuance_whose_refresh_token_conflicts_stores_neither_token() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("db.sqlite").display());
-    let store = Arc::new(SqliteStore::open(&url).await.unwrap());
+    let store = Arc::new(oauth2u_store_sqlite::open(&url).await.unwrap());
     let taken = Secret::from_client("taken").hash();
     store.insert_tokens(&issuance(taken)).await.unwrap();
 

@@ -20,7 +20,7 @@ use oauth2u_core::store::StoreError;
 
 type Result<T> = std::result::Result<T, StoreError>;
 
-/// Typed access to one row's columns; `None` for SQL NULL.
+/// Typed access to one row's columns, which each engine implements for its row type; `None` for SQL NULL.
 pub trait Columns {
     /// An integer column.
     fn int(&self, column: &str) -> Result<Option<i64>>;
@@ -36,7 +36,7 @@ fn corrupt(what: &str) -> StoreError {
     StoreError::Other(format!("corrupt row: {what}"))
 }
 
-fn required<T>(value: Option<T>, column: &str) -> Result<T> {
+pub fn required<T>(value: Option<T>, column: &str) -> Result<T> {
     value.ok_or_else(|| corrupt(&format!("{column} is NULL")))
 }
 
