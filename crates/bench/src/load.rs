@@ -1,13 +1,14 @@
-//! The load generator: one keep-alive HTTP/1.1 connection per worker, a fixed number of
-//! workers, a warm-up, then a measured window. Latencies are kept in microseconds.
+//! The load generator: one keep-alive connection per worker — HTTP/1.1, or HTTP/2 in
+//! cleartext with prior knowledge — a fixed number of workers, a warm-up, then a measured
+//! window. Latencies are kept in microseconds.
 
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
-use hyper::client::conn::http1::{SendRequest, handshake};
+use hyper::client::conn::{http1, http2};
 use hyper::{Request, StatusCode};
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::net::TcpStream;
 
 /// What one worker saw in the measured window.
@@ -28,18 +29,33 @@ impl Stats {
     }
 }
 
+/// Which HTTP the load generator speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Protocol {
+    /// HTTP/1.1 with keep-alive.
+    Http1,
+    /// HTTP/2 in cleartext, with prior knowledge (h2c): one stream at a time per connection.
+    Http2,
+}
+
+enum Sender {
+    Http1(http1::SendRequest<Full<Bytes>>),
+    Http2(http2::SendRequest<Full<Bytes>>),
+}
+
 /// A worker's connection, recording what it sends while `recording`.
 pub struct Conn {
     address: String,
-    sender: SendRequest<Full<Bytes>>,
+    protocol: Protocol,
+    sender: Sender,
     pub recording: bool,
     pub stats: Stats,
 }
 
 impl Conn {
-    pub async fn open(address: &str) -> Result<Self, String> {
-        let sender = connect(address).await?;
-        Ok(Self { address: address.to_owned(), sender, recording: false, stats: Stats::default() })
+    pub async fn open(address: &str, protocol: Protocol) -> Result<Self, String> {
+        let sender = connect(address, protocol).await?;
+        Ok(Self { address: address.to_owned(), protocol, sender, recording: false, stats: Stats::default() })
     }
 
     /// Sends a request; an answer with another status than `expect` counts as an error.
@@ -50,11 +66,19 @@ impl Conn {
     ) -> Option<(hyper::http::response::Parts, Bytes)> {
         let started = Instant::now();
         let outcome = async {
-            if self.sender.ready().await.is_err() {
+            let ready = match &mut self.sender {
+                Sender::Http1(sender) => sender.ready().await,
+                Sender::Http2(sender) => sender.ready().await,
+            };
+            if ready.is_err() {
                 // The server closed the connection (e.g. after a timeout): open another.
-                self.sender = connect(&self.address).await?;
+                self.sender = connect(&self.address, self.protocol).await?;
             }
-            let response = self.sender.send_request(request).await.map_err(|error| error.to_string())?;
+            let response = match &mut self.sender {
+                Sender::Http1(sender) => sender.send_request(request).await,
+                Sender::Http2(sender) => sender.send_request(request).await,
+            };
+            let response = response.map_err(|error| error.to_string())?;
             let (parts, body) = response.into_parts();
             let body = body.collect().await.map_err(|error| error.to_string())?.to_bytes();
             Ok::<_, String>((parts, body))
@@ -91,19 +115,31 @@ impl Conn {
     }
 }
 
-async fn connect(address: &str) -> Result<SendRequest<Full<Bytes>>, String> {
+async fn connect(address: &str, protocol: Protocol) -> Result<Sender, String> {
     let stream = TcpStream::connect(address).await.map_err(|error| error.to_string())?;
     stream.set_nodelay(true).map_err(|error| error.to_string())?;
-    let (sender, connection) = handshake(TokioIo::new(stream)).await.map_err(|error| error.to_string())?;
-    tokio::spawn(connection);
-    Ok(sender)
+    let io = TokioIo::new(stream);
+    match protocol {
+        Protocol::Http1 => {
+            let (sender, connection) = http1::handshake(io).await.map_err(|error| error.to_string())?;
+            tokio::spawn(connection);
+            Ok(Sender::Http1(sender))
+        }
+        Protocol::Http2 => {
+            let (sender, connection) =
+                http2::handshake(TokioExecutor::new(), io).await.map_err(|error| error.to_string())?;
+            tokio::spawn(connection);
+            Ok(Sender::Http2(sender))
+        }
+    }
 }
 
-/// The timing of one run.
+/// The timing of one run, and how its connections speak.
 #[derive(Clone, Copy)]
 pub struct Window {
     pub warmup: Duration,
     pub measure: Duration,
+    pub protocol: Protocol,
 }
 
 /// Percentile of sorted latencies, in milliseconds.

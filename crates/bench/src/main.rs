@@ -21,7 +21,7 @@ use hyper::StatusCode;
 use serde_json::{Value, json};
 
 use database::Database;
-use load::{Conn, Stats, Window, percentile_ms};
+use load::{Conn, Protocol, Stats, Window, percentile_ms};
 use process::Server;
 use scenarios::{Scenario, Worker, authorize_path, basic, code_of, form, get, post};
 
@@ -37,6 +37,9 @@ struct Args {
     /// Concurrent keep-alive connections.
     #[arg(long, default_value_t = 32)]
     concurrency: usize,
+    /// The HTTP the load generator speaks (the server speaks both on one port).
+    #[arg(long, value_enum, default_value = "http1")]
+    protocol: Protocol,
     /// The cargo profile to build the server with.
     #[arg(long, default_value = "release")]
     profile: String,
@@ -110,7 +113,7 @@ async fn run(mut args: Args) -> Result<(), String> {
     eprintln!("started in {} ms, idle RSS {idle_rss:.1} MB", server.startup.as_millis());
 
     let setup = provision(server, &args).await?;
-    let window = Window { warmup: args.warmup, measure: args.duration };
+    let window = Window { warmup: args.warmup, measure: args.duration, protocol: args.protocol };
     let mut rows = Vec::new();
     let wanted =
         |name: &str| args.only.is_empty() || args.only.iter().any(|part| name.contains(part.as_str()));
@@ -186,7 +189,7 @@ async fn provision(server: &Server, args: &Args) -> Result<Setup, String> {
     let jwt_basic = basic(&jwt_service, &jwt_secret);
     let web_basic = basic(&web, &web_secret);
 
-    let mut conn = Conn::open(&server.address).await?;
+    let mut conn = Conn::open(&server.address, args.protocol).await?;
     let opaque_tokens = Arc::new(issue_tokens(&mut conn, &service_basic, 256).await?);
     let jwt_tokens = Arc::new(issue_tokens(&mut conn, &jwt_basic, 256).await?);
     let cookie = sign_in_with_remembered_consent(&mut conn, &web).await?;
@@ -331,7 +334,7 @@ async fn measure(
         // Connections are spread over the instances, as a load balancer would.
         let (scenario, address) = (scenario.clone(), servers[index % servers.len()].address.clone());
         workers.push(tokio::spawn(async move {
-            let Ok(mut conn) = Conn::open(&address).await else {
+            let Ok(mut conn) = Conn::open(&address, window.protocol).await else {
                 return Stats { errors: 1, first_error: Some("cannot connect".into()), ..Stats::default() };
             };
             let mut worker = Worker::default();
@@ -402,10 +405,14 @@ fn report(args: &Args, server: &Server, idle_rss: f64, rows: &[Row], engine: &st
     }
     markdown.push_str(&format!(
         "\nDatabase: {engine}, {} instance(s). Start to first 200 on /health/live: {} ms (fresh database). Idle RSS: {idle_rss:.1} MB. \
-         Concurrency {}, {} s measured after {} s warm-up per scenario, `{}` profile, load generator on the same machine.\n",
+         Concurrency {} over {}, {} s measured after {} s warm-up per scenario, `{}` profile, load generator on the same machine.\n",
         args.instances,
         server.startup.as_millis(),
         args.concurrency,
+        match args.protocol {
+            Protocol::Http1 => "HTTP/1.1",
+            Protocol::Http2 => "HTTP/2 (h2c)",
+        },
         args.duration.as_secs_f64(),
         args.warmup.as_secs_f64(),
         args.profile
@@ -436,6 +443,7 @@ fn report(args: &Args, server: &Server, idle_rss: f64, rows: &[Row], engine: &st
         "startup_ms": server.startup.as_millis() as u64,
         "idle_rss_mb": idle_rss,
         "concurrency": args.concurrency,
+        "protocol": format!("{:?}", args.protocol),
         "duration_s": args.duration.as_secs_f64(),
         "profile": args.profile,
         "scenarios": rows.iter().map(|row| json!({

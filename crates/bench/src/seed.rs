@@ -4,7 +4,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
-use sqlx::{Connection, PgConnection, Postgres, QueryBuilder, Sqlite, SqliteConnection};
+use sqlx::{Connection, PgConnection, Postgres, QueryBuilder};
 
 /// Inserts `count` live access tokens of `client_id`; returns them in the clear when `keep`.
 pub async fn tokens(
@@ -19,7 +19,11 @@ pub async fn tokens(
     let mut conn = if database_url.starts_with("postgres") {
         Conn::Postgres(PgConnection::connect(database_url).await.map_err(|error| error.to_string())?)
     } else {
-        Conn::Sqlite(SqliteConnection::connect(database_url).await.map_err(|error| error.to_string())?)
+        let path = database_url.trim_start_matches("sqlite://");
+        let conn = rusqlite::Connection::open(path).map_err(|error| error.to_string())?;
+        // The server's writer may hold the lock for a batch: wait for it.
+        conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(|error| error.to_string())?;
+        Conn::Sqlite(conn)
     };
     let mut kept = Vec::new();
     let mut left = count;
@@ -40,14 +44,13 @@ pub async fn tokens(
                 .build()
                 .execute(conn)
                 .await
-                .map(|_| ()),
-            Conn::Sqlite(conn) => insert(&mut QueryBuilder::<Sqlite>::new(INSERT), rows, client_id, now)
-                .build()
-                .execute(conn)
-                .await
-                .map(|_| ()),
+                .map(|_| ())
+                .map_err(|error| error.to_string()),
+            Conn::Sqlite(conn) => {
+                insert_sqlite(conn, rows, client_id, now).map_err(|error| error.to_string())
+            }
         };
-        inserted.map_err(|error| error.to_string())?;
+        inserted?;
         left -= batch;
     }
     Ok(kept)
@@ -55,25 +58,35 @@ pub async fn tokens(
 
 enum Conn {
     Postgres(PgConnection),
-    Sqlite(SqliteConnection),
+    Sqlite(rusqlite::Connection),
 }
 
 const INSERT: &str = "INSERT INTO tokens (hash, kind, grant_id, client_id, scope, issued_at, expires_at) ";
 
-/// One multi-row INSERT of `rows` (hash, grant id), valid for a day.
-fn insert<'q, DB>(
-    statement: &'q mut QueryBuilder<DB>,
+/// The same rows on SQLite: one transaction, one prepared statement.
+fn insert_sqlite(
+    conn: &mut rusqlite::Connection,
     rows: Vec<(Vec<u8>, String)>,
     client_id: &str,
     now: i64,
-) -> &'q mut QueryBuilder<DB>
-where
-    DB: sqlx::Database,
-    Vec<u8>: for<'a> sqlx::Encode<'a, DB> + sqlx::Type<DB>,
-    String: for<'a> sqlx::Encode<'a, DB> + sqlx::Type<DB>,
-    i64: for<'a> sqlx::Encode<'a, DB> + sqlx::Type<DB>,
-    &'static str: for<'a> sqlx::Encode<'a, DB> + sqlx::Type<DB>,
-{
+) -> rusqlite::Result<()> {
+    let tx = conn.transaction()?;
+    {
+        let mut statement = tx.prepare(&format!("{INSERT} VALUES (?1, 'access', ?2, ?3, 'read', ?4, ?5)"))?;
+        for (hash, grant) in rows {
+            statement.execute(rusqlite::params![hash, grant, client_id, now, now + 86_400])?;
+        }
+    }
+    tx.commit()
+}
+
+/// One multi-row INSERT of `rows` (hash, grant id), valid for a day.
+fn insert<'q>(
+    statement: &'q mut QueryBuilder<Postgres>,
+    rows: Vec<(Vec<u8>, String)>,
+    client_id: &str,
+    now: i64,
+) -> &'q mut QueryBuilder<Postgres> {
     statement.push_values(rows, |mut row, (hash, grant)| {
         row.push_bind(hash)
             .push_bind("access")

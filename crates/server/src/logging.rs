@@ -18,6 +18,9 @@ use crate::config::LogFormat;
 /// the crate's default of 128 000 costs some 4 MB of resident memory, idle.
 const QUEUED_LINES: usize = 8_192;
 
+/// Bytes of lines the writer thread gathers into one write to standard error at most.
+const WRITE_BUFFER: usize = 64 * 1024;
+
 /// Installs the global subscriber. `default` is the filter when `RUST_LOG` is unset.
 /// Calling it again (as tests do) keeps the first one. Keep the guard while the program
 /// runs: dropping it writes out what is still queued.
@@ -25,7 +28,9 @@ pub fn init(format: LogFormat, default: &str) -> Option<WorkerGuard> {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
         .buffered_lines_limit(QUEUED_LINES)
-        .finish(std::io::stderr());
+        // Lines that arrive together leave in one write; the thread flushes whenever its
+        // queue runs empty, so no line waits for the next.
+        .finish(std::io::BufWriter::with_capacity(WRITE_BUFFER, std::io::stderr()));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(writer)

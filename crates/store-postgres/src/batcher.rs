@@ -1,5 +1,6 @@
 //! Group commit: the writes of concurrent requests — token issuance, refresh rotation, code
-//! redemption — leave together, in one transaction with one commit (and so one WAL flush)
+//! redemption, and every single-statement write (a revocation, a code stored, a session
+//! touched) — leave together, in one transaction with one commit (and so one WAL flush)
 //! for the batch instead of one each, which is most of what a write costs PostgreSQL. The
 //! tokens they store are one multi-row `INSERT`. Each caller is answered after the batch
 //! commits. If anything in the batch fails, it is rolled back and each write runs alone in
@@ -18,8 +19,8 @@ use oauth2u_core::store::{Redemption, Rotation, StoreError};
 use sqlx::{Connection, PgConnection, PgPool};
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
-use oauth2u_store_sql::Value;
 use oauth2u_store_sql::writes::{INSERT_INTO, consume, mark_rotated, token_rows};
+use oauth2u_store_sql::{Tx, Value};
 use sqlx::{Postgres, QueryBuilder};
 
 use crate::engine::PgTx;
@@ -33,6 +34,8 @@ enum Write {
     Rotate { old: SecretHash, now: UnixTime, issuance: Issuance },
     /// Consume `code` and store the issuance, if the code was unused.
     Redeem { code: SecretHash, now: UnixTime, issuance: Issuance },
+    /// Run one statement.
+    Execute { sql: &'static str, params: Vec<Value> },
 }
 
 /// What a write came to.
@@ -40,6 +43,8 @@ enum Outcome {
     Inserted,
     Rotation(Rotation),
     Redemption(Redemption),
+    /// How many rows a statement changed.
+    Changed(u64),
 }
 
 type Job = (Write, oneshot::Sender<Result<Outcome, StoreError>>);
@@ -104,6 +109,16 @@ impl Batcher {
     }
 }
 
+impl Batcher {
+    /// Runs one statement with the next batch; how many rows it changed, once committed.
+    pub(crate) async fn execute(&self, sql: &'static str, params: Vec<Value>) -> Result<u64, StoreError> {
+        match self.write(Write::Execute { sql, params }).await? {
+            Outcome::Changed(changed) => Ok(changed),
+            _ => Err(mismatch()),
+        }
+    }
+}
+
 fn mismatch() -> StoreError {
     StoreError::Other("the batch answered another kind of write".into())
 }
@@ -162,6 +177,10 @@ async fn together(conn: &mut PgConnection, writes: &[&Write]) -> Result<Vec<Outc
         insert_all(conn, &issuances).await?;
         return Ok(writes.iter().map(|_| Outcome::Inserted).collect());
     }
+    // So is one statement alone.
+    if let [Write::Execute { sql, params }] = writes {
+        return Ok(vec![Outcome::Changed(PgTx { conn }.execute(sql, params.clone()).await?)]);
+    }
     let mut tx = conn.begin().await.map_err(map_error)?;
     let mut outcomes = Vec::with_capacity(writes.len());
     let mut issuances = Vec::new();
@@ -176,6 +195,9 @@ async fn together(conn: &mut PgConnection, writes: &[&Write]) -> Result<Vec<Outc
             }
             Write::Redeem { code, now, .. } => {
                 Outcome::Redemption(consume(&mut PgTx { conn: &mut tx }, code, *now).await?)
+            }
+            Write::Execute { sql, params } => {
+                Outcome::Changed(PgTx { conn: &mut tx }.execute(sql, params.clone()).await?)
             }
         };
         let goes_ahead = matches!(
@@ -199,6 +221,7 @@ fn issuance_of(write: &Write) -> Option<&Issuance> {
         Write::Insert(issuance) | Write::Rotate { issuance, .. } | Write::Redeem { issuance, .. } => {
             Some(issuance)
         }
+        Write::Execute { .. } => None,
     }
 }
 

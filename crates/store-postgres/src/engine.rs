@@ -97,8 +97,9 @@ impl Engine for Postgres {
         Ok(query(sql, params).fetch_all(&self.pool).await.map_err(map_error)?.into_iter().map(Row).collect())
     }
 
+    // With the next batch: one commit, and so one WAL flush, for many requests' writes.
     async fn execute(&self, sql: &'static str, params: Vec<Value>) -> Result<u64, StoreError> {
-        Ok(query(sql, params).execute(&self.pool).await.map_err(map_error)?.rows_affected())
+        self.batcher.execute(sql, params).await
     }
 
     async fn transaction<T, F>(&self, work: F) -> Result<T, StoreError>

@@ -16,7 +16,7 @@ use crate::statement::map_error;
 /// server's file) before the database counts as unavailable.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// The most of the file mapped into memory for reads.
-const MMAP_SIZE: i64 = 256 * 1024 * 1024;
+const MMAP_SIZE: i64 = 0;
 /// Prepared statements kept per connection: every statement the stores run.
 const STATEMENT_CACHE: usize = 128;
 

@@ -101,17 +101,20 @@ pub fn drop_database(url: &str) {
 /// Runs a statement on the test's database, as an operator would (faults are injected so).
 pub async fn execute(url: &str, statement: &str) {
     match engine() {
-        Engine::Sqlite => {
-            let pool = sqlx::SqlitePool::connect(url).await.unwrap();
-            sqlx::query(sqlx::AssertSqlSafe(statement.to_owned())).execute(&pool).await.unwrap();
-            pool.close().await;
-        }
+        Engine::Sqlite => sqlite(url).execute_batch(statement).unwrap(),
         Engine::Postgres => {
             let pool = sqlx::PgPool::connect(url).await.unwrap();
             sqlx::query(sqlx::AssertSqlSafe(statement.to_owned())).execute(&pool).await.unwrap();
             pool.close().await;
         }
     }
+}
+
+/// A connection of the test's own to its SQLite file, beside the server's.
+fn sqlite(url: &str) -> rusqlite::Connection {
+    let connection = rusqlite::Connection::open(url.trim_start_matches("sqlite://")).unwrap();
+    connection.busy_timeout(std::time::Duration::from_secs(10)).unwrap();
+    connection
 }
 
 /// Everything the database holds, as bytes an attacker with a dump would have: the
@@ -146,15 +149,10 @@ pub fn dump(url: &str) -> Vec<u8> {
 
 /// One number from the test's database, as an operator's query would give it.
 pub async fn count(url: &str, query: &str) -> i64 {
-    let query = sqlx::AssertSqlSafe(query.to_owned());
     match engine() {
-        Engine::Sqlite => {
-            let pool = sqlx::SqlitePool::connect(url).await.unwrap();
-            let n = sqlx::query_scalar(query).fetch_one(&pool).await.unwrap();
-            pool.close().await;
-            n
-        }
+        Engine::Sqlite => sqlite(url).query_row(query, [], |row| row.get(0)).unwrap(),
         Engine::Postgres => {
+            let query = sqlx::AssertSqlSafe(query.to_owned());
             let pool = sqlx::PgPool::connect(url).await.unwrap();
             let n = sqlx::query_scalar(query).fetch_one(&pool).await.unwrap();
             pool.close().await;
