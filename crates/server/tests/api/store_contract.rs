@@ -2,7 +2,8 @@
 //! on the store traits alone — no HTTP — and run on SQLite (`api`) and PostgreSQL
 //! (`api_postgres`) alike. Single use of codes, rotation that happens once, family
 //! revocation, housekeeping that keeps what a late replay needs, the logout outbox's
-//! claims and the server secrets. Batching's failure isolation is `group_writes.rs`.
+//! claims, the server secrets, and the batching of concurrent writes: one that fails, fails
+//! alone, and every one answered is durable. (`group_writes.rs` checks batching over HTTP.)
 
 use std::sync::Arc;
 
@@ -11,16 +12,22 @@ use oauth2u::core::Store;
 use oauth2u::core::model::{Authentication, AuthorizationCode, Issuance, NewToken, Session, TokenKind};
 use oauth2u::core::scope::ScopeSet;
 use oauth2u::core::secret::{Secret, SecretHash};
-use oauth2u::core::store::{Redemption, Rotation};
+use oauth2u::core::store::{Redemption, Rotation, StoreError};
 
 use crate::database;
 
 /// A store on a fresh database of this binary's engine, and what keeps it alive.
 async fn fresh_store() -> (Arc<dyn Store>, tempfile::TempDir) {
+    let (store, dir, _) = fresh_store_and_settings().await;
+    (store, dir)
+}
+
+/// The same, with the settings that open the database again.
+async fn fresh_store_and_settings() -> (Arc<dyn Store>, tempfile::TempDir, Settings) {
     let dir = tempfile::tempdir().unwrap();
     let settings =
         Settings { database_url: database::fresh_database(dir.path()).await, ..Settings::default() };
-    (oauth2u::database::open(&settings).await.unwrap(), dir)
+    (oauth2u::database::open(&settings).await.unwrap(), dir, settings)
 }
 
 fn hash(name: &str) -> SecretHash {
@@ -271,4 +278,69 @@ async fn the_first_server_secret_stored_stays() {
     store.insert_server_secret("s", b"first", 1).await.unwrap();
     store.insert_server_secret("s", b"second", 2).await.unwrap();
     assert_eq!(store.server_secret("s").await.unwrap().as_deref(), Some(&b"first"[..]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn of_concurrent_writes_one_that_fails_fails_alone_and_every_one_answered_is_durable() {
+    let (store, _dir, settings) = fresh_store_and_settings().await;
+    let mut writes = tokio::task::JoinSet::new();
+    // Issuances and single-statement writes (codes) race, each with one duplicate among them.
+    for i in (0..32).chain([0]) {
+        let issuer = store.clone();
+        writes.spawn(async move {
+            issuer.insert_tokens(&issuance(&format!("g{i}"), &format!("t{i}"), LATER)).await
+        });
+        let coder = store.clone();
+        writes
+            .spawn(async move { coder.insert_code(&code(&format!("c{i}"), &format!("g{i}"), LATER)).await });
+    }
+    let results = writes.join_all().await;
+    let conflicts = results.iter().filter(|result| matches!(result, Err(StoreError::Conflict(_)))).count();
+    assert_eq!(conflicts, 2, "only the two duplicates fail: {results:?}");
+    assert_eq!(results.iter().filter(|result| result.is_ok()).count(), 64);
+
+    // Opened again, every write that was answered is there.
+    drop(store);
+    let reopened = oauth2u::database::open(&settings).await.unwrap();
+    for i in 0..32 {
+        assert!(reopened.token(&hash(&format!("t{i}-rt"))).await.unwrap().is_some(), "t{i}");
+        assert!(reopened.code(&hash(&format!("c{i}"))).await.unwrap().is_some(), "c{i}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_whose_second_statement_fails_leaves_nothing_of_itself_behind() {
+    let (store, _dir) = fresh_store().await;
+    store.insert_tokens(&issuance("g0", "taken", LATER)).await.unwrap();
+    store.insert_tokens(&issuance("g1", "old", LATER)).await.unwrap();
+    let mut writes = tokio::task::JoinSet::new();
+    for i in 0..16 {
+        let store = store.clone();
+        writes.spawn(async move {
+            let mut next = issuance(&format!("n{i}"), &format!("n{i}"), LATER);
+            if i == 7 {
+                // Its access token is new, its refresh token is taken: the row inserted
+                // first must go too.
+                next.refresh = Some((token("taken-rt", LATER), LATER));
+                return (i, store.insert_tokens(&next).await.map(|()| None));
+            }
+            if i == 9 {
+                // A rotation whose successor is taken: the old token must stay unrotated.
+                next.refresh = Some((token("taken-rt", LATER), LATER));
+                return (i, store.rotate_refresh_token(&hash("old-rt"), 200, &next).await.map(Some));
+            }
+            (i, store.insert_tokens(&next).await.map(|()| None))
+        });
+    }
+    for (i, result) in writes.join_all().await {
+        if i == 7 || i == 9 {
+            assert!(matches!(result, Err(StoreError::Conflict(_))), "{i}: {result:?}");
+        } else {
+            result.unwrap();
+        }
+        let access = store.token(&hash(&format!("n{i}-at"))).await.unwrap();
+        assert_eq!(access.is_some(), i != 7 && i != 9, "n{i}: half a write was kept");
+    }
+    let old = store.token(&hash("old-rt")).await.unwrap().unwrap();
+    assert_eq!((old.rotated_at, old.successor.is_none()), (None, true), "the failed rotation was undone");
 }
