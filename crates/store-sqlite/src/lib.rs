@@ -6,10 +6,12 @@
 //!   requests as one transaction and commits them with one fsync. Each caller is answered
 //!   after the commit, and one failing write fails alone.
 //! - WAL, `synchronous = FULL`, migrations embedded and run at open (`connection.rs`,
-//!   `migrations.rs`).
+//!   `migrations.rs`); the WAL is copied back into the file by a thread of its own
+//!   (`checkpoint.rs`), not inside the writer's commits.
 //!
 //! The stores themselves are `oauth2u-store-sql`'s, written once for every engine.
 
+mod checkpoint;
 mod connection;
 mod migrations;
 mod readers;
@@ -33,6 +35,7 @@ pub type SqliteStore = SqlStore<Sqlite>;
 pub struct Sqlite {
     readers: readers::Readers,
     writer: writer::Writer,
+    _checkpointer: checkpoint::Checkpointer,
 }
 
 /// Opens (creating if needed) the database at a `sqlite://PATH` URL and migrates it.
@@ -42,7 +45,10 @@ pub async fn open(url: &str) -> Result<SqliteStore, StoreError> {
         connection::create_owner_only(&path)?;
         let mut conn = prepare_writer(&path)?;
         migrations::run(&mut conn)?;
+        conn.pragma_update(None, "wal_autocheckpoint", checkpoint::WRITER_BACKSTOP_PAGES)
+            .map_err(statement::map_error)?;
         Ok::<_, StoreError>(Sqlite {
+            _checkpointer: checkpoint::Checkpointer::start(&path)?,
             readers: readers::Readers::new(path),
             writer: writer::Writer::start(conn)?,
         })
