@@ -25,9 +25,9 @@ pub trait Engine: Send + Sync + 'static {
     /// The subject of the user `$1` (a username) about to be disabled or removed, locked
     /// where the engine locks rows: a concurrent change to the user waits for this one.
     const USER_FOR_CHANGE: &'static str;
-    /// Whether any client lists the browser origin `$1` in its JSON list `allowed_origins`.
+    /// A row if any client lists the browser origin `$1` in its JSON list `allowed_origins`.
     const ORIGIN_ALLOWED: &'static str;
-    /// `1` if the refresh token `$1` is live and unrotated, locked like `USER_FOR_CHANGE`:
+    /// A row if the refresh token `$1` is live and unrotated, locked like `USER_FOR_CHANGE`:
     /// its own rotation, anywhere, waits and then finds it revoked.
     const LIVE_REFRESH_TOKEN: &'static str;
 

@@ -36,6 +36,7 @@ fn corrupt(what: &str) -> StoreError {
     StoreError::Other(format!("corrupt row: {what}"))
 }
 
+/// A column's value that may not be NULL.
 pub fn required<T>(value: Option<T>, column: &str) -> Result<T> {
     value.ok_or_else(|| corrupt(&format!("{column} is NULL")))
 }
