@@ -65,6 +65,7 @@ pub fn verify_with_keys(
     expected: &Expected<'_>,
     now: u64,
 ) -> Result<Map<String, Value>, ClientError> {
+    oauth2u_jose::install();
     let header = accepted_header(id_token)?;
     let key = match &header.kid {
         Some(kid) => keys.find(kid),

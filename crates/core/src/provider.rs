@@ -35,6 +35,8 @@ impl Provider {
         config: ProtocolConfig,
     ) -> Self {
         let passwords = PasswordCheck::new(store.clone(), clock.clone(), config.login_throttle);
+        // ID token hints and logout requests are verified on ring, not RustCrypto.
+        oauth2u_jose::install();
         Self {
             store,
             clock,

@@ -152,6 +152,8 @@ impl GuardBuilder {
 
     /// The guard; it needs a JWKS URI, an introspection endpoint, or both.
     pub fn build(self) -> Result<Guard, GuardError> {
+        // Every JWT this guard checks is verified on ring, not RustCrypto.
+        oauth2u_jose::install();
         if self.jwks_uri.is_none() && self.introspection.is_none() {
             return Err(GuardError::Config(
                 "a guard needs a jwks_uri, an introspection endpoint, or both".into(),

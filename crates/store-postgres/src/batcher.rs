@@ -1,5 +1,5 @@
 //! Group commit: the writes of concurrent requests — token issuance, refresh rotation, code
-//! redemption, and every single-statement write (a revocation, a code stored, a session
+//! and device-code redemption, and every single-statement write (a revocation, a code stored, a session
 //! touched) — leave together, in one transaction with one commit (and so one WAL flush)
 //! for the batch instead of one each, which is most of what a write costs PostgreSQL. The
 //! tokens they store are one multi-row `INSERT`. Each caller is answered after the batch
@@ -19,7 +19,7 @@ use oauth2u_core::store::{Redemption, Rotation, StoreError};
 use sqlx::{Connection, PgConnection, PgPool};
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
-use oauth2u_store_sql::writes::{INSERT_INTO, consume, mark_rotated, token_rows};
+use oauth2u_store_sql::writes::{INSERT_INTO, consume, consume_device_code, mark_rotated, token_rows};
 use oauth2u_store_sql::{Tx, Value};
 use sqlx::{Postgres, QueryBuilder};
 
@@ -33,9 +33,18 @@ enum Write {
     /// Rotate refresh token `old` into the issuance's refresh token (and store it).
     Rotate { old: SecretHash, now: UnixTime, issuance: Issuance },
     /// Consume `code` and store the issuance, if the code was unused.
-    Redeem { code: SecretHash, now: UnixTime, issuance: Issuance },
+    Redeem { code: SecretHash, kind: Code, now: UnixTime, issuance: Issuance },
     /// Run one statement.
     Execute { sql: &'static str, params: Vec<Value> },
+}
+
+/// Which single-use code a redemption consumes.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Code {
+    /// An authorization code (RFC 6749 §4.1.2).
+    Authorization,
+    /// An approved device code (RFC 8628 §3.5).
+    Device,
 }
 
 /// What a write came to.
@@ -95,14 +104,15 @@ impl Batcher {
         }
     }
 
-    /// Redeems `code` with the next batch.
+    /// Redeems `code`, of the `kind` given, with the next batch.
     pub(crate) async fn redeem(
         &self,
         code: SecretHash,
+        kind: Code,
         now: UnixTime,
         issuance: Issuance,
     ) -> Result<Redemption, StoreError> {
-        match self.write(Write::Redeem { code, now, issuance }).await? {
+        match self.write(Write::Redeem { code, kind, now, issuance }).await? {
             Outcome::Redemption(redemption) => Ok(redemption),
             _ => Err(mismatch()),
         }
@@ -193,8 +203,12 @@ async fn together(conn: &mut PgConnection, writes: &[&Write]) -> Result<Vec<Outc
                     false => Outcome::Rotation(Rotation::Stale),
                 }
             }
-            Write::Redeem { code, now, .. } => {
-                Outcome::Redemption(consume(&mut PgTx { conn: &mut tx }, code, *now).await?)
+            Write::Redeem { code, kind, now, .. } => {
+                let tx = &mut PgTx { conn: &mut tx };
+                Outcome::Redemption(match kind {
+                    Code::Authorization => consume(tx, code, *now).await?,
+                    Code::Device => consume_device_code(tx, code, *now).await?,
+                })
             }
             Write::Execute { sql, params } => {
                 Outcome::Changed(PgTx { conn: &mut tx }.execute(sql, params.clone()).await?)

@@ -10,6 +10,7 @@ use oauth2u_store_sql::{BoxFuture, Columns, Engine, Tx, Value};
 use sqlx::postgres::{PgArguments, PgRow};
 use sqlx::{PgConnection, Row as _};
 
+use crate::batcher::Code;
 use crate::{Postgres, map_error};
 
 type Query = sqlx::query::Query<'static, sqlx::Postgres, PgArguments>;
@@ -139,7 +140,16 @@ impl Engine for Postgres {
         now: UnixTime,
         issuance: Issuance,
     ) -> Result<Redemption, StoreError> {
-        self.batcher.redeem(code, now, issuance).await
+        self.batcher.redeem(code, Code::Authorization, now, issuance).await
+    }
+
+    async fn redeem_device_code(
+        &self,
+        hash: SecretHash,
+        now: UnixTime,
+        issuance: Issuance,
+    ) -> Result<Redemption, StoreError> {
+        self.batcher.redeem(hash, Code::Device, now, issuance).await
     }
 
     async fn rotate_refresh_token(

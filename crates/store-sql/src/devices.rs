@@ -8,7 +8,7 @@ use oauth2u_core::secret::SecretHash;
 use oauth2u_core::store::{DeviceStore, Redemption, StoreError};
 
 use crate::records::{self, to_json_list};
-use crate::{Engine, SqlStore, params, writes};
+use crate::{Engine, SqlStore, params};
 
 #[async_trait]
 impl<E: Engine> DeviceStore for SqlStore<E> {
@@ -86,24 +86,6 @@ impl<E: Engine> DeviceStore for SqlStore<E> {
         now: UnixTime,
         issuance: &Issuance,
     ) -> Result<Redemption, StoreError> {
-        let (hash, issuance) = (*hash, issuance.clone());
-        self.engine
-            .transaction(move |tx| {
-                Box::pin(async move {
-                    let consumed = tx
-                        .execute(
-                            "UPDATE device_codes SET consumed_at = $2
-                             WHERE hash = $1 AND status = 'approved' AND consumed_at IS NULL",
-                            params![&hash, now],
-                        )
-                        .await?;
-                    if consumed != 1 {
-                        return Ok(Redemption::Unknown);
-                    }
-                    writes::insert_tokens(tx, &issuance).await?;
-                    Ok(Redemption::Fresh)
-                })
-            })
-            .await
+        self.engine.redeem_device_code(*hash, now, issuance.clone()).await
     }
 }

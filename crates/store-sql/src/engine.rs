@@ -65,6 +65,20 @@ pub trait Engine: Send + Sync + 'static {
         .await
     }
 
+    /// Consumes the approved device code and stores the issuance if no poll had yet (RFC
+    /// 8628 §3.5).
+    async fn redeem_device_code(
+        &self,
+        hash: SecretHash,
+        now: UnixTime,
+        issuance: Issuance,
+    ) -> Result<Redemption> {
+        self.transaction(move |tx| {
+            Box::pin(async move { writes::redeem_device_code(tx, &hash, now, &issuance).await })
+        })
+        .await
+    }
+
     /// Rotates the live refresh token `old` into the issuance's, and stores the issuance.
     async fn rotate_refresh_token(
         &self,

@@ -1,8 +1,9 @@
 //! The writes that decide single use, run inside a transaction of the engine's (each
-//! engine's `Engine::redeem_code`, `rotate_refresh_token`, `insert_tokens` by default, and
-//! the PostgreSQL batcher): a code is used once (RFC 6749 §4.1.2), and two racing uses of
-//! one refresh token never both yield live tokens (RFC 9700 §4.14.2) — each is one
-//! conditional UPDATE in the transaction that stores what it yields.
+//! engine's `Engine::redeem_code`, `redeem_device_code`, `rotate_refresh_token`,
+//! `insert_tokens` by default, and the PostgreSQL batcher): a code is used once (RFC 6749
+//! §4.1.2), a device code yields tokens once (RFC 8628 §3.5), and two racing uses of one
+//! refresh token never both yield live tokens (RFC 9700 §4.14.2) — each is one conditional
+//! UPDATE in the transaction that stores what it yields.
 
 use oauth2u_core::clock::UnixTime;
 use oauth2u_core::model::Issuance;
@@ -145,6 +146,37 @@ pub async fn redeem_code<R: Columns + Send>(
     issuance: &Issuance,
 ) -> Result<Redemption, StoreError> {
     let redemption = consume(tx, hash, now).await?;
+    if redemption == Redemption::Fresh {
+        insert_tokens(tx, issuance).await?;
+    }
+    Ok(redemption)
+}
+
+/// Consumes the approved device code if no poll has yet (RFC 8628 §3.5): `Fresh` then, else
+/// `Unknown`. One conditional UPDATE, like [`consume`].
+pub async fn consume_device_code<R: Columns + Send>(
+    tx: &mut dyn Tx<Row = R>,
+    hash: &SecretHash,
+    now: UnixTime,
+) -> Result<Redemption, StoreError> {
+    let consumed = tx
+        .execute(
+            "UPDATE device_codes SET consumed_at = $2
+             WHERE hash = $1 AND status = 'approved' AND consumed_at IS NULL",
+            params![hash, now],
+        )
+        .await?;
+    Ok(if consumed == 1 { Redemption::Fresh } else { Redemption::Unknown })
+}
+
+/// Consumes the approved device code and, if it was fresh, stores the issuance.
+pub async fn redeem_device_code<R: Columns + Send>(
+    tx: &mut dyn Tx<Row = R>,
+    hash: &SecretHash,
+    now: UnixTime,
+    issuance: &Issuance,
+) -> Result<Redemption, StoreError> {
+    let redemption = consume_device_code(tx, hash, now).await?;
     if redemption == Redemption::Fresh {
         insert_tokens(tx, issuance).await?;
     }

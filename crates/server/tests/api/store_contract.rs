@@ -1,7 +1,7 @@
 //! The store contract (STYLE.md #6, #7): what every engine's store must guarantee, tested
 //! on the store traits alone — no HTTP — and run on SQLite (`api`) and PostgreSQL
 //! (`api_postgres`) alike. Single use of codes, rotation that happens once, family
-//! revocation, housekeeping that keeps what a late replay needs, the logout outbox's
+//! revocation, a device code's tokens issued once, housekeeping that keeps what a late replay needs, the logout outbox's
 //! claims, the server secrets, and the batching of concurrent writes: one that fails, fails
 //! alone, and every one answered is durable. (`group_writes.rs` checks batching over HTTP.)
 
@@ -9,7 +9,10 @@ use std::sync::Arc;
 
 use oauth2u::Settings;
 use oauth2u::core::Store;
-use oauth2u::core::model::{Authentication, AuthorizationCode, Issuance, NewToken, Session, TokenKind};
+use oauth2u::core::model::{
+    Authentication, AuthorizationCode, DeviceAuthorization, DeviceStatus, Issuance, NewToken, Session,
+    TokenKind,
+};
 use oauth2u::core::scope::ScopeSet;
 use oauth2u::core::secret::{Secret, SecretHash};
 use oauth2u::core::store::{Redemption, Rotation, StoreError};
@@ -107,6 +110,61 @@ async fn a_code_is_redeemed_once_however_many_redemptions_race() {
         store.redeem_code(&hash("no-such-code"), 200, &issuance("g2", "x", LATER)).await.unwrap(),
         Redemption::Unknown
     );
+}
+
+/// RFC 8628 §3.5: an approved device code yields its tokens to one poll only, however many
+/// race; a pending one yields nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_code_yields_tokens_once_however_many_polls_race() {
+    let (store, _dir) = fresh_store().await;
+    let device = |name: &str, user_code: &str| DeviceAuthorization {
+        hash: hash(name),
+        user_code: user_code.into(),
+        client_id: "client".into(),
+        scope: ScopeSet::parse("read").unwrap(),
+        resources: Vec::new(),
+        grant_id: format!("grant-{name}"),
+        issued_at: 100,
+        expires_at: LATER,
+        interval: 5,
+        last_polled_at: None,
+        status: DeviceStatus::Pending,
+        subject: None,
+        consumed_at: None,
+    };
+    store.insert_device_authorization(&device("pending", "PENDINGX")).await.unwrap();
+    store.insert_device_authorization(&device("approved", "APPROVED")).await.unwrap();
+    assert!(store.decide_device_authorization("APPROVED", Some("alice-sub"), 150).await.unwrap());
+    let unapproved = issuance("grant-pending", "early", LATER);
+    assert_eq!(
+        store.redeem_device_authorization(&hash("pending"), 200, &unapproved).await.unwrap(),
+        Redemption::Unknown
+    );
+    assert!(store.token(&hash("early-at")).await.unwrap().is_none());
+
+    let mut racing = tokio::task::JoinSet::new();
+    for i in 0..16 {
+        let store = store.clone();
+        racing.spawn(async move {
+            let issuance = issuance("grant-approved", &format!("poll{i}"), LATER);
+            store.redeem_device_authorization(&hash("approved"), 200, &issuance).await
+        });
+    }
+    let mut fresh = 0;
+    while let Some(outcome) = racing.join_next().await {
+        match outcome.unwrap().unwrap() {
+            Redemption::Fresh => fresh += 1,
+            other => assert_eq!(other, Redemption::Unknown),
+        }
+    }
+    assert_eq!(fresh, 1, "one poll wins");
+    let mut stored_tokens = 0;
+    for i in 0..16 {
+        stored_tokens += usize::from(store.token(&hash(&format!("poll{i}-at"))).await.unwrap().is_some());
+    }
+    assert_eq!(stored_tokens, 1, "only the winner's tokens were stored");
+    let stored = store.device_authorization(&hash("approved")).await.unwrap().unwrap();
+    assert_eq!(stored.consumed_at, Some(200));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
