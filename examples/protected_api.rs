@@ -8,6 +8,9 @@
 //! TOKEN=$(curl -s -u ID:SECRET -d grant_type=client_credentials -d resource=https://photos.example/api \
 //!     http://localhost:8000/token | sed 's/.*"access_token":"\([^"]*\)".*/\1/')
 //! curl -H "Authorization: Bearer $TOKEN" http://localhost:3000/photos
+//! # RFC 9728: without a token, the challenge names the API's metadata, which names the server.
+//! curl -i http://localhost:3000/photos
+//! curl http://localhost:3000/.well-known/oauth-protected-resource/api
 //! ```
 
 use axum::Router;
@@ -26,7 +29,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 format!("photos of {}\n", token.subject().unwrap_or("nobody"))
             }),
         )
-        .layer(guard.require(["photos:read"]));
+        .layer(guard.require(["photos:read"]))
+        // The API's protected-resource metadata (RFC 9728), outside the guard: it is public.
+        .merge(guard.metadata_router());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
     println!("protected API on http://127.0.0.1:3000/photos");
     axum::serve(listener, app).await?;

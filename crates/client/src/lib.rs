@@ -2,7 +2,8 @@
 //! authorization server, built on the `oauth2` crate and `reqwest`.
 //!
 //! - [`discover`] finds a server's metadata (RFC 8414), [`Provider::resolve`] its endpoints
-//!   (overridable for servers without discovery);
+//!   (overridable for servers without discovery); [`resource`] finds the server from an
+//!   API's URL (RFC 9728);
 //! - [`Client`] runs client credentials, refresh, revocation, introspection and the device
 //!   flow; [`login`] the authorization code flow with PKCE on a loopback redirect;
 //! - [`TokenCache`] keeps tokens between runs and refreshes them under a lock;
@@ -35,6 +36,7 @@ pub mod id_token;
 pub mod login;
 pub mod profiles;
 pub mod provider;
+pub mod resource;
 pub mod tokens;
 
 pub use cache::{Source, TokenCache};
@@ -43,4 +45,5 @@ pub use discovery::{Metadata, discover};
 pub use error::ClientError;
 pub use login::{LoginOptions, login};
 pub use provider::{Endpoint, Endpoints, Provider, ProviderOptions};
+pub use resource::{ResourceMetadata, discover_from_challenge, discover_resource};
 pub use tokens::Tokens;

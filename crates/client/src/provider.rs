@@ -158,6 +158,11 @@ impl Provider {
 
 /// RFC 6749 §3.1/§3.2 and RFC 7009 §2: TLS is required; loopback is a developer's machine.
 fn check_https(endpoint: Endpoint, url: &Url) -> Result<(), ClientError> {
+    check_https_url(&format!("{} endpoint", endpoint.name()), url)
+}
+
+/// That `url`, called `what` in the error, is https, or plain http on loopback only.
+pub fn check_https_url(what: &str, url: &Url) -> Result<(), ClientError> {
     let loopback = match url.host() {
         Some(url::Host::Domain(name)) => name == "localhost",
         Some(url::Host::Ipv4(address)) => address.is_loopback(),
@@ -168,8 +173,7 @@ fn check_https(endpoint: Endpoint, url: &Url) -> Result<(), ClientError> {
         return Ok(());
     }
     Err(ClientError::Url(format!(
-        "the {} endpoint {url} is not https (RFC 6749 §3.1); --allow-insecure-http accepts it",
-        endpoint.name()
+        "the {what} {url} is not https (RFC 6749 §3.1); --allow-insecure-http accepts it"
     )))
 }
 

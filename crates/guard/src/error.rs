@@ -29,30 +29,30 @@ pub enum GuardError {
 impl GuardError {
     /// The response, with `WWW-Authenticate` for `realm`.
     pub fn into_response_for(self, realm: &str) -> Response {
+        self.into_challenge(realm, None)
+    }
+
+    /// The response, with `WWW-Authenticate` for `realm` that names the resource's metadata
+    /// document when there is one (RFC 9728 §5.1).
+    pub fn into_challenge(self, realm: &str, resource_metadata: Option<&str>) -> Response {
         let quote = |text: &str| text.replace(['"', '\\'], "");
-        let realm = quote(realm);
+        let mut bearer = format!("Bearer realm=\"{}\"", quote(realm));
+        if let Some(url) = resource_metadata {
+            bearer.push_str(&format!(", resource_metadata=\"{}\"", quote(url)));
+        }
         let (status, challenge) = match &self {
-            Self::Missing => (StatusCode::UNAUTHORIZED, format!("Bearer realm=\"{realm}\"")),
+            Self::Missing => (StatusCode::UNAUTHORIZED, bearer),
             Self::InvalidRequest(description) => (
                 StatusCode::BAD_REQUEST,
-                format!(
-                    "Bearer realm=\"{realm}\", error=\"invalid_request\", error_description=\"{}\"",
-                    quote(description)
-                ),
+                format!("{bearer}, error=\"invalid_request\", error_description=\"{}\"", quote(description)),
             ),
             Self::InvalidToken(description) => (
                 StatusCode::UNAUTHORIZED,
-                format!(
-                    "Bearer realm=\"{realm}\", error=\"invalid_token\", error_description=\"{}\"",
-                    quote(description)
-                ),
+                format!("{bearer}, error=\"invalid_token\", error_description=\"{}\"", quote(description)),
             ),
             Self::InsufficientScope(needed) => (
                 StatusCode::FORBIDDEN,
-                format!(
-                    "Bearer realm=\"{realm}\", error=\"insufficient_scope\", scope=\"{}\"",
-                    quote(needed)
-                ),
+                format!("{bearer}, error=\"insufficient_scope\", scope=\"{}\"", quote(needed)),
             ),
             Self::Unavailable(_) | Self::Config(_) => {
                 tracing::error!(error = %self, "bearer token check failed");

@@ -95,7 +95,7 @@ where
         Box::pin(async move {
             match admit(&guard, &scopes, request).await {
                 Ok(request) => inner.call(request).await,
-                Err(error) => Ok(error.into_response_for(&guard.inner.realm)),
+                Err(error) => Ok(guard.refuse(error)),
             }
         })
     }

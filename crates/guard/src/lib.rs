@@ -11,7 +11,8 @@
 //!     .build()?;
 //! let app: Router = Router::new()
 //!     .route("/photos", get(|token: AccessToken| async move { format!("hello {}", token.subject().unwrap_or("?")) }))
-//!     .layer(guard.require(["photos:read"]));
+//!     .layer(guard.require(["photos:read"]))
+//!     .merge(guard.metadata_router());
 //! # Ok(()) }
 //! ```
 //!
@@ -25,6 +26,9 @@
 //!   `insufficient_scope` with the `scope` needed; a malformed request → 400 `invalid_request`.
 //! - Tokens come only from the `Authorization` header; the form-body method (§2.2) can be
 //!   switched on; the query-parameter method is not offered (RFC 9700 §4.3.2).
+//! - RFC 9728: [`Guard::metadata_router`] serves the API's protected-resource metadata at its
+//!   well-known URL, and every challenge names it (`resource_metadata`, §5.1), so that a
+//!   client that knows only the API's URL finds the authorization server.
 
 mod error;
 #[cfg(any(test, feature = "fuzzing"))]
@@ -32,9 +36,10 @@ mod error;
 pub mod fuzz;
 mod jwks;
 mod layer;
+mod metadata;
 mod token;
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -63,6 +68,12 @@ struct Inner {
     jwks: jwks::JwksCache,
     introspected: Mutex<HashMap<[u8; 32], (i64, Value)>>,
     introspection_cache: i64,
+    /// Where the RFC 9728 metadata document is; none for an audience that is no URL.
+    metadata_url: Option<url::Url>,
+    /// `scopes_supported` as configured; otherwise the scopes the routes require.
+    scopes_supported: Option<Vec<String>>,
+    required_scopes: Mutex<BTreeSet<String>>,
+    resource_name: Option<String>,
 }
 
 struct Introspection {
@@ -81,6 +92,8 @@ pub struct GuardBuilder {
     form_body: bool,
     clock: Option<Clock>,
     introspection_cache: Duration,
+    scopes_supported: Option<Vec<String>>,
+    resource_name: Option<String>,
 }
 
 impl Guard {
@@ -95,12 +108,18 @@ impl Guard {
             form_body: false,
             clock: None,
             introspection_cache: Duration::from_secs(30),
+            scopes_supported: None,
+            resource_name: None,
         }
     }
 
     /// A layer that admits requests whose token has every one of `scopes`.
     pub fn require<S: Into<String>>(&self, scopes: impl IntoIterator<Item = S>) -> RequireLayer {
-        RequireLayer::new(self.clone(), scopes.into_iter().map(Into::into).collect())
+        let scopes: Vec<String> = scopes.into_iter().map(Into::into).collect();
+        if let Ok(mut required) = self.inner.required_scopes.lock() {
+            required.extend(scopes.iter().cloned());
+        }
+        RequireLayer::new(self.clone(), scopes)
     }
 }
 
@@ -144,6 +163,19 @@ impl GuardBuilder {
         self
     }
 
+    /// `scopes_supported` in the metadata document (RFC 9728 §2); by default, every scope
+    /// that a [`Guard::require`] layer asks for.
+    pub fn scopes_supported<S: Into<String>>(mut self, scopes: impl IntoIterator<Item = S>) -> Self {
+        self.scopes_supported = Some(scopes.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// `resource_name` in the metadata document, for people (RFC 9728 §2).
+    pub fn resource_name(mut self, name: impl Into<String>) -> Self {
+        self.resource_name = Some(name.into());
+        self
+    }
+
     /// The clock for `exp` and `nbf` (default: the system clock).
     pub fn clock(mut self, clock: Clock) -> Self {
         self.clock = Some(clock);
@@ -164,6 +196,7 @@ impl GuardBuilder {
             .build()
             .map_err(|error| GuardError::Config(error.to_string()))?;
         let clock = self.clock.unwrap_or_else(|| Arc::new(system_now));
+        let metadata_url = metadata::metadata_url(&self.audience);
         Ok(Guard {
             inner: Arc::new(Inner {
                 realm: self.realm.unwrap_or_else(|| self.audience.clone()),
@@ -177,6 +210,10 @@ impl GuardBuilder {
                 jwks: jwks::JwksCache::default(),
                 introspected: Mutex::new(HashMap::new()),
                 introspection_cache: i64::try_from(self.introspection_cache.as_secs()).unwrap_or(i64::MAX),
+                metadata_url,
+                scopes_supported: self.scopes_supported,
+                required_scopes: Mutex::default(),
+                resource_name: self.resource_name,
             }),
         })
     }

@@ -15,6 +15,8 @@ use serde_json::Value;
 use crate::helpers::*;
 
 const API: &str = "https://photos.example/api";
+/// Where RFC 9728 §3.1 puts the API's metadata.
+const METADATA: &str = "https://photos.example/.well-known/oauth-protected-resource/api";
 
 /// The API, on its own port, behind the guard.
 async fn protected_api(guard: Guard) -> String {
@@ -29,7 +31,8 @@ async fn protected_api(guard: Guard) -> String {
             Router::new()
                 .route("/upload", post(|| async { "uploaded" }))
                 .layer(guard.require(["photos:write"])),
-        );
+        )
+        .merge(guard.metadata_router());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await });
@@ -100,13 +103,13 @@ async fn no_token_is_401_with_a_challenge_and_no_error_code() {
     let api = protected_api(jwt_guard(&app).realm("photos").build().unwrap()).await;
     let response = call(&api, None).await;
     assert_eq!(response.status(), 401);
-    assert_eq!(challenge(&response), "Bearer realm=\"photos\"");
+    assert_eq!(challenge(&response), format!("Bearer realm=\"photos\", resource_metadata=\"{METADATA}\""));
     // The query-parameter method is not offered (RFC 9700 §4.3.2).
     let client = client(&app, TokenFormat::Jwt, "photos:read").await;
     let jwt = token(&app, &client, API).await;
     let in_query = reqwest::get(format!("{api}/photos?access_token={jwt}")).await.unwrap();
     assert_eq!(in_query.status(), 401);
-    assert_eq!(challenge(&in_query), "Bearer realm=\"photos\"");
+    assert_eq!(challenge(&in_query), format!("Bearer realm=\"photos\", resource_metadata=\"{METADATA}\""));
 }
 
 #[tokio::test]
@@ -366,5 +369,81 @@ async fn the_guard_refuses_an_introspection_answer_that_is_not_an_access_token()
             .unwrap();
         let api = protected_api(guard).await;
         assert_eq!(call(&api, Some("o2u_rt_whatever")).await.status(), expected, "{token_type}");
+    }
+}
+
+/// RFC 9728 §2, §3: the metadata at the well-known path, for any origin.
+#[tokio::test]
+async fn the_api_publishes_its_protected_resource_metadata() {
+    let app = TestApp::spawn().await;
+    let guard = jwt_guard(&app).resource_name("Photos").build().unwrap();
+    assert_eq!(guard.metadata_url().as_deref(), Some(METADATA));
+    let api = protected_api(guard).await;
+    let response = reqwest::Client::new()
+        .get(format!("{api}/.well-known/oauth-protected-resource/api"))
+        .header("origin", "https://mcp-client.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["access-control-allow-origin"], "*");
+    assert!(response.headers()["content-type"].to_str().unwrap().starts_with("application/json"));
+    let document: Value = response.json().await.unwrap();
+    assert_eq!(
+        document,
+        serde_json::json!({
+            "resource": API,
+            "authorization_servers": ["http://127.0.0.1"],
+            // Every scope a route of the API requires, by default.
+            "scopes_supported": ["photos:read", "photos:write"],
+            "bearer_methods_supported": ["header"],
+            "resource_name": "Photos",
+        })
+    );
+    // The document is public; the API is not.
+    assert_eq!(call(&api, None).await.status(), 401);
+    // Only at the path §3.1 gives.
+    let elsewhere = reqwest::get(format!("{api}/.well-known/oauth-protected-resource")).await.unwrap();
+    assert_ne!(elsewhere.status(), 200, "the document is served at its own path only");
+}
+
+/// RFC 9728 §2: configured scopes win; the form-body method shows when it is allowed.
+#[tokio::test]
+async fn the_metadata_says_what_is_configured() {
+    let app = TestApp::spawn().await;
+    let guard = jwt_guard(&app).scopes_supported(["photos:read"]).allow_form_body().build().unwrap();
+    let document = guard.metadata();
+    assert_eq!(document["scopes_supported"], serde_json::json!(["photos:read"]));
+    assert_eq!(document["bearer_methods_supported"], serde_json::json!(["header", "body"]));
+    assert!(document.get("resource_name").is_none());
+    // An audience that is no URL has no well-known location, and its challenges name none.
+    let urn = Guard::builder("http://127.0.0.1", "urn:example:photos")
+        .jwks_uri(app.url("/jwks.json"))
+        .build()
+        .unwrap();
+    assert_eq!(urn.metadata_url(), None);
+    let api = protected_api(urn).await;
+    assert_eq!(challenge(&call(&api, None).await), "Bearer realm=\"urn:example:photos\"");
+}
+
+/// RFC 9728 §5.1: every challenge, whatever the error, names the metadata.
+#[tokio::test]
+async fn every_challenge_names_the_resource_metadata() {
+    let app = TestApp::spawn().await;
+    let api = protected_api(jwt_guard(&app).build().unwrap()).await;
+    let client = client(&app, TokenFormat::Jwt, "photos:read").await;
+    let good = token(&app, &client, API).await;
+    let responses = [
+        call(&api, None).await,
+        call(&api, Some("not-a-token")).await,
+        reqwest::Client::new().post(format!("{api}/upload")).bearer_auth(&good).send().await.unwrap(),
+    ];
+    for response in &responses {
+        assert!([401, 403].contains(&response.status().as_u16()));
+        assert!(
+            challenge(response).contains(&format!("resource_metadata=\"{METADATA}\"")),
+            "{}",
+            challenge(response)
+        );
     }
 }

@@ -39,6 +39,7 @@ mod openidconnect_crate;
 mod pairwise;
 mod password;
 mod plugins;
+mod protected_resource;
 mod refresh_token;
 mod resources;
 mod response_mode;

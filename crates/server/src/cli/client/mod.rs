@@ -109,9 +109,6 @@ impl Connection {
                 None => profile.secret()?,
             }
         };
-        let issuer = self.issuer.or(profile.issuer).ok_or_else(|| {
-            ClientError::Local("which server? give --issuer URL, or a profile (-p NAME) that has one".into())
-        })?;
         let client_id = self.client_id.or(profile.client_id).ok_or_else(|| {
             ClientError::Local("which client? give --client-id, or a profile that has one".into())
         })?;
@@ -132,11 +129,26 @@ impl Connection {
         };
         let ca_files = if self.ca_cert.is_empty() { &profile.ca_cert } else { &self.ca_cert };
         let http = oauth2u_client::http_client(ca_files)?;
-        let options = ProviderOptions {
-            issuer,
-            overrides,
-            allow_insecure_http: self.allow_insecure_http || profile.allow_insecure_http,
+        let allow_insecure_http = self.allow_insecure_http || profile.allow_insecure_http;
+        let issuer = match (self.issuer.or(profile.issuer), wanted.resource.first()) {
+            (Some(issuer), _) => issuer,
+            // RFC 9728: the API's metadata names the server that issues its tokens.
+            (None, Some(resource)) => {
+                if !allow_insecure_http {
+                    let url = oauth2u_client::provider::parse_url(resource)?;
+                    oauth2u_client::provider::check_https_url("resource", &url)?;
+                }
+                oauth2u_client::discover_resource(&http, resource).await?.authorization_server()?.to_owned()
+            }
+            (None, None) => {
+                return Err(ClientError::Local(
+                    "which server? give --issuer URL, --resource URL (its RFC 9728 metadata names the server), \
+                     or a profile (-p NAME) that has one"
+                        .into(),
+                ));
+            }
         };
+        let options = ProviderOptions { issuer, overrides, allow_insecure_http };
         let provider = Provider::resolve(&http, options, needed).await?;
         let request = Request {
             scope: wanted.scope.or(profile.scope),
