@@ -45,4 +45,11 @@ impl ClientCache {
         }
         Ok(client)
     }
+
+    /// Drops the cached record of `id`: this process changed it.
+    pub(crate) fn forget(&self, id: &str) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.remove(id);
+        }
+    }
 }

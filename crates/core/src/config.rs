@@ -34,6 +34,8 @@ pub struct ProtocolConfig {
     pub sessions: Sessions,
     /// OpenID Connect choices.
     pub oidc: Oidc,
+    /// Dynamic client registration (RFC 7591).
+    pub registration: Registration,
 }
 
 impl ProtocolConfig {
@@ -51,6 +53,59 @@ impl ProtocolConfig {
             login_throttle: LoginThrottle::default(),
             sessions: Sessions::default(),
             oidc: Oidc::default(),
+            registration: Registration::default(),
+        }
+    }
+}
+
+/// Who may register a client at `/register` (RFC 7591 §3).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RegistrationMode {
+    /// No endpoint (the default).
+    #[default]
+    Off,
+    /// Anyone, for development: registrations are throttled per address.
+    Open,
+    /// Only with an initial access token (`oauth2u registration tokens add`).
+    Token,
+}
+
+/// Dynamic client registration (`[registration]`, RFC 7591 and RFC 7592).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Registration {
+    /// `off` (default), `open` or `token`.
+    pub mode: RegistrationMode,
+    /// The scopes a registered client may ask for; a registration that asks for others is
+    /// refused, and one that asks for none gets all of them.
+    pub scopes: String,
+    /// The grant types a registered client may use (the `client_credentials` grant is
+    /// left out by default: registering would hand out API access without a user).
+    pub grant_types: Vec<String>,
+    /// The resources (RFC 8707) every registered client may ask tokens for.
+    pub resources: Vec<String>,
+    /// Registrations each address may make per minute (both modes).
+    pub per_address_per_minute: u32,
+    /// A registered client that has been issued no token for this long is removed by the
+    /// cleanup job (default 30 days; 0 keeps them).
+    #[serde(with = "humantime_serde")]
+    pub unused_client_lifetime: Duration,
+}
+
+impl Default for Registration {
+    fn default() -> Self {
+        Self {
+            mode: RegistrationMode::Off,
+            scopes: "openid profile email offline_access".into(),
+            grant_types: vec![
+                "authorization_code".into(),
+                "refresh_token".into(),
+                "urn:ietf:params:oauth:grant-type:device_code".into(),
+            ],
+            resources: Vec::new(),
+            per_address_per_minute: 10,
+            unused_client_lifetime: Duration::from_secs(30 * 24 * 3600),
         }
     }
 }

@@ -43,6 +43,13 @@ pub enum ErrorCode {
     RequestNotSupported,
     /// OpenID Connect Core §3.1.2.6: the `request_uri` parameter is not supported.
     RequestUriNotSupported,
+    /// RFC 7591 §3.2.2: a redirect URI of a registration is not acceptable.
+    InvalidRedirectUri,
+    /// RFC 7591 §3.2.2: a metadata field of a registration is invalid or not allowed.
+    InvalidClientMetadata,
+    /// RFC 6750 §3.1, at the client configuration endpoint (RFC 7592 §2): the registration
+    /// access token is missing, wrong, or not this client's: always 401.
+    InvalidToken,
     /// The request body is larger than the configured limit: `invalid_request` with 413.
     RequestTooLarge,
     /// An unexpected fault; its cause is logged, never shown.
@@ -73,6 +80,9 @@ impl ErrorCode {
             Self::InteractionRequired => "interaction_required",
             Self::RequestNotSupported => "request_not_supported",
             Self::RequestUriNotSupported => "request_uri_not_supported",
+            Self::InvalidRedirectUri => "invalid_redirect_uri",
+            Self::InvalidClientMetadata => "invalid_client_metadata",
+            Self::InvalidToken => "invalid_token",
             Self::ServerError => "server_error",
             Self::TemporarilyUnavailable => "temporarily_unavailable",
         }
@@ -80,7 +90,9 @@ impl ErrorCode {
 
     /// From the code on the wire (`invalid_request` gives [`ErrorCode::InvalidRequest`]).
     pub fn parse(code: &str) -> Option<Self> {
-        const ALL: [ErrorCode; 17] = [
+        const ALL: [ErrorCode; 19] = [
+            ErrorCode::InvalidRedirectUri,
+            ErrorCode::InvalidClientMetadata,
             ErrorCode::InvalidTarget,
             ErrorCode::UnsupportedTokenType,
             ErrorCode::InvalidRequest,
@@ -108,7 +120,7 @@ impl ErrorCode {
     /// codes, `access_denied` included, within that 400.
     pub fn status(self) -> u16 {
         match self {
-            Self::InvalidClient => 401,
+            Self::InvalidClient | Self::InvalidToken => 401,
             Self::RequestTooLarge => 413,
             Self::ServerError => 500,
             Self::TemporarilyUnavailable => 503,
@@ -159,6 +171,9 @@ constructors! {
     request_not_supported => RequestNotSupported,
     request_uri_not_supported => RequestUriNotSupported,
     request_too_large => RequestTooLarge,
+    invalid_redirect_uri => InvalidRedirectUri,
+    invalid_client_metadata => InvalidClientMetadata,
+    invalid_token => InvalidToken,
     temporarily_unavailable => TemporarilyUnavailable,
 }
 

@@ -51,6 +51,31 @@ pub struct AuthorizationContext<'a> {
     pub csrf_token: &'a str,
 }
 
+/// A registration (RFC 7591 §2) or a registration's update (RFC 7592 §2.2), for the
+/// `client_registration` hook.
+#[derive(Debug)]
+pub struct RegistrationContext<'a> {
+    /// The metadata asked for, as sent (members we do not support are already left out).
+    pub metadata: &'a Map<String, Value>,
+    /// The address the request came from (after `trusted_proxies`).
+    pub address: Option<std::net::IpAddr>,
+    /// For an update: the client being changed.
+    pub client_id: Option<&'a str>,
+}
+
+/// How the `client_registration` hook decides a registration.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RegistrationDecision {
+    /// Go ahead with the metadata as it is.
+    Allow,
+    /// Refuse, with this error (`invalid_client_metadata`, `invalid_redirect_uri`, or
+    /// `access_denied`).
+    Deny(OAuthError),
+    /// Go ahead with this metadata instead: forced scopes, capped lifetimes, and so on. It
+    /// is checked by the same rules as what the client sent.
+    Adjust(Map<String, Value>),
+}
+
 /// How `authorization_GET` or `authorization_POST` decides a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AuthorizationDecision {
@@ -134,6 +159,16 @@ pub trait Hooks: Send + Sync {
     async fn claims(&self, _context: &ClaimsContext<'_>) -> Map<String, Value> {
         Map::new()
     }
+
+    /// `client_registration`: the registration policy (RFC 7591 §2 leaves it to the
+    /// server). Called with what a client asks to register, before anything is checked or
+    /// stored; it may allow it, refuse it, or change it.
+    async fn client_registration(
+        &self,
+        _context: &RegistrationContext<'_>,
+    ) -> Result<RegistrationDecision, OAuthError> {
+        Ok(RegistrationDecision::Allow)
+    }
 }
 
 /// The hooks of a server with no plugins: every default.
@@ -195,6 +230,27 @@ impl Hooks for HookChain {
             fields.extend(hooks.access_token_response(context).await);
         }
         fields
+    }
+
+    async fn client_registration(
+        &self,
+        context: &RegistrationContext<'_>,
+    ) -> Result<RegistrationDecision, OAuthError> {
+        // Each hook sees what the ones before it made of the request.
+        let mut adjusted: Option<Map<String, Value>> = None;
+        for hooks in &self.0 {
+            let current = RegistrationContext {
+                metadata: adjusted.as_ref().unwrap_or(context.metadata),
+                address: context.address,
+                client_id: context.client_id,
+            };
+            match hooks.client_registration(&current).await? {
+                RegistrationDecision::Allow => {}
+                RegistrationDecision::Deny(error) => return Ok(RegistrationDecision::Deny(error)),
+                RegistrationDecision::Adjust(metadata) => adjusted = Some(metadata),
+            }
+        }
+        Ok(adjusted.map_or(RegistrationDecision::Allow, RegistrationDecision::Adjust))
     }
 
     async fn claims(&self, context: &ClaimsContext<'_>) -> Map<String, Value> {

@@ -30,6 +30,7 @@ pub mod password;
 pub mod pkce;
 pub mod provider;
 pub mod redirect_uri;
+pub mod registration;
 pub mod resource;
 pub mod scope;
 pub mod secret;

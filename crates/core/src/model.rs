@@ -179,8 +179,21 @@ pub struct Client {
     pub post_logout_redirect_uris: Vec<String>,
     /// Where Logout Tokens go, if the client wants them.
     pub backchannel_logout: Option<BackchannelLogout>,
+    /// For a client that registered itself (RFC 7591): how it manages its registration.
+    pub registration: Option<DynamicRegistration>,
     /// When the client was registered.
     pub created_at: UnixTime,
+}
+
+/// What a client that registered itself keeps (RFC 7591, RFC 7592).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DynamicRegistration {
+    /// The hash of its registration access token (RFC 7592 §1.3).
+    pub token_hash: SecretHash,
+    /// The metadata it registered, defaults applied, as the RFC 7592 reads answer it.
+    pub metadata: serde_json::Map<String, serde_json::Value>,
+    /// When a token was last issued to it, to the day; `None` before the first.
+    pub last_used_at: Option<UnixTime>,
 }
 
 impl Client {
@@ -209,6 +222,7 @@ impl Client {
             subject_type: SubjectType::Public,
             post_logout_redirect_uris: Vec::new(),
             backchannel_logout: None,
+            registration: None,
             created_at: 0,
         }
     }

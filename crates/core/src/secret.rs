@@ -27,6 +27,10 @@ pub enum SecretKind {
     ClientSecret,
     /// A device code (RFC 8628).
     DeviceCode,
+    /// A registration access token (RFC 7592 §1.3).
+    RegistrationAccessToken,
+    /// An initial access token for registration (RFC 7591 §3).
+    InitialAccessToken,
 }
 
 impl SecretKind {
@@ -37,6 +41,8 @@ impl SecretKind {
             Self::AuthorizationCode => "o2u_ac_",
             Self::ClientSecret => "o2u_cs_",
             Self::DeviceCode => "o2u_dc_",
+            Self::RegistrationAccessToken => "o2u_rat_",
+            Self::InitialAccessToken => "o2u_iat_",
         }
     }
 }

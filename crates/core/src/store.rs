@@ -76,6 +76,28 @@ pub trait ClientStore: Send + Sync {
     async fn remove_client(&self, id: &str, now: UnixTime) -> Result<bool, StoreError>;
     /// Whether any client registered this browser origin.
     async fn origin_allowed(&self, origin: &str) -> Result<bool, StoreError>;
+    /// Stores an initial access token for registration (RFC 7591 §3), by hash.
+    async fn insert_registration_token(
+        &self,
+        hash: &SecretHash,
+        expires_at: Option<UnixTime>,
+        uses: Option<i64>,
+        now: UnixTime,
+    ) -> Result<(), StoreError>;
+    /// Uses up one use of a live initial access token: one conditional write, so that of
+    /// concurrent registrations no more succeed than it has uses. False if it is unknown,
+    /// expired or used up.
+    async fn use_registration_token(&self, hash: &SecretHash, now: UnixTime) -> Result<bool, StoreError>;
+    /// Records that a token was issued to a client that registered itself, unless that was
+    /// recorded within the last day (so that it costs a write a day, not one per token).
+    async fn record_client_use(&self, id: &str, now: UnixTime) -> Result<(), StoreError>;
+    /// Removes, with their tokens, the clients that registered themselves and have been
+    /// issued no token since `unused_since` (nor registered since); how many.
+    async fn remove_unused_dynamic_clients(
+        &self,
+        unused_since: UnixTime,
+        now: UnixTime,
+    ) -> Result<u64, StoreError>;
 }
 
 /// Users (resource owners).

@@ -69,6 +69,10 @@ bounded!(ClientStore {
     fn update_client(&self, client: &Client) -> bool;
     fn remove_client(&self, id: &str, now: UnixTime) -> bool;
     fn origin_allowed(&self, origin: &str) -> bool;
+    fn insert_registration_token(&self, hash: &SecretHash, expires_at: Option<UnixTime>, uses: Option<i64>, now: UnixTime) -> ();
+    fn use_registration_token(&self, hash: &SecretHash, now: UnixTime) -> bool;
+    fn record_client_use(&self, id: &str, now: UnixTime) -> ();
+    fn remove_unused_dynamic_clients(&self, unused_since: UnixTime, now: UnixTime) -> u64;
 });
 
 bounded!(UserStore {

@@ -48,6 +48,17 @@ pub(crate) async fn once(provider: &Provider, holder: &str) -> Result<u64, oauth
             break;
         }
     }
+    // Clients that registered themselves (RFC 7591) and were issued nothing for
+    // `unused_client_lifetime` are removed: open registration must not grow without end.
+    let unused_after = provider.config().registration.unused_client_lifetime;
+    if !unused_after.is_zero() {
+        let cutoff = provider.now().saturating_sub(oauth2u_core::clock::seconds(unused_after));
+        let removed = store.remove_unused_dynamic_clients(cutoff, provider.now()).await?;
+        if removed > 0 {
+            tracing::info!(removed, "cleanup removed unused registered clients");
+        }
+        deleted += removed;
+    }
     store.release_lease("cleanup", holder).await?;
     Ok(deleted)
 }

@@ -9,7 +9,9 @@ use figment::Figment;
 use figment::providers::{Format, Serialized, Toml};
 use oauth2u_core::ProtocolConfig;
 use oauth2u_core::clock::seconds;
-use oauth2u_core::config::{GrantSwitches, Lifetimes, LoginThrottle, Oidc, Sessions, TokenFormat};
+use oauth2u_core::config::{
+    GrantSwitches, Lifetimes, LoginThrottle, Oidc, Registration, Sessions, TokenFormat,
+};
 use oauth2u_core::keys::{KeyRing, MasterKey, SigningAlgorithm};
 use serde::{Deserialize, Serialize};
 
@@ -63,6 +65,8 @@ pub struct Settings {
     pub sessions: Sessions,
     /// OpenID Connect choices (`[oidc]`).
     pub oidc: Oidc,
+    /// Dynamic client registration (`[registration]`, RFC 7591; off by default).
+    pub registration: Registration,
     /// How fast passwords and device user codes may be guessed (`[login_throttle]`).
     pub login_throttle: LoginThrottle,
     /// A directory whose templates (`login.html`, `consent.html`, …, `style.css`) replace the built-in ones.
@@ -125,6 +129,7 @@ impl Default for Settings {
             limits: Limits::default(),
             sessions: Sessions::default(),
             oidc: Oidc::default(),
+            registration: Registration::default(),
             login_throttle: LoginThrottle::default(),
             templates_dir: None,
             plugins_directories: Vec::new(),
@@ -350,6 +355,7 @@ impl Settings {
             login_throttle: self.login_throttle,
             sessions: self.sessions,
             oidc: self.oidc,
+            registration: self.registration.clone(),
         }
     }
 }

@@ -14,6 +14,8 @@ pub(crate) enum Feature {
     SigningKeys,
     /// `[metrics] token` is set: `/metrics` on the public port, behind that bearer token.
     PublicMetrics,
+    /// `[registration] mode` is not `off` (RFC 7591).
+    Registration,
 }
 
 /// Declares the table once: the enum of routes, the list of them, each one's path and feature.
@@ -87,6 +89,10 @@ table! {
     HealthReady => "/health/ready", Always;
     /// Prometheus metrics on the public port.
     Metrics => "/metrics", PublicMetrics;
+    /// RFC 7591 §3: the client registration endpoint.
+    Register => "/register", Registration;
+    /// RFC 7592 §2: the client configuration endpoint, a client's `registration_client_uri`.
+    RegistrationClient => "/register/{client_id}", Registration;
 }
 
 impl Route {

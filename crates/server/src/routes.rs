@@ -12,6 +12,8 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
+use oauth2u_core::config::RegistrationMode;
+
 use crate::http;
 use crate::metrics;
 use crate::paths::{Feature, Route};
@@ -26,6 +28,7 @@ fn enabled(state: &AppState, feature: Feature) -> bool {
         Feature::DeviceGrant => state.settings.grants.device_code,
         Feature::SigningKeys => state.provider.keys().is_some(),
         Feature::PublicMetrics => state.settings.metrics.token.is_some(),
+        Feature::Registration => state.settings.registration.mode != RegistrationMode::Off,
     }
 }
 
@@ -33,17 +36,20 @@ fn enabled(state: &AppState, feature: Feature) -> bool {
 fn handler(state: &AppState, route: Route) -> MethodRouter<AppState> {
     // Endpoints that browser clients fetch get CORS for the origins clients registered.
     let cors = || http::cors::registered_origins(state);
+    // Public documents and registration carry no cookie and no secret of a user: any origin
+    // may fetch them (a browser-based client has no registered origin before it registers).
+    let any_origin = http::cors::any_origin;
     let post_only = |router: MethodRouter<AppState>| router.fallback(method_not_allowed);
     match route {
         Route::Authorize => get(ui::authorize::get_authorize).post(ui::authorize::post_authorize),
         Route::Token | Route::AccessToken => post_only(post(http::token::post_token)).layer(cors()),
         Route::Revoke => post_only(post(http::revoke::post_revoke)).layer(cors()),
         Route::Introspect => post_only(post(http::introspect::post_introspect)),
-        Route::Metadata | Route::OpenIdConfiguration => get(http::metadata::get_metadata).layer(cors()),
+        Route::Metadata | Route::OpenIdConfiguration => get(http::metadata::get_metadata).layer(any_origin()),
         Route::Userinfo => {
             get(http::userinfo::get_userinfo).post(http::userinfo::post_userinfo).layer(cors())
         }
-        Route::Jwks => get(http::jwks::get_jwks).layer(cors()),
+        Route::Jwks => get(http::jwks::get_jwks).layer(any_origin()),
         Route::DeviceAuthorization => post_only(post(http::device_authorization::post_device_authorization)),
         Route::Device => get(ui::device::get_device).post(ui::device::post_device),
         Route::DeviceConsent => post(ui::device::post_device_consent),
@@ -54,6 +60,11 @@ fn handler(state: &AppState, route: Route) -> MethodRouter<AppState> {
         Route::HealthLive => get(http::health::get_live),
         Route::HealthReady => get(http::health::get_ready),
         Route::Metrics => get(http::metrics::get_protected),
+        Route::Register => post(http::register::post_register).layer(any_origin()),
+        Route::RegistrationClient => get(http::register::get_registration)
+            .put(http::register::put_registration)
+            .delete(http::register::delete_registration)
+            .layer(any_origin()),
     }
 }
 

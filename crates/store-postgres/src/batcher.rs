@@ -40,7 +40,7 @@ enum Write {
 
 /// Which single-use code a redemption consumes.
 #[derive(Debug, Clone, Copy)]
-pub(crate) enum Code {
+enum Code {
     /// An authorization code (RFC 6749 §4.1.2).
     Authorization,
     /// An approved device code (RFC 8628 §3.5).
@@ -104,8 +104,27 @@ impl Batcher {
         }
     }
 
-    /// Redeems `code`, of the `kind` given, with the next batch.
-    pub(crate) async fn redeem(
+    /// Redeems the authorization code `code` with the next batch.
+    pub(crate) async fn redeem_code(
+        &self,
+        code: SecretHash,
+        now: UnixTime,
+        issuance: Issuance,
+    ) -> Result<Redemption, StoreError> {
+        self.redeem(code, Code::Authorization, now, issuance).await
+    }
+
+    /// Redeems the approved device code `hash` with the next batch.
+    pub(crate) async fn redeem_device_code(
+        &self,
+        hash: SecretHash,
+        now: UnixTime,
+        issuance: Issuance,
+    ) -> Result<Redemption, StoreError> {
+        self.redeem(hash, Code::Device, now, issuance).await
+    }
+
+    async fn redeem(
         &self,
         code: SecretHash,
         kind: Code,

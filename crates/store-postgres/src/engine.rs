@@ -10,7 +10,6 @@ use oauth2u_store_sql::{BoxFuture, Columns, Engine, Tx, Value};
 use sqlx::postgres::{PgArguments, PgRow};
 use sqlx::{PgConnection, Row as _};
 
-use crate::batcher::Code;
 use crate::{Postgres, map_error};
 
 type Query = sqlx::query::Query<'static, sqlx::Postgres, PgArguments>;
@@ -140,7 +139,7 @@ impl Engine for Postgres {
         now: UnixTime,
         issuance: Issuance,
     ) -> Result<Redemption, StoreError> {
-        self.batcher.redeem(code, Code::Authorization, now, issuance).await
+        self.batcher.redeem_code(code, now, issuance).await
     }
 
     async fn redeem_device_code(
@@ -149,7 +148,7 @@ impl Engine for Postgres {
         now: UnixTime,
         issuance: Issuance,
     ) -> Result<Redemption, StoreError> {
-        self.batcher.redeem(hash, Code::Device, now, issuance).await
+        self.batcher.redeem_device_code(hash, now, issuance).await
     }
 
     async fn rotate_refresh_token(

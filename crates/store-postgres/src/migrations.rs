@@ -18,6 +18,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (4, "throttle reservations", include_str!("../migrations/0004_throttle_reservations.sql")),
     (5, "openid", include_str!("../migrations/0005_openid.sql")),
     (6, "openid sessions", include_str!("../migrations/0006_openid_sessions.sql")),
+    (7, "dynamic registration", include_str!("../migrations/0007_dynamic_registration.sql")),
 ];
 
 pub(crate) async fn run(pool: &PgPool) -> Result<(), StoreError> {

@@ -3,10 +3,14 @@
 use async_trait::async_trait;
 use oauth2u_core::clock::UnixTime;
 use oauth2u_core::model::{Client, SubjectType};
+use oauth2u_core::secret::SecretHash;
 use oauth2u_core::store::{ClientStore, StoreError};
 
-use crate::records::{self, to_json_list};
+use crate::records::{self, Columns, to_json, to_json_list};
 use crate::{Engine, SqlStore, Value, params};
+
+/// A day, in seconds: how fresh `last_used_at` is kept.
+const DAY: i64 = 24 * 3600;
 
 #[async_trait]
 impl<E: Engine> ClientStore for SqlStore<E> {
@@ -27,9 +31,9 @@ impl<E: Engine> ClientStore for SqlStore<E> {
                 allowed_origins, access_token_lifetime, refresh_token_lifetime, resource_server, resources,
                 default_resource, access_token_format, id_token_alg, subject_type, sector_identifier,
                 post_logout_redirect_uris, backchannel_logout_uri, backchannel_logout_session_required,
-                created_at)
+                registration_token_hash, registration_metadata, created_at)
             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
-                $20, $21, $22, $23, $24
+                $20, $21, $22, $23, $24, $25, $26
             WHERE NOT EXISTS (SELECT 1 FROM users WHERE subject = $1)";
         let taken = || StoreError::Conflict(format!("the id {} is taken", client.id));
         let mut values = client_values(client);
@@ -51,7 +55,8 @@ impl<E: Engine> ClientStore for SqlStore<E> {
                 refresh_token_lifetime = $13, resource_server = $14, resources = $15,
                 default_resource = $16, access_token_format = $17, id_token_alg = $18, subject_type = $19,
                 sector_identifier = $20, post_logout_redirect_uris = $21, backchannel_logout_uri = $22,
-                backchannel_logout_session_required = $23
+                backchannel_logout_session_required = $23, registration_token_hash = $24,
+                registration_metadata = $25
             WHERE id = $1";
         Ok(self.engine.execute(sql, client_values(client)).await? == 1)
     }
@@ -76,9 +81,78 @@ impl<E: Engine> ClientStore for SqlStore<E> {
     async fn origin_allowed(&self, origin: &str) -> Result<bool, StoreError> {
         Ok(self.engine.fetch_optional(E::ORIGIN_ALLOWED, params![origin]).await?.is_some())
     }
+
+    async fn insert_registration_token(
+        &self,
+        hash: &SecretHash,
+        expires_at: Option<UnixTime>,
+        uses: Option<i64>,
+        now: UnixTime,
+    ) -> Result<(), StoreError> {
+        self.engine
+            .execute(
+                "INSERT INTO registration_tokens (hash, expires_at, uses_left, created_at) VALUES ($1, $2, $3, $4)",
+                params![hash, expires_at, uses, now],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn use_registration_token(&self, hash: &SecretHash, now: UnixTime) -> Result<bool, StoreError> {
+        let used = self
+            .engine
+            .execute(
+                "UPDATE registration_tokens SET uses_left = uses_left - 1
+                 WHERE hash = $1 AND (expires_at IS NULL OR expires_at > $2)
+                   AND (uses_left IS NULL OR uses_left > 0)",
+                params![hash, now],
+            )
+            .await?;
+        Ok(used == 1)
+    }
+
+    async fn record_client_use(&self, id: &str, now: UnixTime) -> Result<(), StoreError> {
+        self.engine
+            .execute(
+                "UPDATE clients SET last_used_at = $2
+                 WHERE id = $1 AND registration_token_hash IS NOT NULL
+                   AND (last_used_at IS NULL OR last_used_at < $3)",
+                params![id, now, now - DAY],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn remove_unused_dynamic_clients(
+        &self,
+        unused_since: UnixTime,
+        now: UnixTime,
+    ) -> Result<u64, StoreError> {
+        let ids: Vec<String> = {
+            let rows = self
+                .engine
+                .fetch_all(
+                    "SELECT id FROM clients WHERE registration_token_hash IS NOT NULL
+                       AND COALESCE(last_used_at, created_at) < $1",
+                    params![unused_since],
+                )
+                .await?;
+            rows.iter()
+                .map(|row| row.text("id"))
+                .collect::<Result<Vec<_>, _>>()?
+                .into_iter()
+                .flatten()
+                .collect()
+        };
+        let mut removed = 0;
+        for id in ids {
+            removed += u64::from(self.remove_client(&id, now).await?);
+        }
+        Ok(removed)
+    }
 }
 
-/// $1..$23 in the column order of the statements above.
+/// $1..$25 in the column order of the statements above.
 fn client_values(client: &Client) -> Vec<Value> {
     let uris: Vec<&str> = client.redirect_uris.iter().map(|uri| uri.as_str()).collect();
     let grants: Vec<&str> = client.grant_types.iter().map(|grant| grant.as_str()).collect();
@@ -110,5 +184,7 @@ fn client_values(client: &Client) -> Vec<Value> {
         to_json_list(&client.post_logout_redirect_uris),
         client.backchannel_logout.as_ref().map(|logout| logout.uri.clone()),
         client.backchannel_logout.as_ref().is_some_and(|logout| logout.session_required),
+        client.registration.as_ref().map(|registration| registration.token_hash.as_bytes().to_vec()),
+        client.registration.as_ref().map(|registration| to_json(&registration.metadata)),
     ]
 }

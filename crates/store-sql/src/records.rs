@@ -8,8 +8,8 @@ use std::time::Duration;
 use oauth2u_core::clock::UnixTime;
 use oauth2u_core::config::TokenFormat;
 use oauth2u_core::model::{
-    AuthorizationCode, BackchannelLogout, Client, Consent, DeviceAuthorization, DeviceStatus, GrantType,
-    LogoutDelivery, Session, SubjectType, TokenKind, TokenRecord, User,
+    AuthorizationCode, BackchannelLogout, Client, Consent, DeviceAuthorization, DeviceStatus,
+    DynamicRegistration, GrantType, LogoutDelivery, Session, SubjectType, TokenKind, TokenRecord, User,
 };
 use oauth2u_core::pkce::{CodeChallenge, PkceMethod};
 use oauth2u_core::redirect_uri::RedirectUri;
@@ -132,6 +132,14 @@ pub fn client(row: &impl Columns) -> Result<Client> {
             uri,
             session_required: row.flag("backchannel_logout_session_required").unwrap_or(false),
         }),
+        registration: match hash(row, "registration_token_hash")? {
+            Some(token_hash) => Some(DynamicRegistration {
+                token_hash,
+                metadata: json(row, "registration_metadata")?.unwrap_or_default(),
+                last_used_at: row.int("last_used_at")?,
+            }),
+            None => None,
+        },
         created_at: int(row, "created_at")?,
     })
 }

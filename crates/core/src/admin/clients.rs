@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use crate::client_id::ClientId;
 use crate::clock::{UnixTime, seconds};
-use crate::model::{BackchannelLogout, Client, GrantType, SubjectType};
+use crate::model::{BackchannelLogout, Client, DynamicRegistration, GrantType, SubjectType};
 use crate::openid::subject::sector_of;
 use crate::redirect_uri::RedirectUri;
 use crate::scope::ScopeSet;
@@ -74,6 +74,50 @@ pub async fn register_client(
     spec: ClientSpec,
     now: UnixTime,
 ) -> Result<RegisteredClient, AdminError> {
+    register(store, spec, None, now).await
+}
+
+/// Registers a client that registered itself (RFC 7591), under the same rules.
+pub async fn register_dynamic_client(
+    store: &dyn Store,
+    spec: ClientSpec,
+    registration: DynamicRegistration,
+    now: UnixTime,
+) -> Result<RegisteredClient, AdminError> {
+    register(store, spec, Some(registration), now).await
+}
+
+/// Replaces a dynamic client's registration (RFC 7592 §2.2): the spec as a whole, fields
+/// left out reset to their defaults; the secret stays.
+pub async fn replace_dynamic_client(
+    store: &dyn Store,
+    id: &str,
+    spec: ClientSpec,
+    registration: DynamicRegistration,
+) -> Result<Client, AdminError> {
+    let current = find(store, id).await?;
+    let blank = Client {
+        redirect_uris: Vec::new(),
+        post_logout_redirect_uris: Vec::new(),
+        backchannel_logout: None,
+        id_token_alg: None,
+        subject_type: SubjectType::Public,
+        ..current
+    };
+    let mut client = apply(blank, ClientSpec { id: None, ..spec })?;
+    client.registration = Some(registration);
+    if !store.update_client(&client).await? {
+        return Err(not_found(id));
+    }
+    Ok(client)
+}
+
+async fn register(
+    store: &dyn Store,
+    spec: ClientSpec,
+    registration: Option<DynamicRegistration>,
+    now: UnixTime,
+) -> Result<RegisteredClient, AdminError> {
     let id = match &spec.id {
         Some(id) => check_client_id(id)?,
         None => random_id(16)?,
@@ -99,6 +143,7 @@ pub async fn register_client(
         subject_type: SubjectType::Public,
         post_logout_redirect_uris: Vec::new(),
         backchannel_logout: None,
+        registration,
         created_at: now,
     };
     // An API (a resource server) only authenticates to introspect: it needs no grant.

@@ -2,11 +2,14 @@
 //! programs call these; the rules that make a registration safe live here.
 
 mod clients;
+mod registration_tokens;
 mod users;
 
 pub use clients::{
-    ClientSpec, RegisteredClient, register_client, remove_client, rotate_client_secret, update_client,
+    ClientSpec, RegisteredClient, register_client, register_dynamic_client, remove_client,
+    replace_dynamic_client, rotate_client_secret, update_client,
 };
+pub use registration_tokens::add_registration_token;
 pub use users::{
     AfterPasswordChange, add_user, disable_user, enable_user, find_user, remove_user, revoke_user_consent,
     set_user_password, update_user_claims, user_consents,

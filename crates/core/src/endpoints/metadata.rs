@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use serde_json::{Map, Value, json};
 
 use crate::authorization_response::ResponseMode;
-use crate::config::ProtocolConfig;
+use crate::config::{ProtocolConfig, RegistrationMode};
 use crate::error::OAuthError;
 use crate::model::GrantType;
 use crate::provider::Provider;
@@ -31,6 +31,8 @@ pub struct EndpointPaths {
     pub userinfo: &'static str,
     /// OpenID Connect RP-Initiated Logout §2.
     pub end_session: &'static str,
+    /// RFC 7591 §3.
+    pub registration: &'static str,
 }
 
 /// The client authentication methods of the token and revocation endpoints.
@@ -90,6 +92,10 @@ pub fn metadata_document(
     if signs {
         document.insert("jwks_uri".into(), url(paths.jwks));
     }
+    // RFC 8414 §2 (from RFC 7591): only when registration is switched on.
+    if config.registration.mode != RegistrationMode::Off {
+        document.insert("registration_endpoint".into(), url(paths.registration));
+    }
     let mut response_types = Vec::new();
     let mut response_modes = Vec::new();
     if config.grants.authorization_code {
@@ -135,6 +141,7 @@ mod tests {
         jwks: "/k",
         userinfo: "/u",
         end_session: "/l",
+        registration: "/reg",
     };
 
     fn document(config: &ProtocolConfig, signs: bool) -> Value {

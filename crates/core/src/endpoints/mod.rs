@@ -4,4 +4,5 @@ pub mod authorize;
 pub mod device;
 pub mod introspect;
 pub mod metadata;
+pub mod register;
 pub mod revoke;

@@ -148,6 +148,16 @@ impl Provider {
             params,
         };
         let extra = self.hooks.access_token_response(&context).await;
+        // A client that registered itself is kept while it is used (`unused_client_lifetime`);
+        // the cached record says when that was last written, so this is a write a day.
+        let day_ago = self.now() - 24 * 3600;
+        if let Some(registration) = &client.registration
+            && registration.last_used_at.is_none_or(|last| last < day_ago)
+            && let Err(error) = self.store.record_client_use(&client.id, self.now()).await
+        {
+            // The tokens are committed; a missed mark only shortens the client's life.
+            tracing::warn!(%error, "could not record a registered client's use");
+        }
         Ok(response.with_extra(extra))
     }
 

@@ -202,7 +202,9 @@ pub(super) async fn run(store: Arc<dyn Store>, command: ClientsCommand) -> Resul
             } else {
                 for client in &clients {
                     let kind = if client.public { "public" } else { "confidential" };
-                    println!("{}\t{}\t{}\t{}", client.id, client.name, kind, grant_list(client));
+                    // A client that registered itself (RFC 7591) says so.
+                    let origin = if client.registration.is_some() { "\tdynamic" } else { "" };
+                    println!("{}\t{}\t{}\t{}{origin}", client.id, client.name, kind, grant_list(client));
                 }
             }
         }
@@ -317,5 +319,6 @@ fn describe(client: &Client) -> Value {
         "backchannel_logout_uri": client.backchannel_logout.as_ref().map(|logout| &logout.uri),
         "backchannel_logout_session_required": client.backchannel_logout.as_ref().map(|logout| logout.session_required),
         "secret_overlap_until": client.previous_secret.map(|(_, until)| until),
+        "dynamic": client.registration.is_some(),
     })
 }

@@ -6,6 +6,7 @@
 mod client;
 mod clients;
 mod keys;
+mod registration;
 mod users;
 
 use std::path::PathBuf;
@@ -48,6 +49,9 @@ enum Command {
     /// Manage the keys that sign JWT access tokens and ID tokens.
     #[command(subcommand)]
     Keys(keys::KeysCommand),
+    /// Dynamic client registration (RFC 7591): initial access tokens.
+    #[command(subcommand)]
+    Registration(registration::RegistrationCommand),
     #[command(flatten)]
     Client(client::ClientCommand),
 }
@@ -133,6 +137,7 @@ pub async fn run() -> ExitCode {
         Command::Clients(command) => admin(&settings, |store| clients::run(store, command)).await,
         Command::Users(command) => admin(&settings, |store| users::run(store, command)).await,
         Command::Keys(command) => admin(&settings, |store| keys::run(store, &settings, command)).await,
+        Command::Registration(command) => admin(&settings, |store| registration::run(store, command)).await,
         Command::Client(command) => client::run(command).await,
     }
 }

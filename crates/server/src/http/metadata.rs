@@ -22,6 +22,7 @@ const PATHS: EndpointPaths = EndpointPaths {
     jwks: Route::Jwks.path(),
     userinfo: Route::Userinfo.path(),
     end_session: Route::Logout.path(),
+    registration: Route::Register.path(),
 };
 
 pub(crate) async fn get_metadata(State(state): State<AppState>) -> Response {

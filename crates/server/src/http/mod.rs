@@ -9,6 +9,7 @@ pub(crate) mod introspect;
 pub(crate) mod jwks;
 pub(crate) mod metadata;
 pub(crate) mod metrics;
+pub(crate) mod register;
 pub(crate) mod revoke;
 pub(crate) mod token;
 pub(crate) mod userinfo;

@@ -45,6 +45,8 @@ pub(super) fn register(engine: &mut Engine, store: Arc<dyn Store>, passwords: Pa
     engine.register_fn("reject", |code: &str, description: &str| {
         decision("error", &[("error", code.into()), ("description", description.into())])
     });
+    // client_registration: go ahead with this metadata instead of what was asked.
+    engine.register_fn("adjust", |metadata: Map| decision("adjust", &[("metadata", metadata.into())]));
 
     // Scripts run on blocking threads, where waiting for the async store is allowed.
     let runtime = Handle::current();

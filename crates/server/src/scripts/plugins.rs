@@ -4,7 +4,10 @@ use std::sync::Arc;
 
 use oauth2u_core::async_trait;
 use oauth2u_core::authorization_request::ResponseType;
-use oauth2u_core::hooks::{AuthorizationContext, AuthorizationDecision, ClaimsContext, Hooks, TokenContext};
+use oauth2u_core::hooks::{
+    AuthorizationContext, AuthorizationDecision, ClaimsContext, Hooks, RegistrationContext,
+    RegistrationDecision, TokenContext,
+};
 use oauth2u_core::{ErrorCode, OAuthError, Params};
 use rhai::{Dynamic, Map};
 use serde_json::Value;
@@ -16,6 +19,7 @@ const AUTHORIZATION_POST: &str = "authorization_POST";
 const VALIDATION: &str = "access_token_validation";
 const RESPONSE: &str = "access_token_response";
 const CLAIMS: &str = "claims";
+const REGISTRATION: &str = "client_registration";
 
 /// Parameters never shown to a token hook.
 const SECRET_PARAMETERS: &[&str] =
@@ -114,6 +118,71 @@ impl Hooks for PluginHost {
         // A failing script adds no claim; the sign-in goes on with the stored ones.
         self.merged_maps(CLAIMS, claims_map(context)).await
     }
+
+    /// `client_registration(request)`: `()` allows, `reject(code, description)` or `deny()`
+    /// refuses, `adjust(metadata)` goes ahead with other metadata. A failing script refuses:
+    /// a registration policy that cannot run must not let everything through.
+    async fn client_registration(
+        &self,
+        context: &RegistrationContext<'_>,
+    ) -> Result<RegistrationDecision, OAuthError> {
+        let mut metadata = context.metadata.clone();
+        let mut adjusted = false;
+        for script in self.with(REGISTRATION) {
+            let request = registration_map(&metadata, context)?;
+            let value = call(&self.engine, script, REGISTRATION, request).await?;
+            if value.is_unit() {
+                continue;
+            }
+            let Some(map) = value.try_cast::<Map>() else {
+                return Err(OAuthError::server_error(
+                    "client_registration returned neither () nor a decision",
+                ));
+            };
+            let decision = map.get("decision").and_then(|value| value.clone().into_string().ok());
+            match decision.as_deref() {
+                Some("error") => {
+                    let error = error_of(&map, REGISTRATION)?;
+                    let allowed = [
+                        ErrorCode::InvalidClientMetadata,
+                        ErrorCode::InvalidRedirectUri,
+                        ErrorCode::AccessDenied,
+                    ];
+                    if !allowed.contains(&error.code) {
+                        return Err(OAuthError::server_error(format!(
+                            "client_registration may not answer {}",
+                            error.code.as_str()
+                        )));
+                    }
+                    return Ok(RegistrationDecision::Deny(error));
+                }
+                Some("adjust") => {
+                    let Some(new) = map.get("metadata") else {
+                        return Err(OAuthError::server_error("adjust() needs the metadata"));
+                    };
+                    metadata = rhai::serde::from_dynamic(new).map_err(OAuthError::server_error)?;
+                    adjusted = true;
+                }
+                _ => {
+                    return Err(OAuthError::server_error("client_registration returned an unknown decision"));
+                }
+            }
+        }
+        Ok(if adjusted { RegistrationDecision::Adjust(metadata) } else { RegistrationDecision::Allow })
+    }
+}
+
+/// What `client_registration` receives: the metadata asked for, the caller's address, and
+/// for an update the client's id.
+fn registration_map(
+    metadata: &serde_json::Map<String, Value>,
+    context: &RegistrationContext<'_>,
+) -> Result<Dynamic, OAuthError> {
+    let mut map = Map::new();
+    map.insert("metadata".into(), rhai::serde::to_dynamic(metadata).map_err(OAuthError::server_error)?);
+    map.insert("address".into(), context.address.map_or(Dynamic::UNIT, |address| address.to_string().into()));
+    map.insert("client_id".into(), context.client_id.map_or(Dynamic::UNIT, |id| id.to_owned().into()));
+    Ok(map.into())
 }
 
 pub(crate) fn params_map(params: &Params, hide: &[&str]) -> Map {

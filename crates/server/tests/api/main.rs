@@ -41,6 +41,7 @@ mod password;
 mod plugins;
 mod protected_resource;
 mod refresh_token;
+mod registration;
 mod resources;
 mod response_mode;
 mod revocation;

@@ -110,3 +110,54 @@ async fn the_openidconnect_crate_signs_in_verifies_calls_userinfo_and_refreshes(
     assert_eq!(refreshed_claims.subject(), claims.subject());
     assert_eq!(refreshed_claims.auth_time(), claims.auth_time());
 }
+
+/// RFC 7591 driven by the `openidconnect` crate's own registration client: it finds
+/// `registration_endpoint` in Discovery, registers with an initial access token, and reads
+/// our 201 answer with its own types; its invalid requests get our §3.2.2 errors.
+#[tokio::test]
+async fn the_openidconnect_crate_registers_a_client_dynamically() {
+    use oauth2u::core::Clock;
+    use openidconnect::core::{CoreClientRegistrationRequest, CoreGrantType};
+    use openidconnect::registration::EmptyAdditionalClientMetadata;
+    use openidconnect::{AccessToken, ClientName, LocalizedClaim};
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let app = TestApp::spawn_with(|settings| {
+        settings.port = port;
+        settings.issuer = Some(format!("http://127.0.0.1:{port}"));
+        settings.registration.mode = oauth2u::core::config::RegistrationMode::Token;
+    })
+    .await;
+    let initial =
+        admin::add_registration_token(app.store.as_ref(), None, Some(1), app.clock.now()).await.unwrap();
+    let http = openidconnect::reqwest::Client::builder().redirect(Policy::none()).build().unwrap();
+    let metadata =
+        CoreProviderMetadata::discover_async(IssuerUrl::new(app.base.clone()).unwrap(), &http).await.unwrap();
+    let endpoint =
+        metadata.registration_endpoint().expect("Discovery names the registration endpoint").clone();
+
+    let mut name = LocalizedClaim::new();
+    name.insert(None, ClientName::new("Crate-made client".into()));
+    let request = CoreClientRegistrationRequest::new(
+        vec![RedirectUrl::new(REDIRECT_URI.into()).unwrap()],
+        EmptyAdditionalClientMetadata::default(),
+    )
+    .set_client_name(Some(name))
+    .set_grant_types(Some(vec![CoreGrantType::AuthorizationCode, CoreGrantType::RefreshToken]))
+    .set_initial_access_token(Some(AccessToken::new(initial.expose().to_owned())));
+    let response = request.register_async(&endpoint, &http).await.expect("registered");
+    let id = response.client_id().as_str().to_owned();
+    assert!(response.client_secret().is_some());
+    assert!(response.registration_access_token().is_some());
+    assert_eq!(
+        response.registration_client_uri().map(|uri| uri.as_str().to_owned()),
+        Some(format!("{}/register/{id}", app.base))
+    );
+    let stored = app.store.client(&id).await.unwrap().unwrap();
+    assert_eq!(stored.name, "Crate-made client");
+    assert_eq!(stored.redirect_uris.iter().map(|uri| uri.as_str()).collect::<Vec<_>>(), [REDIRECT_URI]);
+
+    // The token had one use: the crate reads our refusal as its error type.
+    let again = request.register_async(&endpoint, &http).await;
+    assert!(again.is_err(), "a used-up initial access token is refused");
+}
