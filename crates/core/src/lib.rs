@@ -16,6 +16,7 @@ pub mod clock;
 pub mod config;
 pub mod endpoints;
 pub mod error;
+pub mod fetch;
 #[cfg(any(test, feature = "fuzzing"))]
 #[doc(hidden)]
 pub mod fuzz;

@@ -6,6 +6,7 @@ use crate::client_cache::ClientCache;
 use crate::clock::{Clock, UnixTime};
 use crate::config::ProtocolConfig;
 use crate::error::OAuthError;
+use crate::fetch::Fetcher;
 use crate::hooks::Hooks;
 use crate::keys::KeyRing;
 use crate::model::Client;
@@ -24,6 +25,8 @@ pub struct Provider {
     pub(crate) clients: Arc<ClientCache>,
     pub(crate) passwords: PasswordCheck,
     pub(crate) logouts_queued: Arc<tokio::sync::Notify>,
+    /// What fetches the documents clients point to; none: such clients are refused.
+    pub(crate) fetcher: Option<Arc<dyn Fetcher>>,
 }
 
 impl Provider {
@@ -46,7 +49,14 @@ impl Provider {
             clients: Arc::default(),
             passwords,
             logouts_queued: Arc::default(),
+            fetcher: None,
         }
+    }
+
+    /// With a fetcher for the documents clients point to (sector identifiers).
+    pub fn with_fetcher(mut self, fetcher: Arc<dyn Fetcher>) -> Self {
+        self.fetcher = Some(fetcher);
+        self
     }
 
     /// With signing keys: JWT access tokens and a JWKS.

@@ -31,6 +31,7 @@ pub const SUPPORTED: &[&str] = &[
     "backchannel_logout_session_required",
     "id_token_signed_response_alg",
     "subject_type",
+    "sector_identifier_uri",
 ];
 
 /// The client authentication methods a registration may name (§2). `private_key_jwt`
@@ -55,6 +56,8 @@ pub struct Registered {
     pub spec: ClientSpec,
     /// The metadata, defaults applied.
     pub metadata: Map<String, Value>,
+    /// The `sector_identifier_uri`, still to be fetched and checked.
+    pub sector_uri: Option<Url>,
 }
 
 /// Reads `metadata` under `policy`.
@@ -158,6 +161,18 @@ pub fn read(metadata: &Map<String, Value>, policy: &Registration) -> Result<Regi
         Some("pairwise") => true,
         Some(other) => return Err(invalid(format!("subject_type {other} is not supported"))),
     };
+    // OpenID Connect Registration §5: an https URL whose host is the pairwise sector; that
+    // it lists every redirect URI is checked by fetching it (`Provider::register`).
+    // Whether it may be fetched (https, a public address) is the fetcher's to say.
+    let sector_uri = match string(metadata, "sector_identifier_uri")? {
+        None => None,
+        Some(uri) => Some(
+            Url::parse(uri)
+                .ok()
+                .filter(|url| matches!(url.scheme(), "https" | "http") && url.fragment().is_none())
+                .ok_or_else(|| invalid(format!("sector_identifier_uri {uri} must be an https URL")))?,
+        ),
+    };
     let name = string(metadata, "client_name")?.map(str::trim).filter(|name| !name.is_empty());
 
     let spec = ClientSpec {
@@ -170,6 +185,7 @@ pub fn read(metadata: &Map<String, Value>, policy: &Registration) -> Result<Regi
         resources: Some(policy.resources.clone()),
         id_token_alg: alg,
         pairwise: Some(pairwise),
+        sector_identifier: sector_uri.as_ref().and_then(|uri| uri.host_str().map(str::to_owned)),
         post_logout_redirect_uris: post_logout.clone(),
         backchannel_logout_uri: backchannel.map(str::to_owned),
         backchannel_logout_session_required: session_required,
@@ -196,7 +212,10 @@ pub fn read(metadata: &Map<String, Value>, policy: &Registration) -> Result<Regi
         registered.insert("id_token_signed_response_alg".into(), alg.as_str().into());
     }
     registered.insert("subject_type".into(), if pairwise { "pairwise" } else { "public" }.into());
-    Ok(Registered { spec, metadata: registered })
+    if let Some(uri) = &sector_uri {
+        registered.insert("sector_identifier_uri".into(), uri.as_str().into());
+    }
+    Ok(Registered { spec, metadata: registered, sector_uri })
 }
 
 /// A name for a client that gave none: the host its redirects go to.
@@ -232,6 +251,22 @@ fn strings(metadata: &Map<String, Value>, name: &str) -> Result<Option<Vec<Strin
             .collect::<Result<_, _>>()
             .map(Some),
         Some(_) => Err(wrong()),
+    }
+}
+
+/// OpenID Connect Registration §5: the sector identifier's document, a JSON array of
+/// redirect URIs, must list every one the client registers.
+pub fn check_sector_document(document: &Value, redirect_uris: &[String]) -> Result<(), OAuthError> {
+    let Some(listed) = document.as_array() else {
+        return Err(OAuthError::invalid_client_metadata(
+            "the sector_identifier_uri document must be a JSON array",
+        ));
+    };
+    match redirect_uris.iter().find(|uri| !listed.iter().any(|item| item.as_str() == Some(uri.as_str()))) {
+        Some(missing) => Err(OAuthError::invalid_client_metadata(format!(
+            "the sector_identifier_uri document does not list the redirect URI {missing}"
+        ))),
+        None => Ok(()),
     }
 }
 

@@ -67,6 +67,8 @@ pub struct Settings {
     pub oidc: Oidc,
     /// Dynamic client registration (`[registration]`, RFC 7591; off by default).
     pub registration: Registration,
+    /// Fetching the documents clients point to (`[fetch]`).
+    pub fetch: FetchSettings,
     /// How fast passwords and device user codes may be guessed (`[login_throttle]`).
     pub login_throttle: LoginThrottle,
     /// A directory whose templates (`login.html`, `consent.html`, …, `style.css`) replace the built-in ones.
@@ -130,6 +132,7 @@ impl Default for Settings {
             sessions: Sessions::default(),
             oidc: Oidc::default(),
             registration: Registration::default(),
+            fetch: FetchSettings::default(),
             login_throttle: LoginThrottle::default(),
             templates_dir: None,
             plugins_directories: Vec::new(),
@@ -238,6 +241,16 @@ pub struct MetricsSettings {
     pub address: Option<std::net::SocketAddr>,
     /// Serve `/metrics` on the public port too, to requests with `Authorization: Bearer TOKEN`.
     pub token: Option<String>,
+}
+
+/// Fetching the documents clients point to: sector identifiers (`[fetch]`). Public https
+/// addresses only (see `fetch.rs`).
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FetchSettings {
+    /// Also fetch from loopback addresses, over plain http too: for tests and development
+    /// only (the server warns at start).
+    pub allow_loopback: bool,
 }
 
 /// How plugin and handler scripts run (`[plugins]`).

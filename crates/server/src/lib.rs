@@ -14,6 +14,7 @@ mod cleanup;
 pub mod cli;
 pub mod config;
 pub mod database;
+mod fetch;
 mod form;
 mod forwarded;
 #[cfg(any(test, feature = "fuzzing"))]

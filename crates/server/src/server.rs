@@ -194,7 +194,9 @@ impl Server {
         keys.signing_key(store.as_ref(), clock.now())
             .await
             .map_err(|error| Error::Config(format!("signing key: {}", error.description)))?;
-        let provider = Provider::new(store, clock, hooks, protocol).with_keys(keys);
+        let fetcher = crate::fetch::SafeFetcher::new(settings.fetch.allow_loopback).map_err(Error::Config)?;
+        let provider =
+            Provider::new(store, clock, hooks, protocol).with_keys(keys).with_fetcher(Arc::new(fetcher));
         let handler_routes = scripts::handlers::routes(engine, handlers).map_err(Error::Config)?;
         let listener = TcpListener::bind((settings.host, settings.port)).await?;
         let local_addr = listener.local_addr()?;
@@ -357,6 +359,11 @@ impl BoundServer {
             && !matches!(issuer.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"))
         {
             tracing::warn!(issuer = %settings.issuer(), "the issuer is neither https nor loopback: tokens would travel in the clear");
+        }
+        if settings.fetch.allow_loopback {
+            tracing::warn!(
+                "[fetch] allow_loopback is on: documents that clients name may be fetched from this machine's loopback; for tests only"
+            );
         }
         if let Some(user) = &settings.auto_approve {
             tracing::warn!(%user, "--auto-approve is on: every authorization request is approved without asking anyone; for development only");

@@ -54,7 +54,7 @@ impl Provider {
             }
         }
         let requested = registration::supported_members(body)?;
-        let Registered { spec, metadata } = self.registration_policy(&requested, address, None).await?;
+        let Registered { spec, metadata, .. } = self.registration_policy(&requested, address, None).await?;
         let token = Secret::generate(SecretKind::RegistrationAccessToken)?;
         let dynamic = DynamicRegistration { token_hash: token.hash(), metadata, last_used_at: None };
         let registered =
@@ -112,7 +112,7 @@ impl Provider {
             }
         }
         let requested = registration::supported_members(body)?;
-        let Registered { spec, metadata } =
+        let Registered { spec, metadata, .. } =
             self.registration_policy(&requested, address, Some(client_id)).await?;
         if spec.public != Some(current.public) {
             return Err(OAuthError::invalid_client_metadata(
@@ -155,7 +155,8 @@ impl Provider {
         }
     }
 
-    /// The policy hook, then the rules of §2 on what it leaves.
+    /// The policy hook, then the rules of §2 on what it leaves, then the sector identifier's
+    /// document (OpenID Connect Registration §5).
     async fn registration_policy(
         &self,
         requested: &Map<String, Value>,
@@ -168,7 +169,19 @@ impl Provider {
             RegistrationDecision::Deny(error) => return Err(error),
             RegistrationDecision::Adjust(metadata) => Some(metadata),
         };
-        registration::read(adjusted.as_ref().unwrap_or(requested), &self.config.registration)
+        let registered =
+            registration::read(adjusted.as_ref().unwrap_or(requested), &self.config.registration)?;
+        if let Some(uri) = &registered.sector_uri {
+            let fetcher = self.fetcher.as_ref().ok_or_else(|| {
+                OAuthError::invalid_client_metadata("this server fetches no sector_identifier_uri")
+            })?;
+            let document = fetcher.get_json(uri).await.map_err(|error| {
+                OAuthError::invalid_client_metadata(format!("sector_identifier_uri: {error}"))
+            })?;
+            let redirect_uris = registered.spec.redirect_uris.clone().unwrap_or_default();
+            registration::check_sector_document(&document.body, &redirect_uris)?;
+        }
+        Ok(registered)
     }
 
     /// The client whose registration `bearer` manages. RFC 7592 §2: an unknown client, a

@@ -493,3 +493,118 @@ async fn unused_registered_clients_are_swept() {
     assert!(!gone(&in_use["client_id"]).await, "issued a token 6 days ago: kept");
     assert!(app.store.client(&made_by_admin.id).await.unwrap().is_some(), "an administrator's client stays");
 }
+
+/// A loopback server answering `path` with `status`, `body` and `headers`; its base URL.
+async fn document_server(
+    path: &'static str,
+    status: u16,
+    body: String,
+    headers: Vec<(&'static str, String)>,
+) -> String {
+    use axum::http::{HeaderName, HeaderValue, StatusCode};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let router = axum::Router::new().route(
+        path,
+        axum::routing::get(move || {
+            let (body, headers) = (body.clone(), headers.clone());
+            async move {
+                let mut response = axum::response::IntoResponse::into_response(body);
+                *response.status_mut() = StatusCode::from_u16(status).unwrap();
+                response.headers_mut().insert("content-type", HeaderValue::from_static("application/json"));
+                for (name, value) in headers {
+                    response.headers_mut().insert(HeaderName::from_static(name), value.parse().unwrap());
+                }
+                response
+            }
+        }),
+    );
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    base
+}
+
+/// OpenID Connect Registration §5: the sector identifier's document is fetched and must list
+/// every redirect URI; its host becomes the pairwise sector.
+#[tokio::test]
+async fn a_sector_identifier_uri_is_fetched_and_must_list_every_redirect_uri() {
+    let app = app_with(RegistrationMode::Open, |settings| {
+        settings.fetch.allow_loopback = true;
+        settings.registration.per_address_per_minute = 100;
+    })
+    .await;
+    let listed = json!(["https://printer.example/cb", "https://printer.example/other"]).to_string();
+    let sector = document_server("/sector.json", 200, listed, Vec::new()).await;
+    let pairwise = |uris: Value| json!({ "redirect_uris": uris, "subject_type": "pairwise", "sector_identifier_uri": format!("{sector}/sector.json") });
+    let response = register(&app, &pairwise(json!(["https://printer.example/cb"])), None).await;
+    assert_eq!(response.status(), 201);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["sector_identifier_uri"], format!("{sector}/sector.json"));
+    let stored = app.store.client(body["client_id"].as_str().unwrap()).await.unwrap().unwrap();
+    assert_eq!(stored.subject_type.as_str(), "pairwise");
+    assert_eq!(describe_sector(&stored), Some("127.0.0.1".to_owned()));
+
+    let unlisted = pairwise(json!(["https://printer.example/cb", "https://elsewhere.example/cb"]));
+    assert_eq!(
+        error_of(register(&app, &unlisted, None).await).await,
+        (400, "invalid_client_metadata".to_owned())
+    );
+}
+
+fn describe_sector(client: &oauth2u::core::model::Client) -> Option<String> {
+    match &client.subject_type {
+        oauth2u::core::model::SubjectType::Pairwise { sector } => Some(sector.clone()),
+        oauth2u::core::model::SubjectType::Public => None,
+    }
+}
+
+/// The fetch's rules: no private or loopback address (unless configured, for tests), no
+/// plain http, no redirect, only a 200, at most 5 KB.
+#[tokio::test]
+async fn a_sector_identifier_uri_is_fetched_only_under_the_ssrf_rules() {
+    let strict =
+        app_with(RegistrationMode::Open, |settings| settings.registration.per_address_per_minute = 100).await;
+    let listed = json!(["https://printer.example/cb"]).to_string();
+    let sector = document_server("/sector.json", 200, listed.clone(), Vec::new()).await;
+    let with_sector = |uri: String| json!({ "redirect_uris": ["https://printer.example/cb"], "sector_identifier_uri": uri });
+    for (uri, why) in [
+        (format!("{sector}/sector.json"), "not a public address"), // loopback, and plain http
+        ("https://10.0.0.1/sector.json".to_owned(), "not a public address"), // private
+        ("https://169.254.169.254/latest".to_owned(), "not a public address"), // link-local (cloud metadata)
+        ("https://[::ffff:127.0.0.1]/s".to_owned(), "not a public address"), // loopback, IPv4-mapped
+        ("https://localhost/sector.json".to_owned(), "not a public address"), // resolves to loopback
+        ("http://printer.example/sector.json".to_owned(), "only https"),
+    ] {
+        let response = register(&strict, &with_sector(uri.clone()), None).await;
+        assert_eq!(response.status(), 400, "{uri}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["error"], "invalid_client_metadata", "{uri}");
+        assert!(body["error_description"].as_str().unwrap().contains(why), "{uri}: {body}");
+    }
+
+    let loose = app_with(RegistrationMode::Open, |settings| {
+        settings.fetch.allow_loopback = true;
+        settings.registration.per_address_per_minute = 100;
+    })
+    .await;
+    let moved = document_server(
+        "/sector.json",
+        302,
+        String::new(),
+        vec![("location", format!("{sector}/sector.json"))],
+    )
+    .await;
+    let missing = document_server("/sector.json", 404, listed.clone(), Vec::new()).await;
+    let huge = document_server(
+        "/sector.json",
+        200,
+        format!("[{}]", vec!["\"https://printer.example/cb\""; 400].join(",")),
+        Vec::new(),
+    )
+    .await;
+    let not_json = document_server("/sector.json", 200, "<html>".into(), Vec::new()).await;
+    for base in [moved, missing, huge, not_json] {
+        let response = register(&loose, &with_sector(format!("{base}/sector.json")), None).await;
+        assert_eq!(error_of(response).await, (400, "invalid_client_metadata".to_owned()), "{base}");
+    }
+    assert_eq!(dynamic_clients(&strict).await + dynamic_clients(&loose).await, 0);
+}
