@@ -5,10 +5,11 @@ use std::fmt;
 use crate::error::OAuthError;
 
 /// A well-formed client identifier: 1 to 255 printable ASCII characters (§A.1 allows
-/// `*VSCHAR`; we leave out the space), without `:` — which HTTP Basic uses to separate it
-/// from the secret (§2.3.1) — and without a leading `-`, which would read as an option on
-/// the command line. Registration admits only these, so a request naming anything else
-/// names no client and is refused before any lookup.
+/// `*VSCHAR`; we leave out the space), without a leading `-`, which would read as an option
+/// on the command line, and without `:` — which HTTP Basic uses to separate it from the
+/// secret (§2.3.1) — except in an `https://` or `http://` URL, the form of a client ID
+/// metadata document's client id (whose client is public, and never sends Basic). Anything
+/// else names no client and is refused before any lookup.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ClientId(String);
 
@@ -21,7 +22,8 @@ impl ClientId {
         let well_formed = !text.is_empty()
             && text.len() <= Self::MAX_LENGTH
             && !text.starts_with('-')
-            && text.bytes().all(|b| b.is_ascii_graphic() && b != b':');
+            && text.bytes().all(|b| b.is_ascii_graphic())
+            && (!text.contains(':') || text.starts_with("https://") || text.starts_with("http://"));
         if !well_formed {
             return Err(OAuthError::invalid_request(
                 "a client id is 1 to 255 printable ASCII characters, without ':' or a leading '-'",
@@ -57,7 +59,8 @@ mod tests {
         for good in ["app", "a-b_c.d~e", "x".repeat(255).as_str(), "Zz09!#$%&'()*+,/;<=>?@[]^`{|}"] {
             assert_eq!(ClientId::parse(good).map(|id| id.as_str().to_owned()).ok().as_deref(), Some(good));
         }
-        for bad in ["", "a:b", "-app", "has space", "tab\t", "é", "x".repeat(256).as_str()] {
+        assert!(ClientId::parse("https://app.example/client.json").is_ok(), "a metadata document's URL");
+        for bad in ["", "a:b", "urn:x:y", "-app", "has space", "tab\t", "é", "x".repeat(256).as_str()] {
             assert!(ClientId::parse(bad).is_err(), "{bad:?}");
         }
     }

@@ -91,6 +91,9 @@ pub struct Registration {
     /// cleanup job (default 30 days; 0 keeps them).
     #[serde(with = "humantime_serde")]
     pub unused_client_lifetime: Duration,
+    /// Accept a `client_id` that is the https URL of the client's metadata document
+    /// (Client ID Metadata Documents, as MCP uses them), held to the rules above.
+    pub client_id_metadata_documents: bool,
 }
 
 impl Default for Registration {
@@ -106,6 +109,7 @@ impl Default for Registration {
             resources: Vec::new(),
             per_address_per_minute: 10,
             unused_client_lifetime: Duration::from_secs(30 * 24 * 3600),
+            client_id_metadata_documents: false,
         }
     }
 }

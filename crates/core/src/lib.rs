@@ -24,6 +24,7 @@ pub mod grants;
 pub mod hooks;
 pub mod interaction;
 pub mod keys;
+pub mod metadata_document;
 pub mod model;
 pub mod openid;
 pub mod params;

@@ -181,6 +181,9 @@ pub struct Client {
     pub backchannel_logout: Option<BackchannelLogout>,
     /// For a client that registered itself (RFC 7591): how it manages its registration.
     pub registration: Option<DynamicRegistration>,
+    /// For a client whose `client_id` is the URL of its metadata document: the SHA-256
+    /// (hex) of the document it was read from. Its name is self-asserted, unverified.
+    pub metadata_document: Option<String>,
     /// When the client was registered.
     pub created_at: UnixTime,
 }
@@ -223,6 +226,7 @@ impl Client {
             post_logout_redirect_uris: Vec::new(),
             backchannel_logout: None,
             registration: None,
+            metadata_document: None,
             created_at: 0,
         }
     }
@@ -257,6 +261,16 @@ impl Client {
     /// its identity cannot be assured (RFC 8252 §8.6, RFC 6749 §10.2).
     pub fn may_skip_consent(&self) -> bool {
         !self.public || self.redirect_uris.iter().all(|uri| uri.is_claimed_https())
+    }
+
+    /// What a remembered consent is kept under: the client id, and for a client read from a
+    /// metadata document that document's hash too, so that a changed document is asked
+    /// about again (the client ID metadata document draft's consent rule).
+    pub fn consent_key(&self) -> String {
+        match &self.metadata_document {
+            Some(hash) => format!("{}#{hash}", self.id),
+            None => self.id.clone(),
+        }
     }
 }
 

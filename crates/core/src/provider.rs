@@ -87,6 +87,11 @@ impl Provider {
 
     /// The client with this id, from the cache while fresh (`client_cache_ttl`).
     pub async fn client(&self, id: &str) -> Result<Option<Client>, StoreError> {
+        if self.config.registration.client_id_metadata_documents
+            && let Some(url) = crate::metadata_document::document_url(id)
+        {
+            return Ok(self.document_client(&url).await);
+        }
         let ttl = crate::clock::seconds(self.config.client_cache_ttl);
         self.clients.client(self.store.as_ref(), id, self.now(), ttl).await
     }

@@ -140,6 +140,7 @@ pub fn client(row: &impl Columns) -> Result<Client> {
             }),
             None => None,
         },
+        metadata_document: None,
         created_at: int(row, "created_at")?,
     })
 }

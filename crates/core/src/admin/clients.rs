@@ -122,6 +122,36 @@ async fn register(
         Some(id) => check_client_id(id)?,
         None => random_id(16)?,
     };
+    let blank = blank(id, &spec, registration, now);
+    let mut client = apply(blank, spec)?;
+    if client.name.is_empty() {
+        return Err(AdminError::Invalid("a client needs a --name".into()));
+    }
+    let secret = (!client.public).then(|| Secret::generate(SecretKind::ClientSecret)).transpose()?;
+    client.secret_hash = secret.as_ref().map(Secret::hash);
+    store.insert_client(&client).await?;
+    Ok(RegisteredClient { client, secret })
+}
+
+/// A client nobody registered here: one read from its metadata document (the client ID
+/// metadata document draft), under the same rules as `clients add`, public, never stored.
+pub fn unstored_client(
+    id: &str,
+    spec: ClientSpec,
+    document_hash: String,
+    now: UnixTime,
+) -> Result<Client, AdminError> {
+    let mut blank = blank(id.to_owned(), &spec, None, now);
+    blank.metadata_document = Some(document_hash);
+    let client = apply(blank, ClientSpec { id: None, public: Some(true), ..spec })?;
+    if client.name.is_empty() {
+        return Err(AdminError::Invalid("a client needs a name".into()));
+    }
+    Ok(client)
+}
+
+/// A client with every setting at its default, before a spec is applied.
+fn blank(id: String, spec: &ClientSpec, registration: Option<DynamicRegistration>, now: UnixTime) -> Client {
     let blank = Client {
         id,
         name: String::new(),
@@ -144,21 +174,14 @@ async fn register(
         post_logout_redirect_uris: Vec::new(),
         backchannel_logout: None,
         registration,
+        metadata_document: None,
         created_at: now,
     };
     // An API (a resource server) only authenticates to introspect: it needs no grant.
-    let blank = match (&spec.grant_types, &spec.resource_server) {
+    match (&spec.grant_types, &spec.resource_server) {
         (None, Some(_)) => Client { grant_types: Vec::new(), ..blank },
         _ => blank,
-    };
-    let mut client = apply(blank, spec)?;
-    if client.name.is_empty() {
-        return Err(AdminError::Invalid("a client needs a --name".into()));
     }
-    let secret = (!client.public).then(|| Secret::generate(SecretKind::ClientSecret)).transpose()?;
-    client.secret_hash = secret.as_ref().map(Secret::hash);
-    store.insert_client(&client).await?;
-    Ok(RegisteredClient { client, secret })
 }
 
 /// Changes a client's registration. Making a confidential client public drops its secrets;
@@ -401,7 +424,9 @@ fn parse_scopes(text: &str) -> Result<ScopeSet, AdminError> {
 /// RFC 6749 §2.2: client_id is printable ASCII (VSCHAR); we also keep out spaces and ':'
 /// so that it survives Basic authentication unencoded.
 fn check_client_id(id: &str) -> Result<String, AdminError> {
-    if let Ok(id) = ClientId::parse(id) {
+    if !id.contains(':')
+        && let Ok(id) = ClientId::parse(id)
+    {
         Ok(id.into())
     } else {
         Err(AdminError::Invalid(format!(

@@ -96,6 +96,9 @@ pub fn metadata_document(
     if config.registration.mode != RegistrationMode::Off {
         document.insert("registration_endpoint".into(), url(paths.registration));
     }
+    if config.registration.client_id_metadata_documents {
+        document.insert("client_id_metadata_document_supported".into(), json!(true));
+    }
     let mut response_types = Vec::new();
     let mut response_modes = Vec::new();
     if config.grants.authorization_code {

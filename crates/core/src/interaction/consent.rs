@@ -19,7 +19,7 @@ pub fn consent_covers(client: &Client, remembered: Option<&Consent>, scope: &Sco
 pub fn consent_to_remember(request: &AuthorizationRequest, subject: &str, now: UnixTime) -> Option<Consent> {
     request.client.may_skip_consent().then(|| Consent {
         subject: subject.to_owned(),
-        client_id: request.client.id.clone(),
+        client_id: request.client.consent_key(),
         scope: request.consent_scope(),
         granted_at: now,
     })
@@ -39,7 +39,7 @@ impl Provider {
         if !request.client.may_skip_consent() || request.prompt().consent || offline {
             return Ok(false);
         }
-        let remembered = self.store.consent(subject, &request.client.id).await?;
+        let remembered = self.store.consent(subject, &request.client.consent_key()).await?;
         Ok(consent_covers(&request.client, remembered.as_ref(), &request.consent_scope()))
     }
 

@@ -113,6 +113,8 @@ async fn consent_or_approve(
     let user = state.provider.user_by_subject(&subject).await?;
     let context = context! {
         client_name => &request.client.name,
+        // A client read from its metadata document named itself: say whose host it is.
+        self_asserted_host => request.client.metadata_document.as_ref().map(|_| host_of(&request.client.id)),
         redirect_host => host_of(&request.redirect_uri),
         scopes => request.consent_scope().iter().map(str::to_owned).collect::<Vec<_>>(),
         username => user.map(|user| user.username),
