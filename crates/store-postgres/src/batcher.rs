@@ -19,7 +19,7 @@ use oauth2u_core::store::{Redemption, Rotation, StoreError};
 use sqlx::{Connection, PgConnection, PgPool};
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
-use oauth2u_store_sql::writes::{INSERT_INTO, consume, consume_device_code, mark_rotated, token_rows};
+use oauth2u_store_sql::writes::{INSERT_INTO, SingleUse, consume, mark_rotated, token_rows};
 use oauth2u_store_sql::{Tx, Value};
 use sqlx::{Postgres, QueryBuilder};
 
@@ -33,18 +33,9 @@ enum Write {
     /// Rotate refresh token `old` into the issuance's refresh token (and store it).
     Rotate { old: SecretHash, now: UnixTime, issuance: Issuance },
     /// Consume `code` and store the issuance, if the code was unused.
-    Redeem { code: SecretHash, kind: Code, now: UnixTime, issuance: Issuance },
+    Redeem { code: SecretHash, kind: SingleUse, now: UnixTime, issuance: Issuance },
     /// Run one statement.
     Execute { sql: &'static str, params: Vec<Value> },
-}
-
-/// Which single-use code a redemption consumes.
-#[derive(Debug, Clone, Copy)]
-enum Code {
-    /// An authorization code (RFC 6749 §4.1.2).
-    Authorization,
-    /// An approved device code (RFC 8628 §3.5).
-    Device,
 }
 
 /// What a write came to.
@@ -104,30 +95,11 @@ impl Batcher {
         }
     }
 
-    /// Redeems the authorization code `code` with the next batch.
-    pub(crate) async fn redeem_code(
+    /// Redeems `code`, of the kind given, with the next batch.
+    pub(crate) async fn redeem(
         &self,
+        kind: SingleUse,
         code: SecretHash,
-        now: UnixTime,
-        issuance: Issuance,
-    ) -> Result<Redemption, StoreError> {
-        self.redeem(code, Code::Authorization, now, issuance).await
-    }
-
-    /// Redeems the approved device code `hash` with the next batch.
-    pub(crate) async fn redeem_device_code(
-        &self,
-        hash: SecretHash,
-        now: UnixTime,
-        issuance: Issuance,
-    ) -> Result<Redemption, StoreError> {
-        self.redeem(hash, Code::Device, now, issuance).await
-    }
-
-    async fn redeem(
-        &self,
-        code: SecretHash,
-        kind: Code,
         now: UnixTime,
         issuance: Issuance,
     ) -> Result<Redemption, StoreError> {
@@ -223,11 +195,7 @@ async fn together(conn: &mut PgConnection, writes: &[&Write]) -> Result<Vec<Outc
                 }
             }
             Write::Redeem { code, kind, now, .. } => {
-                let tx = &mut PgTx { conn: &mut tx };
-                Outcome::Redemption(match kind {
-                    Code::Authorization => consume(tx, code, *now).await?,
-                    Code::Device => consume_device_code(tx, code, *now).await?,
-                })
+                Outcome::Redemption(consume(&mut PgTx { conn: &mut tx }, *kind, code, *now).await?)
             }
             Write::Execute { sql, params } => {
                 Outcome::Changed(PgTx { conn: &mut tx }.execute(sql, params.clone()).await?)

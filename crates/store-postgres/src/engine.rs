@@ -6,6 +6,7 @@ use oauth2u_core::clock::UnixTime;
 use oauth2u_core::model::Issuance;
 use oauth2u_core::secret::SecretHash;
 use oauth2u_core::store::{Connections, Redemption, Rotation, StoreError};
+use oauth2u_store_sql::writes::SingleUse;
 use oauth2u_store_sql::{BoxFuture, Columns, Engine, Tx, Value};
 use sqlx::postgres::{PgArguments, PgRow};
 use sqlx::{PgConnection, Row as _};
@@ -133,22 +134,14 @@ impl Engine for Postgres {
         self.batcher.insert(issuance).await
     }
 
-    async fn redeem_code(
+    async fn redeem(
         &self,
+        kind: SingleUse,
         code: SecretHash,
         now: UnixTime,
         issuance: Issuance,
     ) -> Result<Redemption, StoreError> {
-        self.batcher.redeem_code(code, now, issuance).await
-    }
-
-    async fn redeem_device_code(
-        &self,
-        hash: SecretHash,
-        now: UnixTime,
-        issuance: Issuance,
-    ) -> Result<Redemption, StoreError> {
-        self.batcher.redeem_device_code(hash, now, issuance).await
+        self.batcher.redeem(kind, code, now, issuance).await
     }
 
     async fn rotate_refresh_token(

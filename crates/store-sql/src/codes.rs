@@ -7,6 +7,7 @@ use oauth2u_core::secret::SecretHash;
 use oauth2u_core::store::{CodeStore, Redemption, StoreError};
 
 use crate::records::{self, to_json, to_json_list};
+use crate::writes::SingleUse;
 use crate::{Engine, SqlStore, params};
 
 #[async_trait]
@@ -50,6 +51,6 @@ impl<E: Engine> CodeStore for SqlStore<E> {
         now: UnixTime,
         issuance: &Issuance,
     ) -> Result<Redemption, StoreError> {
-        self.engine.redeem_code(*hash, now, issuance.clone()).await
+        self.engine.redeem(SingleUse::AuthorizationCode, *hash, now, issuance.clone()).await
     }
 }

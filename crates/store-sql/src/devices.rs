@@ -8,6 +8,7 @@ use oauth2u_core::secret::SecretHash;
 use oauth2u_core::store::{DeviceStore, Redemption, StoreError};
 
 use crate::records::{self, to_json_list};
+use crate::writes::SingleUse;
 use crate::{Engine, SqlStore, params};
 
 #[async_trait]
@@ -86,6 +87,6 @@ impl<E: Engine> DeviceStore for SqlStore<E> {
         now: UnixTime,
         issuance: &Issuance,
     ) -> Result<Redemption, StoreError> {
-        self.engine.redeem_device_code(*hash, now, issuance.clone()).await
+        self.engine.redeem(SingleUse::DeviceCode, *hash, now, issuance.clone()).await
     }
 }

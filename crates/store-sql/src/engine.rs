@@ -12,6 +12,7 @@ use oauth2u_core::store::{Connections, Redemption, Rotation, StoreError};
 
 use crate::records::Columns;
 use crate::tx::{BoxFuture, Tx};
+use crate::writes::SingleUse;
 use crate::{Value, writes};
 
 type Result<T> = std::result::Result<T, StoreError>;
@@ -57,24 +58,17 @@ pub trait Engine: Send + Sync + 'static {
         self.transaction(move |tx| Box::pin(async move { writes::insert_tokens(tx, &issuance).await })).await
     }
 
-    /// Consumes the code and stores the issuance if it was unused (RFC 6749 §4.1.2).
-    async fn redeem_code(&self, code: SecretHash, now: UnixTime, issuance: Issuance) -> Result<Redemption> {
-        self.transaction(move |tx| {
-            Box::pin(async move { writes::redeem_code(tx, &code, now, &issuance).await })
-        })
-        .await
-    }
-
-    /// Consumes the approved device code and stores the issuance if no poll had yet (RFC
+    /// Consumes the code and stores the issuance if it was unused (RFC 6749 §4.1.2, RFC
     /// 8628 §3.5).
-    async fn redeem_device_code(
+    async fn redeem(
         &self,
-        hash: SecretHash,
+        kind: SingleUse,
+        code: SecretHash,
         now: UnixTime,
         issuance: Issuance,
     ) -> Result<Redemption> {
         self.transaction(move |tx| {
-            Box::pin(async move { writes::redeem_device_code(tx, &hash, now, &issuance).await })
+            Box::pin(async move { writes::redeem(tx, kind, &code, now, &issuance).await })
         })
         .await
     }

@@ -1,6 +1,6 @@
 //! The writes that decide single use, run inside a transaction of the engine's (each
-//! engine's `Engine::redeem_code`, `redeem_device_code`, `rotate_refresh_token`,
-//! `insert_tokens` by default, and the PostgreSQL batcher): a code is used once (RFC 6749
+//! engine's `Engine::redeem`, `rotate_refresh_token`, `insert_tokens` by default, and the
+//! PostgreSQL batcher): a code is used once (RFC 6749
 //! §4.1.2), a device code yields tokens once (RFC 8628 §3.5), and two racing uses of one
 //! refresh token never both yield live tokens (RFC 9700 §4.14.2) — each is one conditional
 //! UPDATE in the transaction that stores what it yields.
@@ -113,22 +113,39 @@ pub async fn rotate<R: Columns + Send>(
     Ok(Rotation::Rotated)
 }
 
-/// Consumes the code if it is unused: `Fresh` then, else `Replayed` (with its grant, whose
-/// tokens the caller revokes) or `Unknown`. One conditional UPDATE: of racing consumers,
-/// one changes the row and the others find it consumed.
+/// A code that yields tokens once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SingleUse {
+    /// An authorization code (RFC 6749 §4.1.2).
+    AuthorizationCode,
+    /// An approved device code (RFC 8628 §3.5).
+    DeviceCode,
+}
+
+/// Consumes the code if it is unused: `Fresh` then, else `Replayed` (an authorization code,
+/// with its grant, whose tokens the caller revokes) or `Unknown`. One conditional UPDATE: of
+/// racing consumers, one changes the row and the others find it consumed.
 pub async fn consume<R: Columns + Send>(
     tx: &mut dyn Tx<Row = R>,
+    kind: SingleUse,
     hash: &SecretHash,
     now: UnixTime,
 ) -> Result<Redemption, StoreError> {
-    let consumed = tx
-        .execute(
-            "UPDATE authorization_codes SET consumed_at = $2 WHERE hash = $1 AND consumed_at IS NULL",
-            params![hash, now],
-        )
-        .await?;
-    if consumed == 1 {
+    let sql = match kind {
+        SingleUse::AuthorizationCode => {
+            "UPDATE authorization_codes SET consumed_at = $2 WHERE hash = $1 AND consumed_at IS NULL"
+        }
+        // Only once the user approved it.
+        SingleUse::DeviceCode => {
+            "UPDATE device_codes SET consumed_at = $2
+             WHERE hash = $1 AND status = 'approved' AND consumed_at IS NULL"
+        }
+    };
+    if tx.execute(sql, params![hash, now]).await? == 1 {
         return Ok(Redemption::Fresh);
+    }
+    if kind == SingleUse::DeviceCode {
+        return Ok(Redemption::Unknown);
     }
     let row =
         tx.fetch_optional("SELECT grant_id FROM authorization_codes WHERE hash = $1", params![hash]).await?;
@@ -139,44 +156,14 @@ pub async fn consume<R: Columns + Send>(
 }
 
 /// Consumes the code and, if it was fresh, stores the issuance.
-pub async fn redeem_code<R: Columns + Send>(
+pub async fn redeem<R: Columns + Send>(
     tx: &mut dyn Tx<Row = R>,
+    kind: SingleUse,
     hash: &SecretHash,
     now: UnixTime,
     issuance: &Issuance,
 ) -> Result<Redemption, StoreError> {
-    let redemption = consume(tx, hash, now).await?;
-    if redemption == Redemption::Fresh {
-        insert_tokens(tx, issuance).await?;
-    }
-    Ok(redemption)
-}
-
-/// Consumes the approved device code if no poll has yet (RFC 8628 §3.5): `Fresh` then, else
-/// `Unknown`. One conditional UPDATE, like [`consume`].
-pub async fn consume_device_code<R: Columns + Send>(
-    tx: &mut dyn Tx<Row = R>,
-    hash: &SecretHash,
-    now: UnixTime,
-) -> Result<Redemption, StoreError> {
-    let consumed = tx
-        .execute(
-            "UPDATE device_codes SET consumed_at = $2
-             WHERE hash = $1 AND status = 'approved' AND consumed_at IS NULL",
-            params![hash, now],
-        )
-        .await?;
-    Ok(if consumed == 1 { Redemption::Fresh } else { Redemption::Unknown })
-}
-
-/// Consumes the approved device code and, if it was fresh, stores the issuance.
-pub async fn redeem_device_code<R: Columns + Send>(
-    tx: &mut dyn Tx<Row = R>,
-    hash: &SecretHash,
-    now: UnixTime,
-    issuance: &Issuance,
-) -> Result<Redemption, StoreError> {
-    let redemption = consume_device_code(tx, hash, now).await?;
+    let redemption = consume(tx, kind, hash, now).await?;
     if redemption == Redemption::Fresh {
         insert_tokens(tx, issuance).await?;
     }

@@ -109,15 +109,7 @@ async fn assert_refused(app: &TestApp, client: &TestClient) {
 #[tokio::test]
 async fn a_metadata_document_client_signs_a_user_in_with_pkce() {
     let app = cimd_app(true).await;
-    let metadata: Value = app
-        .http
-        .get(app.url("/.well-known/oauth-authorization-server"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let metadata: Value = app.metadata().await;
     assert_eq!(metadata["client_id_metadata_document_supported"], true);
     let documents = DocumentServer::start().await;
     let client = documents.client();

@@ -149,6 +149,18 @@ impl TestApp {
         format!("{}{path}", self.base)
     }
 
+    /// The server's RFC 8414 metadata document.
+    pub async fn metadata(&self) -> serde_json::Value {
+        self.http
+            .get(self.url("/.well-known/oauth-authorization-server"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
     /// Stops the server; in-flight requests finish.
     pub fn stop(&mut self) {
         if let Some(shutdown) = self.shutdown.take() {

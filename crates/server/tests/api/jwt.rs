@@ -268,15 +268,7 @@ async fn keys_export_and_import_into_another_database() {
 #[tokio::test]
 async fn metadata_names_the_jwks_which_has_a_key_from_the_start() {
     let app = TestApp::spawn().await;
-    let document: Value = app
-        .http
-        .get(app.url("/.well-known/oauth-authorization-server"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let document: Value = app.metadata().await;
     assert_eq!(document["jwks_uri"], "http://127.0.0.1/jwks.json");
     let first = access_token_keys(&app, "ES256").await;
     assert_eq!(first.len(), 1, "a key from the first start, before any JWT is issued");

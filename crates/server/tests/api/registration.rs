@@ -73,15 +73,7 @@ async fn error_of(response: reqwest::Response) -> (u16, String) {
 async fn registration_is_off_unless_switched_on() {
     let app = TestApp::spawn().await;
     assert_eq!(register(&app, &web_app(), None).await.status(), 404);
-    let metadata: Value = app
-        .http
-        .get(app.url("/.well-known/oauth-authorization-server"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let metadata: Value = app.metadata().await;
     assert!(metadata.get("registration_endpoint").is_none());
 }
 
@@ -90,15 +82,7 @@ async fn registration_is_off_unless_switched_on() {
 #[tokio::test]
 async fn an_open_registration_answers_201_with_the_client_information() {
     let app = app_with(RegistrationMode::Open, |_| {}).await;
-    let metadata: Value = app
-        .http
-        .get(app.url("/.well-known/oauth-authorization-server"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let metadata: Value = app.metadata().await;
     assert_eq!(metadata["registration_endpoint"], app.url("/register"));
 
     let response = register(&app, &web_app(), None).await;
