@@ -436,3 +436,42 @@ async fn a_client_is_registered_for_pairwise_subjects_and_logout() {
     let shown = json_of(&oauth2u(db, &["clients", "show", id, "--json"], None));
     assert!(shown["backchannel_logout_uri"].is_null(), "removed: {shown}");
 }
+
+/// `registration tokens add` makes an initial access token (RFC 7591 §3) that the server
+/// takes; a client that registered itself is listed as dynamic.
+#[tokio::test]
+async fn registration_tokens_are_made_here_and_registered_clients_are_listed_as_dynamic() {
+    let app = TestApp::spawn_with(|settings| {
+        settings.registration.mode = oauth2u::core::config::RegistrationMode::Token;
+    })
+    .await;
+    let output = oauth2u(
+        &app.database_url,
+        &["registration", "tokens", "add", "--max-uses", "1", "--expires", "3650d"],
+        None,
+    );
+    assert_success(&output);
+    let token = String::from_utf8(output.stdout).unwrap().trim().to_owned();
+    assert!(token.starts_with("o2u_iat_"), "{token}");
+    let metadata = serde_json::json!({ "client_name": "Printer", "redirect_uris": [REDIRECT_URI] });
+    let registered =
+        app.http.post(app.url("/register")).bearer_auth(&token).json(&metadata).send().await.unwrap();
+    assert_eq!(registered.status(), 201);
+    let id = registered.json::<Value>().await.unwrap()["client_id"].as_str().unwrap().to_owned();
+    let again = app.http.post(app.url("/register")).bearer_auth(&token).json(&metadata).send().await.unwrap();
+    assert_eq!(again.status(), 401, "one use only");
+
+    let listed = oauth2u(&app.database_url, &["clients", "list"], None);
+    assert_success(&listed);
+    let listed = String::from_utf8(listed.stdout).unwrap();
+    let line = listed.lines().find(|line| line.starts_with(&id)).unwrap_or_else(|| panic!("{listed}"));
+    assert!(line.ends_with("\tdynamic"), "{line}");
+    let as_json = json_of(&oauth2u(&app.database_url, &["clients", "list", "--json"], None));
+    let entry = as_json.as_array().unwrap().iter().find(|client| client["client_id"] == id.as_str()).unwrap();
+    assert_eq!(entry["dynamic"], true);
+
+    assert_refused(
+        &oauth2u(&app.database_url, &["registration", "tokens", "add", "--max-uses", "0"], None),
+        "at least 1",
+    );
+}
