@@ -95,7 +95,7 @@ impl Provider {
             ));
         };
         if whole.get("client_id").and_then(Value::as_str) != Some(client_id) {
-            return Err(OAuthError::invalid_request(
+            return Err(OAuthError::invalid_client_metadata(
                 "the body's client_id must be this client's (RFC 7592 §2.2)",
             ));
         }

@@ -220,7 +220,7 @@ async fn the_client_configuration_endpoint_reads_replaces_and_deletes() {
     let put = |body: Value, token: String| app.http.put(&uri).bearer_auth(token).json(&body).send();
     assert_eq!(
         error_of(put(wrong_id, second.clone()).await.unwrap()).await,
-        (400, "invalid_request".to_owned())
+        (400, "invalid_client_metadata".to_owned())
     );
     let chosen_secret = json!({ "client_id": id, "client_secret": "my-own", "redirect_uris": ["https://printer.example/cb2"] });
     assert_eq!(
