@@ -12,6 +12,7 @@ pub mod claims_request;
 pub mod client_auth;
 mod client_cache;
 pub mod client_id;
+mod client_lookup;
 pub mod clock;
 pub mod config;
 pub mod endpoints;

@@ -9,7 +9,6 @@ use crate::error::OAuthError;
 use crate::fetch::Fetcher;
 use crate::hooks::Hooks;
 use crate::keys::KeyRing;
-use crate::model::Client;
 use crate::store::{Connections, Store, StoreError};
 use crate::throttle::PasswordCheck;
 
@@ -83,17 +82,6 @@ impl Provider {
     /// The settings.
     pub fn config(&self) -> &ProtocolConfig {
         &self.config
-    }
-
-    /// The client with this id, from the cache while fresh (`client_cache_ttl`).
-    pub async fn client(&self, id: &str) -> Result<Option<Client>, StoreError> {
-        if self.config.registration.client_id_metadata_documents
-            && let Some(url) = crate::metadata_document::document_url(id)
-        {
-            return Ok(self.document_client(&url).await);
-        }
-        let ttl = crate::clock::seconds(self.config.client_cache_ttl);
-        self.clients.client(self.store.as_ref(), id, self.now(), ttl).await
     }
 
     /// Whether any client registered this browser origin (CORS); an unreadable store says no.
