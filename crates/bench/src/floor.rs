@@ -14,13 +14,18 @@ use jsonwebtoken::{Algorithm, DecodingKey};
 use ring::rand::SystemRandom;
 use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair as _};
 
+/// A new P-256 key pair, opened as the server opens its keys.
+fn p256_key(random: &SystemRandom) -> Result<EcdsaKeyPair, String> {
+    let document = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, random)
+        .map_err(|_| "cannot make a P-256 key".to_owned())?;
+    EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, document.as_ref(), random)
+        .map_err(|_| "cannot open the P-256 key".to_owned())
+}
+
 /// Microseconds per ES256 signature of a JWT-sized message, over about `budget`.
 pub(crate) fn es256_signature_us(budget: Duration) -> Result<f64, String> {
     let random = SystemRandom::new();
-    let document = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &random)
-        .map_err(|_| "cannot make a P-256 key".to_owned())?;
-    let key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, document.as_ref(), &random)
-        .map_err(|_| "cannot open the P-256 key".to_owned())?;
+    let key = p256_key(&random)?;
     // A header and claims of the size an access token has.
     let message = [b'e'; 320];
     let start = Instant::now();
@@ -38,10 +43,7 @@ pub(crate) fn es256_signature_us(budget: Duration) -> Result<f64, String> {
 /// verification (installed), and with RustCrypto's, each over about `budget`.
 pub(crate) fn es256_verification_us(budget: Duration) -> Result<(f64, f64), String> {
     let random = SystemRandom::new();
-    let document = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &random)
-        .map_err(|_| "cannot make a P-256 key".to_owned())?;
-    let key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, document.as_ref(), &random)
-        .map_err(|_| "cannot open the P-256 key".to_owned())?;
+    let key = p256_key(&random)?;
     let message = [b'e'; 320];
     let signature = key.sign(&random, &message).map_err(|_| "signing failed".to_owned())?;
     let encoded = URL_SAFE_NO_PAD.encode(signature.as_ref());

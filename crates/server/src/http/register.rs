@@ -27,11 +27,8 @@ pub(crate) async fn post_register(
         let body = json_body(&state, &headers, body).await?;
         state.provider.register(&body, bearer(&headers)?.as_deref(), address).await
     };
-    match result.await {
-        // §3.2.1: "HTTP 201 Created".
-        Ok(information) => answer(&state, StatusCode::CREATED, information),
-        Err(error) => refuse(error),
-    }
+    // §3.2.1: "HTTP 201 Created".
+    answer(&state, StatusCode::CREATED, result.await)
 }
 
 pub(crate) async fn get_registration(
@@ -40,10 +37,7 @@ pub(crate) async fn get_registration(
     headers: HeaderMap,
 ) -> Response {
     let result = async { state.provider.read_registration(&client_id, bearer(&headers)?.as_deref()).await };
-    match result.await {
-        Ok(information) => answer(&state, StatusCode::OK, information),
-        Err(error) => refuse(error),
-    }
+    answer(&state, StatusCode::OK, result.await)
 }
 
 pub(crate) async fn put_registration(
@@ -55,15 +49,12 @@ pub(crate) async fn put_registration(
 ) -> Response {
     let address = address.map(|Extension(ClientAddr(address))| address);
     let result = async {
-        // The token first: a stranger learns nothing about the body's rules.
+        // A malformed Authorization header is answered before the body is read.
         let token = bearer(&headers)?;
         let body = json_body(&state, &headers, body).await?;
         state.provider.update_registration(&client_id, token.as_deref(), &body, address).await
     };
-    match result.await {
-        Ok(information) => answer(&state, StatusCode::OK, information),
-        Err(error) => refuse(error),
-    }
+    answer(&state, StatusCode::OK, result.await)
 }
 
 pub(crate) async fn delete_registration(
@@ -79,9 +70,13 @@ pub(crate) async fn delete_registration(
     }
 }
 
-/// The client information response, with where the registration is managed (RFC 7592 §3).
-fn answer(state: &AppState, status: StatusCode, information: ClientInformation) -> Response {
-    let ClientInformation { client_id, mut body } = information;
+/// The client information response with `status`, with where the registration is managed
+/// (RFC 7592 §3); or the refusal.
+fn answer(state: &AppState, status: StatusCode, result: Result<ClientInformation, OAuthError>) -> Response {
+    let ClientInformation { client_id, mut body } = match result {
+        Ok(information) => information,
+        Err(error) => return refuse(error),
+    };
     let issuer = state.settings.issuer();
     // A registered client's id is generated (base64url): a path segment as it is.
     let uri = format!("{}{}/{client_id}", issuer.trim_end_matches('/'), Route::Register.path());
