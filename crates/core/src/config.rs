@@ -36,6 +36,19 @@ pub struct ProtocolConfig {
     pub oidc: Oidc,
     /// Dynamic client registration (RFC 7591).
     pub registration: Registration,
+    /// Pushed authorization requests (RFC 9126).
+    pub par: Par,
+    /// DPoP (RFC 9449).
+    pub dpop: Dpop,
+    /// Where the endpoints are, under the issuer.
+    pub paths: EndpointPaths,
+}
+
+impl ProtocolConfig {
+    /// The URL of the endpoint at `path` (one of [`ProtocolConfig::paths`]).
+    pub fn endpoint_url(&self, path: &str) -> String {
+        format!("{}{path}", self.issuer.trim_end_matches('/'))
+    }
 }
 
 impl ProtocolConfig {
@@ -54,7 +67,88 @@ impl ProtocolConfig {
             sessions: Sessions::default(),
             oidc: Oidc::default(),
             registration: Registration::default(),
+            par: Par::default(),
+            dpop: Dpop::default(),
+            paths: EndpointPaths::STANDARD,
         }
+    }
+}
+
+/// Where the server mounts its endpoints (paths under the issuer), from its route table.
+#[derive(Debug, Clone, Copy)]
+pub struct EndpointPaths {
+    /// RFC 6749 §3.1.
+    pub authorization: &'static str,
+    /// RFC 6749 §3.2.
+    pub token: &'static str,
+    /// RFC 7009.
+    pub revocation: &'static str,
+    /// RFC 7662.
+    pub introspection: &'static str,
+    /// RFC 8628 §3.1.
+    pub device_authorization: &'static str,
+    /// RFC 7517.
+    pub jwks: &'static str,
+    /// OpenID Connect Core §5.3.
+    pub userinfo: &'static str,
+    /// OpenID Connect RP-Initiated Logout §2.
+    pub end_session: &'static str,
+    /// RFC 7591 §3.
+    pub registration: &'static str,
+    /// RFC 9126 §2.
+    pub pushed_authorization_request: &'static str,
+}
+
+impl EndpointPaths {
+    /// The paths oauth2u's server mounts.
+    pub const STANDARD: EndpointPaths = EndpointPaths {
+        authorization: "/authorize",
+        token: "/token",
+        revocation: "/revoke",
+        introspection: "/introspect",
+        device_authorization: "/device_authorization",
+        jwks: "/jwks.json",
+        userinfo: "/userinfo",
+        end_session: "/logout",
+        registration: "/register",
+        pushed_authorization_request: "/par",
+    };
+}
+
+/// Pushed authorization requests (`[par]`, RFC 9126).
+#[derive(Debug, Clone, Copy, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Par {
+    /// §5: every authorization request must be pushed first (per client too:
+    /// `require_pushed_authorization_requests`).
+    pub required: bool,
+    /// How long a `request_uri` may be used (§2.2 `expires_in`; default 60 s).
+    #[serde(with = "humantime_serde")]
+    pub lifetime: Duration,
+}
+
+impl Default for Par {
+    fn default() -> Self {
+        Self { required: false, lifetime: Duration::from_secs(60) }
+    }
+}
+
+/// DPoP (`[dpop]`, RFC 9449).
+#[derive(Debug, Clone, Copy, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Dpop {
+    /// §8: proofs at the token and PAR endpoints must carry a nonce this server gave out
+    /// (`use_dpop_nonce` until they do). Off by default.
+    pub nonces: bool,
+    /// How old a proof's `iat` may be (default 60 s); proofs from further in the future
+    /// than the clock leeway are refused too.
+    #[serde(with = "humantime_serde")]
+    pub proof_max_age: Duration,
+}
+
+impl Default for Dpop {
+    fn default() -> Self {
+        Self { nonces: false, proof_max_age: Duration::from_secs(60) }
     }
 }
 

@@ -50,6 +50,15 @@ pub enum ErrorCode {
     /// RFC 6750 §3.1, at the client configuration endpoint (RFC 7592 §2): the registration
     /// access token is missing, wrong, or not this client's: always 401.
     InvalidToken,
+    /// RFC 9449 §5: the DPoP proof is missing where required, or invalid.
+    InvalidDpopProof,
+    /// RFC 9449 §8: the proof must carry the nonce the `DPoP-Nonce` header gives.
+    UseDpopNonce,
+    /// RFC 9101 §6.3: the request object is invalid.
+    InvalidRequestObject,
+    /// RFC 9126 §2.3 and RFC 9101 §6.3: the `request_uri` is unknown, expired, used or
+    /// another client's.
+    InvalidRequestUri,
     /// The request body is larger than the configured limit: `invalid_request` with 413.
     RequestTooLarge,
     /// An unexpected fault; its cause is logged, never shown.
@@ -83,6 +92,10 @@ impl ErrorCode {
             Self::InvalidRedirectUri => "invalid_redirect_uri",
             Self::InvalidClientMetadata => "invalid_client_metadata",
             Self::InvalidToken => "invalid_token",
+            Self::InvalidDpopProof => "invalid_dpop_proof",
+            Self::UseDpopNonce => "use_dpop_nonce",
+            Self::InvalidRequestObject => "invalid_request_object",
+            Self::InvalidRequestUri => "invalid_request_uri",
             Self::ServerError => "server_error",
             Self::TemporarilyUnavailable => "temporarily_unavailable",
         }
@@ -90,7 +103,11 @@ impl ErrorCode {
 
     /// From the code on the wire (`invalid_request` gives [`ErrorCode::InvalidRequest`]).
     pub fn parse(code: &str) -> Option<Self> {
-        const ALL: [ErrorCode; 19] = [
+        const ALL: [ErrorCode; 23] = [
+            ErrorCode::InvalidDpopProof,
+            ErrorCode::UseDpopNonce,
+            ErrorCode::InvalidRequestObject,
+            ErrorCode::InvalidRequestUri,
             ErrorCode::InvalidRedirectUri,
             ErrorCode::InvalidClientMetadata,
             ErrorCode::InvalidTarget,
@@ -174,6 +191,10 @@ constructors! {
     invalid_redirect_uri => InvalidRedirectUri,
     invalid_client_metadata => InvalidClientMetadata,
     invalid_token => InvalidToken,
+    invalid_dpop_proof => InvalidDpopProof,
+    use_dpop_nonce => UseDpopNonce,
+    invalid_request_object => InvalidRequestObject,
+    invalid_request_uri => InvalidRequestUri,
     temporarily_unavailable => TemporarilyUnavailable,
 }
 

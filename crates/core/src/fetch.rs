@@ -33,6 +33,12 @@ pub enum FetchError {
 /// Fetches JSON documents under the server's rules.
 #[async_trait]
 pub trait Fetcher: Send + Sync {
-    /// GET `url`, expecting JSON.
+    /// GET `url`, expecting JSON; a fetcher may answer from its cache.
     async fn get_json(&self, url: &Url) -> Result<Fetched, FetchError>;
+
+    /// GET `url` now, not from a cache: the caller has seen the document and needs a newer
+    /// one (a key set without the key a JWT names).
+    async fn get_fresh_json(&self, url: &Url) -> Result<Fetched, FetchError> {
+        self.get_json(url).await
+    }
 }

@@ -184,8 +184,24 @@ pub struct Client {
     /// For a client whose `client_id` is the URL of its metadata document: the SHA-256
     /// (hex) of the document it was read from. Its name is self-asserted, unverified.
     pub metadata_document: Option<String>,
+    /// Its public keys: a confidential client with keys authenticates with `private_key_jwt`
+    /// (RFC 7523 §2.2) and signs its request objects (RFC 9101) with them.
+    pub keys: Option<ClientKeys>,
+    /// RFC 9449 §5.2 `dpop_bound_access_tokens`: every token request must carry a DPoP proof.
+    pub dpop_bound_access_tokens: bool,
+    /// RFC 9126 §6 `require_pushed_authorization_requests`.
+    pub require_pushed_authorization_requests: bool,
     /// When the client was registered.
     pub created_at: UnixTime,
+}
+
+/// Where a client's public keys are (RFC 7591 §2 `jwks` and `jwks_uri`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ClientKeys {
+    /// A JWK Set given at registration.
+    Jwks(Value),
+    /// The URL of its JWK Set, fetched and cached.
+    JwksUri(String),
 }
 
 /// What a client that registered itself keeps (RFC 7591, RFC 7592).
@@ -227,8 +243,17 @@ impl Client {
             backchannel_logout: None,
             registration: None,
             metadata_document: None,
+            keys: None,
+            dpop_bound_access_tokens: false,
+            require_pushed_authorization_requests: false,
             created_at: 0,
         }
+    }
+
+    /// Whether it authenticates with `private_key_jwt` (RFC 7523 §2.2): a confidential client
+    /// with keys and no secret.
+    pub fn authenticates_with_keys(&self) -> bool {
+        !self.public && self.secret_hash.is_none() && self.keys.is_some()
     }
 
     /// Whether the client is registered for the grant type.
@@ -319,6 +344,9 @@ pub struct AuthorizationCode {
     pub consumed_at: Option<UnixTime>,
     /// For an OpenID request: what its ID token will say.
     pub openid: Option<OpenIdGrant>,
+    /// RFC 9449 §10: the thumbprint of the DPoP key the code is bound to; the token
+    /// request must prove possession of that key.
+    pub dpop_jkt: Option<String>,
 }
 
 /// How and when the user signed in, as OpenID Connect Core §2 reports it in `auth_time`
@@ -415,6 +443,8 @@ pub struct TokenRecord {
     /// An OpenID grant's `claims` request (Core §5.5): what userinfo and refreshed ID
     /// tokens release beyond the scope.
     pub claims: Option<ClaimsRequest>,
+    /// RFC 9449 §6: the thumbprint of the DPoP key it is bound to; `None` for a bearer token.
+    pub jkt: Option<String>,
 }
 
 impl TokenRecord {
@@ -440,6 +470,8 @@ pub struct NewToken {
     pub expires_at: UnixTime,
     /// JWT access tokens: the `jti` and the signing key's id.
     pub jwt: Option<(String, String)>,
+    /// RFC 9449 §6: the thumbprint (RFC 7638) of the DPoP key the token is bound to.
+    pub jkt: Option<String>,
 }
 
 /// What one token response issues: stored together, or not at all.
@@ -561,4 +593,22 @@ pub struct LogoutDelivery {
     pub sid: Option<String>,
     /// Attempts made so far.
     pub attempts: i64,
+}
+
+/// A pushed authorization request (RFC 9126 §2): its parameters, kept under the hash of
+/// its `request_uri` until the authorization it starts ends or it expires.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PushedRequest {
+    /// The hash of the `request_uri`'s random part.
+    pub hash: SecretHash,
+    /// The client that pushed it; §4: no other may use it.
+    pub client_id: String,
+    /// The parameters, as a query string.
+    pub parameters: String,
+    /// RFC 9449 §10.1: the thumbprint of the DPoP key of the push, which binds the code.
+    pub dpop_jkt: Option<String>,
+    /// When it was pushed: a sign-in after it answers its `prompt=login` and `max_age`.
+    pub created_at: UnixTime,
+    /// When it expires (§2.2 `expires_in`).
+    pub expires_at: UnixTime,
 }

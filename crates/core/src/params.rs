@@ -32,6 +32,11 @@ impl Params {
         Self { pairs }
     }
 
+    /// Parameters from name–value pairs; empty values count as absent.
+    pub fn from_pairs(pairs: impl IntoIterator<Item = (String, String)>) -> Self {
+        Self { pairs: pairs.into_iter().filter(|(_, value)| !value.is_empty()).collect() }
+    }
+
     /// Like [`Params::parse`], but more than `max` parameters (empty ones included) is
     /// `invalid_request`, found before anything is decoded: refusing stays cheap.
     pub fn parse_limited(input: &[u8], max: usize) -> Result<Self, OAuthError> {

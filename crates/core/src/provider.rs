@@ -8,6 +8,7 @@ use crate::config::ProtocolConfig;
 use crate::error::OAuthError;
 use crate::fetch::Fetcher;
 use crate::hooks::Hooks;
+use crate::key_set_cache::KeySetCache;
 use crate::keys::KeyRing;
 use crate::store::{Connections, Store, StoreError};
 use crate::throttle::PasswordCheck;
@@ -26,6 +27,8 @@ pub struct Provider {
     pub(crate) logouts_queued: Arc<tokio::sync::Notify>,
     /// What fetches the documents clients point to; none: such clients are refused.
     pub(crate) fetcher: Option<Arc<dyn Fetcher>>,
+    /// Clients' key sets fetched from their `jwks_uri`.
+    pub(crate) key_sets: Arc<KeySetCache>,
 }
 
 impl Provider {
@@ -49,6 +52,7 @@ impl Provider {
             passwords,
             logouts_queued: Arc::default(),
             fetcher: None,
+            key_sets: Arc::default(),
         }
     }
 

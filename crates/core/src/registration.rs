@@ -9,9 +9,10 @@ use serde_json::{Map, Value};
 use url::Url;
 
 use crate::admin::ClientSpec;
+use crate::client_keys::check_jwks;
 use crate::config::Registration;
 use crate::error::OAuthError;
-use crate::model::GrantType;
+use crate::model::{ClientKeys, GrantType};
 use crate::redirect_uri::RedirectUri;
 use crate::scope::ScopeSet;
 use crate::signing_key::SigningAlgorithm;
@@ -32,12 +33,13 @@ pub const SUPPORTED: &[&str] = &[
     "id_token_signed_response_alg",
     "subject_type",
     "sector_identifier_uri",
+    "dpop_bound_access_tokens",
+    "require_pushed_authorization_requests",
 ];
 
-/// The client authentication methods a registration may name (§2). `private_key_jwt`
-/// needs keys we cannot check yet; `client_secret_jwt` needs the secret in the clear, and we
-/// keep only its hash.
-pub const AUTH_METHODS: &[&str] = &["client_secret_basic", "client_secret_post", "none"];
+/// The client authentication methods a registration may name (§2). `client_secret_jwt`
+/// needs the secret in the clear, and we keep only its hash.
+pub const AUTH_METHODS: &[&str] = &["client_secret_basic", "client_secret_post", "private_key_jwt", "none"];
 
 /// The request's members that we support; the rest dropped. Not a JSON object:
 /// `invalid_client_metadata`.
@@ -134,14 +136,33 @@ pub fn read(metadata: &Map<String, Value>, policy: &Registration) -> Result<Regi
     if jwks.is_some() && jwks_uri.is_some() {
         return Err(invalid("jwks and jwks_uri must not both be present (RFC 7591 §2)".into()));
     }
-    if let Some(jwks) = jwks
-        && !jwks.get("keys").is_some_and(Value::is_array)
-    {
-        return Err(invalid("jwks must be a JWK Set: an object with a keys array (RFC 7517 §5)".into()));
+    if let Some(jwks) = jwks {
+        check_jwks(jwks).map_err(|why| invalid(format!("{why} (RFC 7517 §5)")))?;
     }
     if let Some(uri) = jwks_uri {
-        https_url(uri).ok_or_else(|| invalid(format!("jwks_uri {uri} must be an https URL")))?;
+        Url::parse(uri)
+            .ok()
+            .filter(crate::client_keys::is_key_set_url)
+            .ok_or_else(|| invalid(format!("jwks_uri {uri} must be an https URL")))?;
     }
+    let keys = match (jwks, jwks_uri) {
+        (Some(jwks), _) => Some(ClientKeys::Jwks(jwks.clone())),
+        (None, Some(uri)) => Some(ClientKeys::JwksUri(uri.to_owned())),
+        (None, None) => None,
+    };
+    // RFC 7523 §2.2: the keys are how the client authenticates.
+    let private_key_jwt = method == "private_key_jwt";
+    if private_key_jwt && keys.is_none() {
+        return Err(invalid("private_key_jwt needs jwks or jwks_uri".into()));
+    }
+    let flag = |name: &str| match metadata.get(name) {
+        None => Ok(false),
+        Some(Value::Bool(flag)) => Ok(*flag),
+        Some(_) => Err(invalid(format!("{name} must be a boolean"))),
+    };
+    // RFC 9449 §5.2 and RFC 9126 §6.
+    let dpop_bound = flag("dpop_bound_access_tokens")?;
+    let require_par = flag("require_pushed_authorization_requests")?;
 
     let backchannel = string(metadata, "backchannel_logout_uri")?;
     let session_required = match metadata.get("backchannel_logout_session_required") {
@@ -189,6 +210,10 @@ pub fn read(metadata: &Map<String, Value>, policy: &Registration) -> Result<Regi
         post_logout_redirect_uris: post_logout.clone(),
         backchannel_logout_uri: backchannel.map(str::to_owned),
         backchannel_logout_session_required: session_required,
+        private_key_jwt: Some(private_key_jwt),
+        keys,
+        dpop_bound_access_tokens: Some(dpop_bound),
+        require_pushed_authorization_requests: Some(require_par),
         ..ClientSpec::default()
     };
 
@@ -212,6 +237,8 @@ pub fn read(metadata: &Map<String, Value>, policy: &Registration) -> Result<Regi
         registered.insert("id_token_signed_response_alg".into(), alg.as_str().into());
     }
     registered.insert("subject_type".into(), if pairwise { "pairwise" } else { "public" }.into());
+    registered.insert("dpop_bound_access_tokens".into(), dpop_bound.into());
+    registered.insert("require_pushed_authorization_requests".into(), require_par.into());
     if let Some(uri) = &sector_uri {
         registered.insert("sector_identifier_uri".into(), uri.as_str().into());
     }
@@ -225,10 +252,6 @@ fn unnamed(redirect_uris: &[String]) -> String {
         .and_then(|uri| Url::parse(uri).ok())
         .and_then(|uri| uri.host_str().map(str::to_owned))
         .unwrap_or_else(|| "unnamed client".into())
-}
-
-fn https_url(text: &str) -> Option<Url> {
-    Url::parse(text).ok().filter(|url| url.scheme() == "https" && url.fragment().is_none())
 }
 
 /// A string member, if present.

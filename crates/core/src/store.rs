@@ -6,8 +6,8 @@ use async_trait::async_trait;
 use crate::clock::UnixTime;
 use crate::error::OAuthError;
 use crate::model::{
-    AuthorizationCode, Client, Consent, DeviceAuthorization, Issuance, LogoutDelivery, Session, TokenRecord,
-    User,
+    AuthorizationCode, Client, Consent, DeviceAuthorization, Issuance, LogoutDelivery, PushedRequest,
+    Session, TokenRecord, User,
 };
 use crate::secret::SecretHash;
 use crate::signing_key::SigningKeyRecord;
@@ -347,6 +347,31 @@ pub trait DeviceStore: Send + Sync {
     ) -> Result<Redemption, StoreError>;
 }
 
+/// What may be used once, across every instance on the database: the `jti` of client
+/// assertions (RFC 7523 §3) and DPoP proofs (RFC 9449 §11.1), and pushed authorization
+/// requests (RFC 9126 §4). Swept by [`MaintenanceStore::purge_expired`] once expired.
+#[async_trait]
+pub trait OneTimeStore: Send + Sync {
+    /// Records `key` as seen until `expires_at`. False if it was seen before and that record
+    /// has not expired at `now`: a replay.
+    async fn use_once(
+        &self,
+        key: &SecretHash,
+        expires_at: UnixTime,
+        now: UnixTime,
+    ) -> Result<bool, StoreError>;
+    /// Stores a pushed authorization request.
+    async fn insert_pushed_request(&self, request: &PushedRequest) -> Result<(), StoreError>;
+    /// A pushed request that has not expired at `now` and has not been consumed.
+    async fn pushed_request(
+        &self,
+        hash: &SecretHash,
+        now: UnixTime,
+    ) -> Result<Option<PushedRequest>, StoreError>;
+    /// Consumes a pushed request; false if it was gone already (so it yields one code).
+    async fn consume_pushed_request(&self, hash: &SecretHash) -> Result<bool, StoreError>;
+}
+
 /// The database as a whole.
 #[async_trait]
 pub trait HealthStore: Send + Sync {
@@ -406,6 +431,7 @@ pub trait Store:
     + KeyStore
     + DeviceStore
     + LogoutStore
+    + OneTimeStore
 {
 }
 
@@ -422,5 +448,6 @@ impl<T> Store for T where
         + KeyStore
         + DeviceStore
         + LogoutStore
+        + OneTimeStore
 {
 }

@@ -14,15 +14,15 @@ use async_trait::async_trait;
 
 use crate::clock::UnixTime;
 use crate::model::{
-    AuthorizationCode, Client, Consent, DeviceAuthorization, Issuance, LogoutDelivery, Session, TokenRecord,
-    User,
+    AuthorizationCode, Client, Consent, DeviceAuthorization, Issuance, LogoutDelivery, PushedRequest,
+    Session, TokenRecord, User,
 };
 use crate::secret::SecretHash;
 use crate::signing_key::SigningKeyRecord;
 use crate::store::{
     Attempt, AttemptLimits, ClientStore, CodeStore, Connections, ConsentStore, DeviceStore, HealthStore,
-    KeyStore, LoginThrottleStore, LogoutStore, MaintenanceStore, Redemption, Rotation, SessionStore, Store,
-    StoreError, TokenStore, UserStore,
+    KeyStore, LoginThrottleStore, LogoutStore, MaintenanceStore, OneTimeStore, Redemption, Rotation,
+    SessionStore, Store, StoreError, TokenStore, UserStore,
 };
 
 /// A store whose every call ends by `deadline`.
@@ -110,6 +110,13 @@ bounded!(SessionStore {
     fn record_session_client(&self, sid: &str, client_id: &str, now: UnixTime) -> ();
     fn session_clients(&self, sid: &str) -> Vec<String>;
     fn log_out_session(&self, sid: &str, now: UnixTime) -> u64;
+});
+
+bounded!(OneTimeStore {
+    fn use_once(&self, key: &SecretHash, expires_at: UnixTime, now: UnixTime) -> bool;
+    fn insert_pushed_request(&self, request: &PushedRequest) -> ();
+    fn pushed_request(&self, hash: &SecretHash, now: UnixTime) -> Option<PushedRequest>;
+    fn consume_pushed_request(&self, hash: &SecretHash) -> bool;
 });
 
 bounded!(LogoutStore {

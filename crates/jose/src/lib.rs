@@ -7,8 +7,12 @@
 //!
 //! Signing with an `EncodingKey` and the JWK helpers stay RustCrypto's: nothing here signs on
 //! a hot path (the server signs with its own ring keys, opened once).
+//!
+//! [`dpop`] checks and makes RFC 9449 proofs, for the server, the guard and the client.
 
 use std::sync::LazyLock;
+
+pub mod dpop;
 
 use jsonwebtoken::crypto::{CryptoProvider, JwtVerifier, rust_crypto};
 use jsonwebtoken::errors::{Error, ErrorKind};

@@ -10,7 +10,7 @@ use figment::providers::{Format, Serialized, Toml};
 use oauth2u_core::ProtocolConfig;
 use oauth2u_core::clock::seconds;
 use oauth2u_core::config::{
-    GrantSwitches, Lifetimes, LoginThrottle, Oidc, Registration, Sessions, TokenFormat,
+    Dpop, GrantSwitches, Lifetimes, LoginThrottle, Oidc, Par, Registration, Sessions, TokenFormat,
 };
 use oauth2u_core::keys::{KeyRing, MasterKey, SigningAlgorithm};
 use serde::{Deserialize, Serialize};
@@ -67,6 +67,10 @@ pub struct Settings {
     pub oidc: Oidc,
     /// Dynamic client registration (`[registration]`, RFC 7591; off by default).
     pub registration: Registration,
+    /// Pushed authorization requests (`[par]`, RFC 9126).
+    pub par: Par,
+    /// DPoP (`[dpop]`, RFC 9449).
+    pub dpop: Dpop,
     /// Fetching the documents clients point to (`[fetch]`).
     pub fetch: FetchSettings,
     /// How fast passwords and device user codes may be guessed (`[login_throttle]`).
@@ -132,6 +136,8 @@ impl Default for Settings {
             sessions: Sessions::default(),
             oidc: Oidc::default(),
             registration: Registration::default(),
+            par: Par::default(),
+            dpop: Dpop::default(),
             fetch: FetchSettings::default(),
             login_throttle: LoginThrottle::default(),
             templates_dir: None,
@@ -369,6 +375,9 @@ impl Settings {
             sessions: self.sessions,
             oidc: self.oidc,
             registration: self.registration.clone(),
+            par: self.par,
+            dpop: self.dpop,
+            paths: crate::paths::ENDPOINTS,
         }
     }
 }

@@ -102,6 +102,11 @@ impl Fetcher for SafeFetcher {
         if let Some(body) = self.cached(url) {
             return Ok(Fetched { body, max_age: None });
         }
+        self.get_fresh_json(url).await
+    }
+
+    async fn get_fresh_json(&self, url: &Url) -> Result<Fetched, FetchError> {
+        self.check_url(url)?;
         let failed = |why: String| FetchError::Failed(format!("{url}: {why}"));
         let mut response =
             self.http.get(url.clone()).header("accept", "application/json").send().await.map_err(

@@ -55,6 +55,8 @@ table! {
     Token => "/token", Always;
     /// The seed's path for the token endpoint.
     AccessToken => "/access-token", Always;
+    /// RFC 9126 §2: pushed authorization requests.
+    Par => "/par", Always;
     /// RFC 7009.
     Revoke => "/revoke", Always;
     /// RFC 7662.
@@ -94,6 +96,22 @@ table! {
     /// RFC 7592 §2: the client configuration endpoint, a client's `registration_client_uri`.
     RegistrationClient => "/register/{client_id}", Registration;
 }
+
+/// Where the protocol's endpoints are, for the metadata and for the URLs that DPoP proofs
+/// and client assertions name.
+pub(crate) const ENDPOINTS: oauth2u_core::endpoints::metadata::EndpointPaths =
+    oauth2u_core::endpoints::metadata::EndpointPaths {
+        authorization: Route::Authorize.path(),
+        token: Route::Token.path(),
+        revocation: Route::Revoke.path(),
+        introspection: Route::Introspect.path(),
+        device_authorization: Route::DeviceAuthorization.path(),
+        jwks: Route::Jwks.path(),
+        userinfo: Route::Userinfo.path(),
+        end_session: Route::Logout.path(),
+        registration: Route::Register.path(),
+        pushed_authorization_request: Route::Par.path(),
+    };
 
 impl Route {
     /// The route whose path this is.

@@ -43,6 +43,7 @@ fn handler(state: &AppState, route: Route) -> MethodRouter<AppState> {
     match route {
         Route::Authorize => get(ui::authorize::get_authorize).post(ui::authorize::post_authorize),
         Route::Token | Route::AccessToken => post_only(post(http::token::post_token)).layer(cors()),
+        Route::Par => post_only(post(http::par::post_par)),
         Route::Revoke => post_only(post(http::revoke::post_revoke)).layer(cors()),
         Route::Introspect => post_only(post(http::introspect::post_introspect)),
         Route::Metadata | Route::OpenIdConfiguration => get(http::metadata::get_metadata).layer(any_origin()),

@@ -19,6 +19,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (5, "openid", include_str!("../migrations/0005_openid.sql")),
     (6, "openid sessions", include_str!("../migrations/0006_openid_sessions.sql")),
     (7, "dynamic registration", include_str!("../migrations/0007_dynamic_registration.sql")),
+    (8, "sender constraints", include_str!("../migrations/0008_sender_constraints.sql")),
 ];
 
 pub(crate) async fn run(pool: &PgPool) -> Result<(), StoreError> {

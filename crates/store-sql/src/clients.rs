@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use oauth2u_core::clock::UnixTime;
-use oauth2u_core::model::{Client, SubjectType};
+use oauth2u_core::model::{Client, ClientKeys, SubjectType};
 use oauth2u_core::secret::SecretHash;
 use oauth2u_core::store::{ClientStore, StoreError};
 
@@ -31,9 +31,10 @@ impl<E: Engine> ClientStore for SqlStore<E> {
                 allowed_origins, access_token_lifetime, refresh_token_lifetime, resource_server, resources,
                 default_resource, access_token_format, id_token_alg, subject_type, sector_identifier,
                 post_logout_redirect_uris, backchannel_logout_uri, backchannel_logout_session_required,
-                registration_token_hash, registration_metadata, created_at)
+                registration_token_hash, registration_metadata, jwks, jwks_uri, dpop_bound_access_tokens,
+                require_pushed_authorization_requests, created_at)
             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
-                $20, $21, $22, $23, $24, $25, $26
+                $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30
             WHERE NOT EXISTS (SELECT 1 FROM users WHERE subject = $1)";
         let taken = || StoreError::Conflict(format!("the id {} is taken", client.id));
         let mut values = client_values(client);
@@ -56,7 +57,8 @@ impl<E: Engine> ClientStore for SqlStore<E> {
                 default_resource = $16, access_token_format = $17, id_token_alg = $18, subject_type = $19,
                 sector_identifier = $20, post_logout_redirect_uris = $21, backchannel_logout_uri = $22,
                 backchannel_logout_session_required = $23, registration_token_hash = $24,
-                registration_metadata = $25
+                registration_metadata = $25, jwks = $26, jwks_uri = $27, dpop_bound_access_tokens = $28,
+                require_pushed_authorization_requests = $29
             WHERE id = $1";
         Ok(self.engine.execute(sql, client_values(client)).await? == 1)
     }
@@ -186,5 +188,15 @@ fn client_values(client: &Client) -> Vec<Value> {
         client.backchannel_logout.as_ref().is_some_and(|logout| logout.session_required),
         client.registration.as_ref().map(|registration| registration.token_hash.as_bytes().to_vec()),
         client.registration.as_ref().map(|registration| to_json(&registration.metadata)),
+        match &client.keys {
+            Some(ClientKeys::Jwks(jwks)) => Some(to_json(jwks)),
+            _ => None,
+        },
+        match &client.keys {
+            Some(ClientKeys::JwksUri(uri)) => Some(uri.clone()),
+            _ => None,
+        },
+        client.dpop_bound_access_tokens,
+        client.require_pushed_authorization_requests,
     ]
 }

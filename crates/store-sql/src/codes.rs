@@ -16,8 +16,8 @@ impl<E: Engine> CodeStore for SqlStore<E> {
         self.engine
             .execute(
                 "INSERT INTO authorization_codes (hash, grant_id, client_id, subject, redirect_uri, scope,
-                    code_challenge, code_challenge_method, issued_at, expires_at, resources, openid)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                    code_challenge, code_challenge_method, issued_at, expires_at, resources, openid, dpop_jkt)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
                 params![
                     &code.hash,
                     &code.grant_id,
@@ -31,6 +31,7 @@ impl<E: Engine> CodeStore for SqlStore<E> {
                     code.expires_at,
                     to_json_list(&code.resources),
                     code.openid.as_ref().map(to_json),
+                    code.dpop_jkt.clone(),
                 ],
             )
             .await?;

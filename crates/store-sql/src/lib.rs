@@ -15,6 +15,7 @@ mod engine;
 mod keys;
 mod logouts;
 mod maintenance;
+mod one_time;
 pub mod records;
 mod sessions;
 mod throttle;

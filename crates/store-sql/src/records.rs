@@ -8,8 +8,9 @@ use std::time::Duration;
 use oauth2u_core::clock::UnixTime;
 use oauth2u_core::config::TokenFormat;
 use oauth2u_core::model::{
-    AuthorizationCode, BackchannelLogout, Client, Consent, DeviceAuthorization, DeviceStatus,
-    DynamicRegistration, GrantType, LogoutDelivery, Session, SubjectType, TokenKind, TokenRecord, User,
+    AuthorizationCode, BackchannelLogout, Client, ClientKeys, Consent, DeviceAuthorization, DeviceStatus,
+    DynamicRegistration, GrantType, LogoutDelivery, PushedRequest, Session, SubjectType, TokenKind,
+    TokenRecord, User,
 };
 use oauth2u_core::pkce::{CodeChallenge, PkceMethod};
 use oauth2u_core::redirect_uri::RedirectUri;
@@ -141,6 +142,13 @@ pub fn client(row: &impl Columns) -> Result<Client> {
             None => None,
         },
         metadata_document: None,
+        keys: match (json(row, "jwks")?, row.text("jwks_uri")?) {
+            (Some(jwks), _) => Some(ClientKeys::Jwks(jwks)),
+            (None, Some(uri)) => Some(ClientKeys::JwksUri(uri)),
+            (None, None) => None,
+        },
+        dpop_bound_access_tokens: row.flag("dpop_bound_access_tokens")?,
+        require_pushed_authorization_requests: row.flag("require_pushed_authorization_requests")?,
         created_at: int(row, "created_at")?,
     })
 }
@@ -179,6 +187,7 @@ pub fn code(row: &impl Columns) -> Result<AuthorizationCode> {
         expires_at: int(row, "expires_at")?,
         consumed_at: row.int("consumed_at")?,
         openid: json(row, "openid")?,
+        dpop_jkt: row.text("dpop_jkt")?,
     })
 }
 
@@ -208,6 +217,19 @@ pub fn token(row: &impl Columns) -> Result<TokenRecord> {
         kid: row.text("kid")?,
         authentication: json(row, "authentication")?,
         claims: json(row, "claims")?,
+        jkt: row.text("jkt")?,
+    })
+}
+
+/// A `pushed_requests` row.
+pub fn pushed_request(row: &impl Columns) -> Result<PushedRequest> {
+    Ok(PushedRequest {
+        hash: required(hash(row, "hash")?, "hash")?,
+        client_id: text(row, "client_id")?,
+        parameters: text(row, "parameters")?,
+        dpop_jkt: row.text("dpop_jkt")?,
+        created_at: int(row, "created_at")?,
+        expires_at: int(row, "expires_at")?,
     })
 }
 
@@ -346,6 +368,9 @@ pub const PURGE: &[&str] = &[
         AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.sid = c.sid) LIMIT $2)",
     // Throttling looks back 15 minutes; a day-old record counts for nothing.
     "DELETE FROM login_failures WHERE key IN (SELECT key FROM login_failures WHERE last_at < $1 - 86400 LIMIT $2)",
+    // A `jti` whose assertion or proof has expired can no longer be replayed.
+    "DELETE FROM single_use WHERE key IN (SELECT key FROM single_use WHERE expires_at < $1 LIMIT $2)",
+    "DELETE FROM pushed_requests WHERE hash IN (SELECT hash FROM pushed_requests WHERE expires_at < $1 LIMIT $2)",
 ];
 
 /// Makes sure the lease row `$1` exists.

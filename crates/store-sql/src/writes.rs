@@ -17,12 +17,12 @@ use crate::{Value, params};
 /// The columns of a `tokens` row, in the order of [`token_rows`]' values.
 pub const INSERT_INTO: &str =
     "INSERT INTO tokens (hash, kind, grant_id, client_id, subject, scope, issued_at,
-    expires_at, grant_expires_at, paired_refresh, audience, jti, kid, authentication, sid, claims) ";
+    expires_at, grant_expires_at, paired_refresh, audience, jti, kid, authentication, sid, claims, jkt) ";
 
 /// One row of [`INSERT_INTO`].
 const INSERT_ONE: &str = "INSERT INTO tokens (hash, kind, grant_id, client_id, subject, scope, issued_at,
-    expires_at, grant_expires_at, paired_refresh, audience, jti, kid, authentication, sid, claims)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)";
+    expires_at, grant_expires_at, paired_refresh, audience, jti, kid, authentication, sid, claims, jkt)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)";
 
 /// The rows of one response's tokens: its access token, and its refresh token if any.
 pub fn token_rows(issuance: &Issuance) -> Vec<Vec<Value>> {
@@ -56,6 +56,7 @@ pub fn token_rows(issuance: &Issuance) -> Vec<Vec<Value>> {
                 sid.clone(),
                 // The `claims` request (Core §5.5), for userinfo and refreshed ID tokens.
                 issuance.claims.as_ref().map(to_json),
+                token.jkt.clone(),
             ]
         })
         .collect()

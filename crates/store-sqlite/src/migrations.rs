@@ -25,6 +25,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (9, "openid", include_str!("../migrations/0009_openid.sql")),
     (10, "openid sessions", include_str!("../migrations/0010_openid_sessions.sql")),
     (11, "dynamic registration", include_str!("../migrations/0011_dynamic_registration.sql")),
+    (12, "sender constraints", include_str!("../migrations/0012_sender_constraints.sql")),
 ];
 
 const HISTORY: &str = "CREATE TABLE IF NOT EXISTS _sqlx_migrations (

@@ -23,6 +23,7 @@ async fn what_the_writer_appends_to_the_wal_reaches_the_database_file_by_itself(
             audience: Vec::new(),
             expires_at: 4_000_000_000,
             jwt: None,
+            jkt: None,
         };
         let issuance = Issuance {
             grant_id: format!("grant-{i}"),

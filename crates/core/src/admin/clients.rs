@@ -3,8 +3,9 @@
 use std::time::Duration;
 
 use crate::client_id::ClientId;
+use crate::client_keys::{check_jwks, is_key_set_url};
 use crate::clock::{UnixTime, seconds};
-use crate::model::{BackchannelLogout, Client, DynamicRegistration, GrantType, SubjectType};
+use crate::model::{BackchannelLogout, Client, ClientKeys, DynamicRegistration, GrantType, SubjectType};
 use crate::openid::subject::sector_of;
 use crate::redirect_uri::RedirectUri;
 use crate::scope::ScopeSet;
@@ -57,6 +58,15 @@ pub struct ClientSpec {
     pub backchannel_logout_uri: Option<String>,
     /// Back-Channel Logout §2.2: whether Logout Tokens must carry `sid`.
     pub backchannel_logout_session_required: Option<bool>,
+    /// `private_key_jwt` (RFC 7523 §2.2): the client proves itself with JWTs signed by one
+    /// of its `keys`, and has no secret.
+    pub private_key_jwt: Option<bool>,
+    /// Its public keys: a JWK Set, or the https URL of one.
+    pub keys: Option<ClientKeys>,
+    /// RFC 9449 §5.2: every token request must carry a DPoP proof.
+    pub dpop_bound_access_tokens: Option<bool>,
+    /// RFC 9126 §6: every authorization request must be pushed first.
+    pub require_pushed_authorization_requests: Option<bool>,
 }
 
 /// A registered client and, for a confidential one, its secret — shown this once.
@@ -102,6 +112,7 @@ pub async fn replace_dynamic_client(
         backchannel_logout: None,
         id_token_alg: None,
         subject_type: SubjectType::Public,
+        keys: None,
         ..current
     };
     let mut client = apply(blank, ClientSpec { id: None, ..spec })?;
@@ -123,11 +134,14 @@ async fn register(
         None => random_id(16)?,
     };
     let blank = blank(id, &spec, registration, now);
+    let private_key_jwt = spec.private_key_jwt == Some(true);
     let mut client = apply(blank, spec)?;
     if client.name.is_empty() {
         return Err(AdminError::Invalid("a client needs a --name".into()));
     }
-    let secret = (!client.public).then(|| Secret::generate(SecretKind::ClientSecret)).transpose()?;
+    let secret = (!client.public && !private_key_jwt)
+        .then(|| Secret::generate(SecretKind::ClientSecret))
+        .transpose()?;
     client.secret_hash = secret.as_ref().map(Secret::hash);
     store.insert_client(&client).await?;
     Ok(RegisteredClient { client, secret })
@@ -175,6 +189,9 @@ fn blank(id: String, spec: &ClientSpec, registration: Option<DynamicRegistration
         backchannel_logout: None,
         registration,
         metadata_document: None,
+        keys: None,
+        dpop_bound_access_tokens: false,
+        require_pushed_authorization_requests: false,
         created_at: now,
     };
     // An API (a resource server) only authenticates to introspect: it needs no grant.
@@ -192,13 +209,14 @@ pub async fn update_client(
     spec: ClientSpec,
 ) -> Result<RegisteredClient, AdminError> {
     let current = find(store, id).await?;
-    let was_public = current.public;
+    let had_secret = current.secret_hash.is_some();
+    let private_key_jwt = spec.private_key_jwt.unwrap_or(current.authenticates_with_keys());
     let mut client = apply(current, ClientSpec { id: None, ..spec })?;
     let mut secret = None;
-    if client.public {
+    if client.public || private_key_jwt {
         client.secret_hash = None;
         client.previous_secret = None;
-    } else if was_public {
+    } else if !had_secret {
         let new = Secret::generate(SecretKind::ClientSecret)?;
         client.secret_hash = Some(new.hash());
         secret = Some(new);
@@ -217,8 +235,10 @@ pub async fn rotate_client_secret(
     now: UnixTime,
 ) -> Result<RegisteredClient, AdminError> {
     let mut client = find(store, id).await?;
-    if client.public {
-        return Err(AdminError::Invalid(format!("client {id} is public and has no secret")));
+    if client.public || client.authenticates_with_keys() {
+        return Err(AdminError::Invalid(format!(
+            "client {id} has no secret: it is public or uses private_key_jwt"
+        )));
     }
     let secret = Secret::generate(SecretKind::ClientSecret)?;
     client.previous_secret = match (client.secret_hash, overlap.is_zero()) {
@@ -307,6 +327,21 @@ fn apply(mut client: Client, spec: ClientSpec) -> Result<Client, AdminError> {
     }
     if spec.refresh_token_lifetime.is_some() {
         client.refresh_token_lifetime = spec.refresh_token_lifetime;
+    }
+    if let Some(keys) = spec.keys {
+        check_keys(&keys)?;
+        client.keys = Some(keys);
+    }
+    if spec.private_key_jwt == Some(true) && (client.public || client.keys.is_none()) {
+        return Err(invalid(
+            "private_key_jwt needs a confidential client with keys (--jwks-file or --jwks-uri)".into(),
+        ));
+    }
+    if let Some(bound) = spec.dpop_bound_access_tokens {
+        client.dpop_bound_access_tokens = bound;
+    }
+    if let Some(required) = spec.require_pushed_authorization_requests {
+        client.require_pushed_authorization_requests = required;
     }
     apply_openid(&mut client, &spec_openid)?;
     check(&client)?;
@@ -411,6 +446,17 @@ fn check(client: &Client) -> Result<(), AdminError> {
         return invalid("--default-scopes must be within --scopes".into());
     }
     Ok(())
+}
+
+/// RFC 7591 §2: a key set of public keys, or an https URL to fetch one from.
+fn check_keys(keys: &ClientKeys) -> Result<(), AdminError> {
+    match keys {
+        ClientKeys::Jwks(jwks) => check_jwks(jwks).map_err(AdminError::Invalid),
+        ClientKeys::JwksUri(uri) => match url::Url::parse(uri) {
+            Ok(url) if is_key_set_url(&url) => Ok(()),
+            _ => Err(AdminError::Invalid(format!("jwks_uri `{uri}` must be an https URL"))),
+        },
+    }
 }
 
 fn parse_scopes(text: &str) -> Result<ScopeSet, AdminError> {

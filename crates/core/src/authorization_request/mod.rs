@@ -2,9 +2,11 @@
 //! endpoint produces, what the pages and the `authorization_*` hooks decide on.
 
 use crate::authorization_response::ResponseMode;
+use crate::clock::UnixTime;
 use crate::model::{Client, GrantType};
 use crate::pkce::CodeChallenge;
 use crate::scope::ScopeSet;
+use crate::secret::SecretHash;
 
 pub mod openid;
 
@@ -52,6 +54,19 @@ pub struct AuthorizationRequest {
     pub openid: Option<OpenIdRequest>,
     /// How the response goes back: `response_mode`, or the response type's default.
     pub response_mode: ResponseMode,
+    /// RFC 9449 §10: the thumbprint of the DPoP key the code will be bound to.
+    pub dpop_jkt: Option<String>,
+    /// RFC 9126 §4: the pushed request this one stands for, consumed when it ends.
+    pub pushed: Option<Pushed>,
+}
+
+/// The pushed request (RFC 9126) an authorization request came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pushed {
+    /// The hash of its `request_uri`.
+    pub hash: SecretHash,
+    /// When it was pushed.
+    pub pushed_at: UnixTime,
 }
 
 impl AuthorizationRequest {
@@ -69,6 +84,8 @@ impl AuthorizationRequest {
             resources: Vec::new(),
             openid: None,
             response_mode: ResponseMode::Query,
+            dpop_jkt: None,
+            pushed: None,
         }
     }
 

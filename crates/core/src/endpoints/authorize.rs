@@ -4,14 +4,13 @@
 //! established, errors are shown to the user and never redirected; after that, errors go
 //! back to the client with `error`, `error_description`, `state` and `iss` (RFC 9207).
 
-use crate::authorization_request::{AuthorizationRequest, ResponseType};
+use crate::authorization_request::{AuthorizationRequest, Pushed, ResponseType};
 use crate::authorization_response::{AuthorizationResponse, ResponseMode};
 use crate::client_id::ClientId;
 use crate::clock::seconds;
-use crate::error::OAuthError;
-use crate::model::{Authentication, AuthorizationCode, Client, OpenIdGrant};
+use crate::error::{ErrorCode, OAuthError};
+use crate::model::{Authentication, AuthorizationCode, Client, OpenIdGrant, PushedRequest};
 use crate::openid::claims::restrict_claims_request;
-use crate::openid::request::refuse_request_objects;
 use crate::openid::{OFFLINE_ACCESS, OpenIdRequest, is_openid_scope};
 use crate::params::Params;
 use crate::pkce::CodeChallenge;
@@ -29,22 +28,115 @@ pub enum AuthorizeError {
     Redirect(AuthorizationResponse),
 }
 
+/// Why a request is refused before a response goes to the client.
+#[derive(Debug)]
+pub(crate) enum Refusal {
+    /// The client or its redirect URI is not established: tell the user.
+    Page(OAuthError),
+    /// The redirect URI is trusted: the error goes back to it.
+    ToClient { error: OAuthError, redirect_uri: String, mode: ResponseMode, state: Option<String> },
+}
+
+impl Refusal {
+    /// The error itself, wherever it would have gone (for the PAR endpoint's JSON, §2.3).
+    pub(crate) fn into_error(self) -> OAuthError {
+        match self {
+            Self::Page(error) | Self::ToClient { error, .. } => error,
+        }
+    }
+}
+
 impl Provider {
-    /// Validates an authorization request (§4.1.1, §4.2.1, RFC 7636 §4.3).
+    /// Validates an authorization request (§4.1.1, §4.2.1, RFC 7636 §4.3): its own
+    /// parameters, a pushed request's (RFC 9126 §4) or a request object's (RFC 9101 §5).
     pub async fn validate_authorization(
         &self,
         params: &Params,
     ) -> Result<AuthorizationRequest, AuthorizeError> {
         let page = AuthorizeError::Page;
+        let client = self.requesting_client(params).await.map_err(page)?;
+        let (effective, pushed) = match self.resolve_request(&client, params).await {
+            Ok(resolved) => resolved,
+            // RFC 9101 §6.3 and §7.2: a bad request object is reported as §4.1.2.1 says, to
+            // a redirect URI the unsigned request names and the client registered.
+            Err(error) if error.code == ErrorCode::InvalidRequestObject => {
+                return Err(match outer_redirect(&client, params) {
+                    Some((uri, state)) => AuthorizeError::Redirect(self.error_redirect(
+                        &uri,
+                        ResponseMode::Query,
+                        &error,
+                        state,
+                    )),
+                    None => page(error),
+                });
+            }
+            Err(error) => return Err(page(error)),
+        };
+        let mut request =
+            self.check_authorization(client, &effective).await.map_err(|refusal| match refusal {
+                Refusal::Page(error) => page(error),
+                Refusal::ToClient { error, redirect_uri, mode, state } => AuthorizeError::Redirect(
+                    self.error_redirect(&redirect_uri, mode, &error, state.as_deref()),
+                ),
+            })?;
+        if let Some(pushed) = pushed {
+            // §10.1 of RFC 9449: a push with a DPoP proof or `dpop_jkt` binds the code.
+            request.dpop_jkt = pushed.dpop_jkt;
+            request.pushed = Some(Pushed { hash: pushed.hash, pushed_at: pushed.created_at });
+        }
+        Ok(request)
+    }
+
+    /// The client a request names in `client_id`; every failure is for the page.
+    pub(crate) async fn requesting_client(&self, params: &Params) -> Result<Client, OAuthError> {
         let client_id = params
-            .get("client_id")
-            .map_err(page)?
-            .ok_or_else(|| page(OAuthError::invalid_request("missing parameter `client_id`")))?;
-        let unknown = || page(OAuthError::invalid_request("unknown client"));
+            .get("client_id")?
+            .ok_or_else(|| OAuthError::invalid_request("missing parameter `client_id`"))?;
+        let unknown = || OAuthError::invalid_request("unknown client");
         // A malformed identifier names no client: refused without a lookup.
         let client_id = ClientId::parse(client_id).map_err(|_| unknown())?;
-        let client =
-            self.client(client_id.as_str()).await.map_err(|error| page(error.into()))?.ok_or_else(unknown)?;
+        self.client(client_id.as_str()).await?.ok_or_else(unknown)
+    }
+
+    /// RFC 9126 §4 and RFC 9101 §5: the parameters a request stands for, and the pushed
+    /// request it names. Refusals go to the page: the redirect URI is not known yet.
+    async fn resolve_request(
+        &self,
+        client: &Client,
+        params: &Params,
+    ) -> Result<(Params, Option<PushedRequest>), OAuthError> {
+        if let Some(uri) = params.get("request_uri")? {
+            if params.contains("request") {
+                return Err(OAuthError::invalid_request("request and request_uri cannot both be sent"));
+            }
+            // §4: the pushed parameters alone; any others sent beside them are ignored.
+            let pushed = self.pushed_request(client, uri).await?;
+            return Ok((Params::parse(pushed.parameters.as_bytes()), Some(pushed)));
+        }
+        // §5: a client (or a server) that requires pushed requests gets no others.
+        if self.config.par.required || client.require_pushed_authorization_requests {
+            return Err(OAuthError::invalid_request(
+                "this client must push its authorization requests first (RFC 9126)",
+            ));
+        }
+        match params.get("request")? {
+            Some(object) => Ok((self.with_request_object(client, params, object).await?, None)),
+            None => Ok((params.clone(), None)),
+        }
+    }
+
+    /// The checks of §4.1.1 and §4.2.1 on a request's parameters, for `/authorize` and for
+    /// a push (RFC 9126 §2.1: "validated as it would be at the authorization endpoint").
+    pub(crate) async fn check_authorization(
+        &self,
+        client: Client,
+        params: &Params,
+    ) -> Result<AuthorizationRequest, Refusal> {
+        let page = Refusal::Page;
+        // A pushed request or request object must name the client that sends it.
+        if params.get("client_id").map_err(page)? != Some(client.id.as_str()) {
+            return Err(page(OAuthError::invalid_request("client_id does not match the request's client")));
+        }
         let sent_uri = params.get("redirect_uri").map_err(page)?;
         let openid = is_openid_scope(params.get("scope").ok().flatten());
         let redirect_uri = match (sent_uri, client.redirect_uris.as_slice()) {
@@ -83,8 +175,11 @@ impl Provider {
         // §4.1.2 and Appendix A.5: state is VSCHAR (%x20-7E). Anything else (a byte that was
         // not UTF-8 arrives as U+FFFD) is refused, and never echoed back altered.
         let state = sent_state.filter(|state| is_vschar(state));
-        let fail = |error: OAuthError| {
-            AuthorizeError::Redirect(self.error_redirect(&redirect_uri, mode, &error, state))
+        let fail = |error: OAuthError| Refusal::ToClient {
+            error,
+            redirect_uri: redirect_uri.clone(),
+            mode,
+            state: state.map(str::to_owned),
         };
         if sent_state.is_some() && state.is_none() {
             return Err(fail(OAuthError::invalid_request(
@@ -95,7 +190,8 @@ impl Provider {
         if let Some(error) = mode_error {
             return Err(fail(error));
         }
-        refuse_request_objects(params).map_err(fail)?;
+        // RFC 9449 §10: `dpop_jkt` binds the code to a DPoP key.
+        let dpop_jkt = params.get("dpop_jkt").map_err(fail)?.map(check_jkt).transpose().map_err(fail)?;
         let response_type =
             self.response_type(&client, params.require("response_type").map_err(fail)?).map_err(fail)?;
         let mut scope = client.requested_scope(params.get("scope").map_err(fail)?).map_err(fail)?;
@@ -123,6 +219,8 @@ impl Provider {
             resources,
             openid,
             response_mode: mode,
+            dpop_jkt,
+            pushed: None,
         })
     }
 
@@ -159,27 +257,53 @@ impl Provider {
         subject: &str,
         authentication: &Authentication,
     ) -> Result<AuthorizationResponse, AuthorizeError> {
-        let refuse = |error: OAuthError| AuthorizeError::Redirect(self.refuse(request, &error));
+        // RFC 9126 §4: a pushed request yields one response. Whoever consumes it first
+        // answers; a second approval of the same request (two tabs) gets the page.
+        if let Some(pushed) = &request.pushed
+            && !self
+                .store
+                .consume_pushed_request(&pushed.hash)
+                .await
+                .map_err(|error| AuthorizeError::Page(error.into()))?
+        {
+            return Err(AuthorizeError::Page(OAuthError::invalid_request_uri(
+                "the request_uri was used already",
+            )));
+        }
         // Core §3.1.2.2, §5.5.1: only the user the client expects may answer, whoever
         // approved (a page, a plugin, the development switch).
         if let Some(expected) = request.openid.as_ref().and_then(|openid| openid.expected_subject.as_deref())
         {
-            let seen_as = self.subject_for(&request.client, subject).await.map_err(refuse)?;
+            let seen_as = match self.subject_for(&request.client, subject).await {
+                Ok(seen_as) => seen_as,
+                Err(error) => return Err(AuthorizeError::Redirect(self.error_response(request, &error))),
+            };
             if seen_as != expected {
-                return Err(refuse(OAuthError::login_required(
-                    "the signed-in user is not the one the client asked for",
-                )));
+                let error =
+                    OAuthError::login_required("the signed-in user is not the one the client asked for");
+                return Err(AuthorizeError::Redirect(self.error_response(request, &error)));
             }
         }
         let result = match request.response_type {
             ResponseType::Code => self.issue_code(request, subject, authentication).await,
             ResponseType::Token => self.issue_token_in_fragment(request, subject).await,
         };
-        result.map_err(|error| AuthorizeError::Redirect(self.refuse(request, &error)))
+        result.map_err(|error| AuthorizeError::Redirect(self.error_response(request, &error)))
     }
 
-    /// The response that reports `error` (e.g. `access_denied`) to the client.
-    pub fn refuse(&self, request: &AuthorizationRequest, error: &OAuthError) -> AuthorizationResponse {
+    /// The response that reports `error` (e.g. `access_denied`) to the client. The
+    /// authorization ends here: a pushed request it came from is consumed (RFC 9126 §4).
+    pub async fn refuse(&self, request: &AuthorizationRequest, error: &OAuthError) -> AuthorizationResponse {
+        if let Some(pushed) = &request.pushed
+            && let Err(error) = self.store.consume_pushed_request(&pushed.hash).await
+        {
+            // It expires within a minute anyway; the refusal still goes out.
+            tracing::warn!(%error, "could not consume a pushed authorization request");
+        }
+        self.error_response(request, error)
+    }
+
+    fn error_response(&self, request: &AuthorizationRequest, error: &OAuthError) -> AuthorizationResponse {
         self.error_redirect(&request.redirect_uri, request.response_mode, error, request.state.as_deref())
     }
 
@@ -251,6 +375,7 @@ impl Provider {
                 expires_at: now + seconds(self.config.lifetimes.authorization_code),
                 consumed_at: None,
                 openid,
+                dpop_jkt: request.dpop_jkt.clone(),
             })
             .await?;
         let mut fields = vec![("code", code.expose().to_owned())];
@@ -302,6 +427,29 @@ impl Provider {
         fields.push(("iss", self.config.issuer.clone()));
         AuthorizationResponse::new(redirect_uri, mode, fields)
     }
+}
+
+/// The redirect URI (and `state`) of a request's own parameters, if they name one the
+/// client registered, or it registered only one: where an error about its request object
+/// may go.
+fn outer_redirect<'a>(client: &Client, params: &'a Params) -> Option<(String, Option<&'a str>)> {
+    let uri = match (params.get("redirect_uri").ok()?, client.redirect_uris.as_slice()) {
+        (Some(uri), registered) if registered.iter().any(|r| r.matches(uri)) => uri.to_owned(),
+        (None, [only]) => only.as_str().to_owned(),
+        _ => return None,
+    };
+    let state = params.get("state").ok().flatten().filter(|state| is_vschar(state));
+    Some((uri, state))
+}
+
+/// RFC 9449 §10: a `dpop_jkt` is a base64url SHA-256 thumbprint (RFC 7638): 43 characters.
+pub(crate) fn check_jkt(jkt: &str) -> Result<String, OAuthError> {
+    let well_formed = jkt.len() == 43
+        && jkt.bytes().all(|byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_');
+    if !well_formed {
+        return Err(OAuthError::invalid_request("dpop_jkt must be a base64url SHA-256 JWK thumbprint"));
+    }
+    Ok(jkt.to_owned())
 }
 
 /// RFC 6749 Appendix A: VSCHAR = %x20-7E.

@@ -73,11 +73,16 @@ impl Provider {
         }
         // §2.2 token_type: an access token's type as the token endpoint gave it; a refresh
         // token, shown only to its own client, says what it is.
-        let token_type = match record.kind {
-            TokenKind::Access => "Bearer",
-            TokenKind::Refresh => "refresh_token",
+        let token_type = match (record.kind, &record.jkt) {
+            (TokenKind::Access, Some(_)) => "DPoP",
+            (TokenKind::Access, None) => "Bearer",
+            (TokenKind::Refresh, _) => "refresh_token",
         };
         body.insert("token_type".into(), json!(token_type));
+        // RFC 9449 §6.2: a bound token's key, for the resource server to check proofs against.
+        if let Some(jkt) = &record.jkt {
+            body.insert("cnf".into(), json!({ "jkt": jkt }));
+        }
         let expires_at = match record.grant_expires_at {
             Some(family_end) => record.expires_at.min(family_end),
             None => record.expires_at,

@@ -12,39 +12,19 @@ use crate::error::OAuthError;
 use crate::model::GrantType;
 use crate::provider::Provider;
 
-/// Where the server mounts its endpoints (paths under the issuer), from its route table.
-#[derive(Debug, Clone, Copy)]
-pub struct EndpointPaths {
-    /// RFC 6749 §3.1.
-    pub authorization: &'static str,
-    /// RFC 6749 §3.2.
-    pub token: &'static str,
-    /// RFC 7009.
-    pub revocation: &'static str,
-    /// RFC 7662.
-    pub introspection: &'static str,
-    /// RFC 8628 §3.1.
-    pub device_authorization: &'static str,
-    /// RFC 7517.
-    pub jwks: &'static str,
-    /// OpenID Connect Core §5.3.
-    pub userinfo: &'static str,
-    /// OpenID Connect RP-Initiated Logout §2.
-    pub end_session: &'static str,
-    /// RFC 7591 §3.
-    pub registration: &'static str,
-}
+pub use crate::config::EndpointPaths;
 
-/// The client authentication methods of the token and revocation endpoints.
-const CLIENT_AUTH: [&str; 3] = ["client_secret_basic", "client_secret_post", "none"];
+/// The client authentication methods of the token, PAR and revocation endpoints.
+/// `client_secret_jwt` is not among them: secrets are stored hashed (`client_auth`).
+const CLIENT_AUTH: [&str; 4] = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"];
 
 impl Provider {
     /// The RFC 8414 §2 document: what [`metadata_document`] says of this server, with
     /// `scopes_supported` gathered from the registered clients.
-    pub async fn metadata(&self, paths: &EndpointPaths) -> Result<Value, OAuthError> {
+    pub async fn metadata(&self) -> Result<Value, OAuthError> {
         let clients = self.store.clients().await?;
         let scopes: BTreeSet<&str> = clients.iter().flat_map(|client| client.scopes.iter()).collect();
-        Ok(metadata_document(&self.config, self.keys.is_some(), paths, &scopes))
+        Ok(metadata_document(&self.config, self.keys.is_some(), &self.config.paths, &scopes))
     }
 }
 
@@ -69,13 +49,28 @@ pub fn metadata_document(
     document.insert("revocation_endpoint".into(), url(paths.revocation));
     document.insert("introspection_endpoint".into(), url(paths.introspection));
     document.insert("grant_types_supported".into(), json!(grants));
-    document.insert("token_endpoint_auth_methods_supported".into(), json!(CLIENT_AUTH));
-    document.insert("revocation_endpoint_auth_methods_supported".into(), json!(CLIENT_AUTH));
-    // Introspection is for confidential clients and resource servers only (RFC 7662 §2.1).
-    document.insert(
-        "introspection_endpoint_auth_methods_supported".into(),
-        json!(["client_secret_basic", "client_secret_post"]),
-    );
+    // RFC 7523 §2.2 assertions, RFC 9101 request objects and RFC 9449 proofs: signed with
+    // an asymmetric algorithm, never `none` or a MAC.
+    let asymmetric = oauth2u_jose::dpop::algorithm_names();
+    for endpoint in ["token_endpoint", "revocation_endpoint", "introspection_endpoint"] {
+        // Introspection is for confidential clients and resource servers only (RFC 7662 §2.1).
+        let methods: Vec<&str> = match endpoint {
+            "introspection_endpoint" => CLIENT_AUTH.into_iter().filter(|method| *method != "none").collect(),
+            _ => CLIENT_AUTH.to_vec(),
+        };
+        document.insert(format!("{endpoint}_auth_methods_supported"), json!(methods));
+        document.insert(format!("{endpoint}_auth_signing_alg_values_supported"), json!(asymmetric));
+    }
+    // RFC 9126 §5.
+    document.insert("pushed_authorization_request_endpoint".into(), url(paths.pushed_authorization_request));
+    document.insert("require_pushed_authorization_requests".into(), json!(config.par.required));
+    // RFC 9449 §5.1.
+    document.insert("dpop_signing_alg_values_supported".into(), json!(asymmetric));
+    // RFC 9101 §10.5: signed request objects; a `request_uri` only as a pushed request's
+    // URN (Discovery §3: the default of request_uri_parameter_supported is true, so it is said).
+    document.insert("request_parameter_supported".into(), json!(true));
+    document.insert("request_uri_parameter_supported".into(), json!(false));
+    document.insert("request_object_signing_alg_values_supported".into(), json!(asymmetric));
     // OpenID Connect (Discovery §3) needs the code flow and signing keys for ID tokens.
     let openid = signs && config.grants.authorization_code;
     let mut scopes = scopes.clone();
@@ -145,6 +140,7 @@ mod tests {
         userinfo: "/u",
         end_session: "/l",
         registration: "/reg",
+        pushed_authorization_request: "/p",
     };
 
     fn document(config: &ProtocolConfig, signs: bool) -> Value {

@@ -4,5 +4,7 @@ pub mod authorize;
 pub mod device;
 pub mod introspect;
 pub mod metadata;
+pub mod par;
 pub mod register;
+pub mod request_object;
 pub mod revoke;

@@ -114,9 +114,11 @@ impl Provider {
         let requested = registration::supported_members(body)?;
         let Registered { spec, metadata, .. } =
             self.registration_policy(&requested, address, Some(client_id)).await?;
-        if spec.public != Some(current.public) {
+        if spec.public != Some(current.public)
+            || spec.private_key_jwt != Some(current.authenticates_with_keys())
+        {
             return Err(OAuthError::invalid_client_metadata(
-                "token_endpoint_auth_method cannot change between none and a secret; register a new client",
+                "token_endpoint_auth_method cannot change between none, a secret and private_key_jwt; register a new client",
             ));
         }
         let token = Secret::generate(SecretKind::RegistrationAccessToken)?;
@@ -219,7 +221,7 @@ fn information(client: &Client, token: &Secret) -> ClientInformation {
         client.registration.as_ref().map(|registration| registration.metadata.clone()).unwrap_or_default();
     body.insert("client_id".into(), client.id.clone().into());
     body.insert("client_id_issued_at".into(), client.created_at.into());
-    if !client.public {
+    if client.secret_hash.is_some() {
         body.insert("client_secret_expires_at".into(), 0.into());
     }
     body.insert("registration_access_token".into(), token.expose().into());

@@ -23,6 +23,7 @@ impl Provider {
         &self,
         client: &Client,
         params: &Params,
+        jkt: Option<&str>,
         code: &str,
         redirect_uri: Option<&str>,
         code_verifier: Option<CodeVerifier<'_>>,
@@ -55,6 +56,12 @@ impl Provider {
                 return Err(OAuthError::invalid_grant("code_verifier sent for a code issued without PKCE"));
             }
             (None, None) => {}
+        }
+        // RFC 9449 §10: a code bound with `dpop_jkt` is redeemed with a proof of that key.
+        if let Some(bound) = &stored.dpop_jkt
+            && jkt != Some(bound.as_str())
+        {
+            return Err(OAuthError::invalid_grant("the code is bound to another DPoP key"));
         }
         // RFC 8707 §2.2: the resources stay within what was authorized.
         let audience = narrowed_resources(params, &stored.resources)?;
@@ -90,6 +97,7 @@ impl Provider {
                 refresh,
                 authentication: stored.openid.as_ref().map(|openid| openid.authentication.clone()),
                 claims: stored.openid.as_ref().and_then(|openid| openid.claims.clone()),
+                jkt: jkt.map(str::to_owned),
             })
             .await?;
         let mut response = minted.response;

@@ -15,6 +15,7 @@ impl Provider {
         &self,
         client: &Client,
         params: &Params,
+        jkt: Option<&str>,
         scope: Option<&str>,
     ) -> Result<Granted, OAuthError> {
         let scope = client.requested_scope(scope)?;
@@ -30,6 +31,7 @@ impl Provider {
                 refresh: None,
                 authentication: None,
                 claims: None,
+                jkt: jkt.map(str::to_owned),
             })
             .await?;
         self.store.insert_tokens(&minted.issuance).await?;

@@ -19,6 +19,7 @@ impl Provider {
         &self,
         client: &Client,
         params: &Params,
+        jkt: Option<&str>,
         device_code: &str,
     ) -> Result<Granted, OAuthError> {
         let hash = Secret::from_client(device_code).hash();
@@ -76,6 +77,7 @@ impl Provider {
                 refresh,
                 authentication: None,
                 claims: None,
+                jkt: jkt.map(str::to_owned),
             })
             .await?;
         match self.store.redeem_device_authorization(&hash, now, &minted.issuance).await? {

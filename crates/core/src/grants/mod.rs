@@ -9,6 +9,9 @@ mod refresh_token;
 
 use std::net::IpAddr;
 
+use oauth2u_jose::dpop::Proof;
+
+use crate::dpop::DpopHeader;
 use crate::error::OAuthError;
 use crate::hooks::TokenContext;
 use crate::model::{Client, GrantType};
@@ -97,16 +100,23 @@ impl<'a> TokenRequest<'a> {
 impl Provider {
     /// The token endpoint. Everything that can refuse runs before anything is consumed.
     /// `address` is the client's, for the password grant's throttle.
+    /// `dpop` is the request's DPoP header, if it had one (RFC 9449 §5).
     pub async fn token(
         &self,
         params: &Params,
         authorization: Option<&str>,
+        dpop: Option<&DpopHeader<'_>>,
         address: Option<IpAddr>,
     ) -> Result<TokenResponse, OAuthError> {
         // §3.1: no parameter may repeat.
         params.reject_repeated()?;
+        // RFC 9449 §4.3: the proof, before anything is written — a `use_dpop_nonce` refusal
+        // leaves the client assertion's `jti` unused, so the retry can send it again.
+        let proof = self.check_dpop_proof(dpop).await?;
         // §3.2.1: authenticate the client.
         let client = self.authenticate_client(params, authorization).await?;
+        let jkt = self.bind_proof(&client, proof.as_ref()).await?;
+        let jkt = jkt.as_deref();
         // §5.2 unsupported_grant_type: unknown, not a token-endpoint grant, or switched off.
         let name = params.require("grant_type")?;
         let grant = GrantType::ALL
@@ -124,19 +134,19 @@ impl Provider {
         // Scope, the grant's checks, the validation hooks, then the state change.
         let Granted { response, subject, scope } = match request {
             TokenRequest::AuthorizationCode { code, redirect_uri, code_verifier } => {
-                self.exchange_code(&client, params, code, redirect_uri, code_verifier).await?
+                self.exchange_code(&client, params, jkt, code, redirect_uri, code_verifier).await?
             }
             TokenRequest::RefreshToken { refresh_token, scope } => {
-                self.refresh(&client, params, refresh_token, scope).await?
+                self.refresh(&client, params, jkt, refresh_token, scope).await?
             }
             TokenRequest::ClientCredentials { scope } => {
-                self.client_credentials(&client, params, scope).await?
+                self.client_credentials(&client, params, jkt, scope).await?
             }
             TokenRequest::DeviceCode { device_code } => {
-                self.poll_device(&client, params, device_code).await?
+                self.poll_device(&client, params, jkt, device_code).await?
             }
             TokenRequest::Password { username, password, scope } => {
-                self.password(&client, params, username, password, scope, address).await?
+                self.password(&client, params, jkt, (username, password), scope, address).await?
             }
         };
         // After commit: the response hook may add fields, never change the token's own.
@@ -159,6 +169,25 @@ impl Provider {
             tracing::warn!(%error, "could not record a registered client's use");
         }
         Ok(response.with_extra(extra))
+    }
+
+    /// RFC 9449 §5.2: a client registered with `dpop_bound_access_tokens` must send a proof;
+    /// a proof's `jti` is used once (§11.1). The key the tokens will be bound to.
+    pub(crate) async fn bind_proof(
+        &self,
+        client: &Client,
+        proof: Option<&Proof>,
+    ) -> Result<Option<String>, OAuthError> {
+        match proof {
+            Some(proof) => {
+                self.record_dpop_proof(proof).await?;
+                Ok(Some(proof.jkt.clone()))
+            }
+            None if client.dpop_bound_access_tokens => {
+                Err(OAuthError::invalid_dpop_proof("this client must send a DPoP proof"))
+            }
+            None => Ok(None),
+        }
     }
 
     /// Runs the `access_token_validation` hook.

@@ -18,8 +18,8 @@ impl Provider {
         &self,
         client: &Client,
         params: &Params,
-        username: &str,
-        password: &str,
+        jkt: Option<&str>,
+        (username, password): (&str, &str),
         scope: Option<&str>,
         address: Option<IpAddr>,
     ) -> Result<Granted, OAuthError> {
@@ -51,6 +51,7 @@ impl Provider {
                 refresh,
                 authentication: None,
                 claims: None,
+                jkt: jkt.map(str::to_owned),
             })
             .await?;
         self.store.insert_tokens(&minted.issuance).await?;

@@ -24,6 +24,7 @@ impl Provider {
         &self,
         client: &Client,
         params: &Params,
+        jkt: Option<&str>,
         refresh_token: &str,
         scope: Option<&str>,
     ) -> Result<Granted, OAuthError> {
@@ -46,6 +47,12 @@ impl Provider {
         let family_end = stored.grant_expires_at.unwrap_or(now);
         if stored.revoked_at.is_some() || stored.expires_at <= now || family_end <= now {
             return Err(invalid_refresh_token());
+        }
+        // RFC 9449 §5: a refresh token bound to a DPoP key needs a proof with that key.
+        if let Some(bound) = &stored.jkt
+            && jkt != Some(bound.as_str())
+        {
+            return Err(OAuthError::invalid_grant("the refresh token is bound to another DPoP key"));
         }
         // §6: the new access token's scope may narrow; it "MUST NOT include any scope
         // not originally granted". The new refresh token keeps the grant's scope.
@@ -83,6 +90,7 @@ impl Provider {
                 }),
                 authentication: stored.authentication.clone(),
                 claims: stored.claims.clone(),
+                jkt: jkt.map(str::to_owned),
             })
             .await?;
         let mut response = minted.response;

@@ -32,7 +32,4 @@ pub fn add_provider_members(
     document.insert("claims_supported".into(), json!(supported_claims()));
     document.insert("claim_types_supported".into(), json!(["normal"]));
     document.insert("claims_parameter_supported".into(), json!(true));
-    // Both stated: request_uri_parameter_supported defaults to true when absent.
-    document.insert("request_parameter_supported".into(), json!(false));
-    document.insert("request_uri_parameter_supported".into(), json!(false));
 }

@@ -37,9 +37,12 @@ pub fn sign_in_step(
     // `max_age`: "the End-User MUST be actively re-authenticated" when the last sign-in is
     // older; `max_age=0` is "equivalent to prompt=login", however fresh the sign-in.
     let too_old = openid.max_age.is_some_and(|max_age| max_age == 0 || now - session.auth_time > max_age);
+    // A pushed request (RFC 9126) cannot be rewritten on its way back from the login page,
+    // as a plain one is (`answered_by_sign_in`): a sign-in after it was pushed answers it.
+    let answered = request.pushed.as_ref().is_some_and(|pushed| session.auth_time >= pushed.pushed_at);
     let seen_as = seen_as.unwrap_or(subject);
     let other_user = openid.expected_subject.as_deref().is_some_and(|expected| expected != seen_as);
-    if openid.prompt.login || too_old || other_user {
+    if ((openid.prompt.login || too_old) && !answered) || other_user {
         return SignInStep::SignIn;
     }
     if openid.prompt.select_account {

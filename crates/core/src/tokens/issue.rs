@@ -35,6 +35,8 @@ pub(crate) struct Mint<'a> {
     pub authentication: Option<Authentication>,
     /// An OpenID grant's `claims` request (Core §5.5), kept with every token.
     pub claims: Option<ClaimsRequest>,
+    /// RFC 9449 §6: the thumbprint of the DPoP key the tokens are bound to.
+    pub jkt: Option<String>,
 }
 
 /// What a refresh token covers: the whole grant, however narrow its access tokens.
@@ -77,6 +79,7 @@ impl Provider {
             audience: mint.audience,
             expires_at,
             jwt,
+            jkt: mint.jkt.clone(),
         };
         let (refresh_token, refresh) = match mint.refresh {
             Some(RefreshMint { scope, audience, family_end }) => {
@@ -89,6 +92,8 @@ impl Provider {
                     // A refresh token never outlives its family.
                     expires_at: (now + lifetime).min(family_end),
                     jwt: None,
+                    // RFC 9449 §5: a public client's refresh token is bound to its key too.
+                    jkt: mint.jkt.clone().filter(|_| mint.client.public),
                 };
                 (Some(token), Some((stored, family_end)))
             }
@@ -112,6 +117,7 @@ impl Provider {
                 scope: mint.scope,
                 id_token: None,
                 extra: Map::new(),
+                dpop_bound: mint.jkt.is_some(),
             },
         })
     }
@@ -141,6 +147,7 @@ impl Provider {
                 refresh: None,
                 authentication: None,
                 claims: None,
+                jkt: None,
             })
             .await?;
         self.store.insert_tokens(&minted.issuance).await?;

@@ -58,6 +58,10 @@ impl Provider {
         if !mint.scope.is_empty() {
             claims.insert("scope".into(), json!(mint.scope.to_string()));
         }
+        // RFC 9449 §6.1: a bound token names its key's thumbprint.
+        if let Some(jkt) = &mint.jkt {
+            claims.insert("cnf".into(), json!({ "jkt": jkt }));
+        }
         // §2.1: typ "at+jwt", so an ID token or other JWT cannot pass for an access token.
         let mut header = Header::new(key.algorithm.jwt());
         header.typ = Some("at+jwt".into());

@@ -20,6 +20,8 @@ pub struct TokenResponse {
     pub id_token: Option<String>,
     /// Fields added by hooks.
     pub extra: Map<String, Value>,
+    /// RFC 9449 §5: the access token is bound to a DPoP key (`token_type` `DPoP`).
+    pub dpop_bound: bool,
 }
 
 impl TokenResponse {
@@ -28,11 +30,16 @@ impl TokenResponse {
         self
     }
 
+    /// `Bearer` (RFC 6750), or `DPoP` for a bound token (RFC 9449 §5).
+    pub fn token_type(&self) -> &'static str {
+        if self.dpop_bound { "DPoP" } else { "Bearer" }
+    }
+
     /// The JSON body.
     pub fn into_json(self) -> Value {
         let mut body = Map::new();
         body.insert("access_token".into(), json!(self.access_token.expose()));
-        body.insert("token_type".into(), json!("Bearer"));
+        body.insert("token_type".into(), json!(self.token_type()));
         body.insert("expires_in".into(), json!(self.expires_in));
         if let Some(refresh) = &self.refresh_token {
             body.insert("refresh_token".into(), json!(refresh.expose()));

@@ -7,7 +7,7 @@ use clap::{Args, Subcommand};
 use oauth2u_core::Store;
 use oauth2u_core::admin::{self, AdminError, ClientSpec, RegisteredClient};
 use oauth2u_core::keys::SigningAlgorithm;
-use oauth2u_core::model::{Client, GrantType, SubjectType};
+use oauth2u_core::model::{Client, ClientKeys, GrantType, SubjectType};
 use oauth2u_core::openid::id_token::DEFAULT_ID_TOKEN_ALGORITHM;
 use serde_json::{Value, json};
 
@@ -130,6 +130,44 @@ pub(super) struct ClientOptions {
     /// The client needs `sid` in its Logout Tokens.
     #[arg(long)]
     backchannel_logout_session_required: bool,
+    /// How the client authenticates: client_secret_basic (the default, also accepting
+    /// client_secret_post), private_key_jwt (RFC 7523: a JWT signed by its key, no secret),
+    /// or none (a public client, like --public).
+    #[arg(long, value_parser = parse_auth_method, value_name = "METHOD")]
+    auth_method: Option<AuthMethod>,
+    /// A file holding the client's public keys as a JWK Set (for private_key_jwt and signed
+    /// request objects).
+    #[arg(long, value_name = "FILE", conflicts_with = "jwks_uri")]
+    jwks_file: Option<std::path::PathBuf>,
+    /// The https URL of the client's JWK Set, fetched and cached by the server.
+    #[arg(long, value_name = "URL")]
+    jwks_uri: Option<String>,
+    /// Every token request of this client must carry a DPoP proof (RFC 9449 §5.2); `false` lifts it.
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    dpop_bound: Option<bool>,
+    /// Every authorization request of this client must be pushed first (RFC 9126 §6); `false` lifts it.
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    require_par: Option<bool>,
+}
+
+/// `--auth-method`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum AuthMethod {
+    Secret,
+    PrivateKeyJwt,
+    None,
+}
+
+fn parse_auth_method(name: &str) -> Result<AuthMethod, String> {
+    match name.trim() {
+        "client_secret_basic" | "client_secret_post" => Ok(AuthMethod::Secret),
+        "private_key_jwt" => Ok(AuthMethod::PrivateKeyJwt),
+        "none" => Ok(AuthMethod::None),
+        "client_secret_jwt" => Err("client_secret_jwt is not offered: secrets are stored hashed".into()),
+        _ => Err(format!(
+            "unknown method `{name}`; known: client_secret_basic, client_secret_post, private_key_jwt, none"
+        )),
+    }
 }
 
 fn parse_subject_type(name: &str) -> Result<bool, String> {
@@ -153,18 +191,27 @@ fn parse_algorithm(name: &str) -> Result<SigningAlgorithm, String> {
 }
 
 impl ClientOptions {
-    fn into_spec(self, id: Option<String>) -> ClientSpec {
+    fn into_spec(self, id: Option<String>) -> Result<ClientSpec, AdminError> {
         let list = |items: Vec<String>| (!items.is_empty()).then_some(items);
-        ClientSpec {
+        let keys = match (&self.jwks_file, &self.jwks_uri) {
+            (Some(path), _) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|error| AdminError::Invalid(format!("{}: {error}", path.display())))?;
+                let jwks = serde_json::from_str(&text)
+                    .map_err(|error| AdminError::Invalid(format!("{}: not JSON: {error}", path.display())))?;
+                Some(ClientKeys::Jwks(jwks))
+            }
+            (None, Some(uri)) => Some(ClientKeys::JwksUri(uri.clone())),
+            (None, None) => None,
+        };
+        Ok(ClientSpec {
             id,
             name: self.name,
             redirect_uris: list(self.redirect_uris),
-            public: if self.public {
-                Some(true)
-            } else if self.confidential {
-                Some(false)
-            } else {
-                None
+            public: match (self.public, self.confidential, self.auth_method) {
+                (true, _, _) | (_, _, Some(AuthMethod::None)) => Some(true),
+                (_, true, _) | (_, _, Some(AuthMethod::Secret | AuthMethod::PrivateKeyJwt)) => Some(false),
+                _ => None,
             },
             grant_types: self.grant_types,
             scopes: self.scopes,
@@ -182,7 +229,11 @@ impl ClientOptions {
             post_logout_redirect_uris: list(self.post_logout_redirect_uris),
             backchannel_logout_uri: self.backchannel_logout_uri,
             backchannel_logout_session_required: self.backchannel_logout_session_required.then_some(true),
-        }
+            private_key_jwt: self.auth_method.map(|method| method == AuthMethod::PrivateKeyJwt),
+            keys,
+            dpop_bound_access_tokens: self.dpop_bound,
+            require_pushed_authorization_requests: self.require_par,
+        })
     }
 }
 
@@ -190,7 +241,7 @@ pub(super) async fn run(store: Arc<dyn Store>, command: ClientsCommand) -> Resul
     let store = store.as_ref();
     match command {
         ClientsCommand::Add { options, id, json } => {
-            let registered = admin::register_client(store, options.into_spec(id), now()).await?;
+            let registered = admin::register_client(store, options.into_spec(id)?, now()).await?;
             print_registered(&registered, json);
         }
         ClientsCommand::List { json } => {
@@ -216,7 +267,7 @@ pub(super) async fn run(store: Arc<dyn Store>, command: ClientsCommand) -> Resul
             print_client(&client, None, json);
         }
         ClientsCommand::Update { id, options, json } => {
-            let registered = admin::update_client(store, &id, options.into_spec(None)).await?;
+            let registered = admin::update_client(store, &id, options.into_spec(None)?).await?;
             print_registered(&registered, json);
         }
         ClientsCommand::RotateSecret { id, overlap, json } => {
@@ -271,6 +322,10 @@ fn print_client(client: &Client, secret: Option<&str>, json: bool) {
         "post_logout_redirect_uris",
         "backchannel_logout_uri",
         "backchannel_logout_session_required",
+        "token_endpoint_auth_method",
+        "jwks_uri",
+        "dpop_bound_access_tokens",
+        "require_pushed_authorization_requests",
         "secret_overlap_until",
     ];
     for key in order {
@@ -319,6 +374,17 @@ fn describe(client: &Client) -> Value {
         "backchannel_logout_uri": client.backchannel_logout.as_ref().map(|logout| &logout.uri),
         "backchannel_logout_session_required": client.backchannel_logout.as_ref().map(|logout| logout.session_required),
         "secret_overlap_until": client.previous_secret.map(|(_, until)| until),
+        "token_endpoint_auth_method": if client.public {
+            "none"
+        } else if client.authenticates_with_keys() {
+            "private_key_jwt"
+        } else {
+            "client_secret_basic"
+        },
+        "jwks": match &client.keys { Some(ClientKeys::Jwks(jwks)) => Some(jwks), _ => None },
+        "jwks_uri": match &client.keys { Some(ClientKeys::JwksUri(uri)) => Some(uri), _ => None },
+        "dpop_bound_access_tokens": client.dpop_bound_access_tokens,
+        "require_pushed_authorization_requests": client.require_pushed_authorization_requests,
         "dynamic": client.registration.is_some(),
     })
 }

@@ -4,11 +4,13 @@
 
 pub(crate) mod cors;
 pub(crate) mod device_authorization;
+pub(crate) mod dpop;
 pub(crate) mod health;
 pub(crate) mod introspect;
 pub(crate) mod jwks;
 pub(crate) mod metadata;
 pub(crate) mod metrics;
+pub(crate) mod par;
 pub(crate) mod register;
 pub(crate) mod revoke;
 pub(crate) mod token;

@@ -12,7 +12,7 @@ use oauth2u_core::hooks::{AuthorizationContext, AuthorizationDecision};
 use oauth2u_core::model::Authentication;
 use oauth2u_core::{OAuthError, Params};
 
-use super::to_client::to_client;
+use super::to_client::{refused, to_client};
 use super::{error_page, expired_form, interaction, session};
 use crate::form::Form;
 use crate::respond::JsonError;
@@ -101,7 +101,7 @@ async fn with_hooks(
     // A session, so that a page the plugin renders can carry a CSRF token.
     let (active, new) = match session::current_or_start(state, headers).await {
         Ok(found) => found,
-        Err(error) => return to_client(state, status, state.provider.refuse(request, &error)),
+        Err(error) => return refused(state, status, request, &error).await,
     };
     if let Some(form) = form
         && !active.csrf_matches(form.get("csrf_token").ok().flatten())
@@ -123,12 +123,12 @@ async fn with_hooks(
             interaction::approve(state, request, &subject, &authentication, status).await
         }
         Ok(AuthorizationDecision::Refuse(error)) | Err(error) => {
-            to_client(state, status, state.provider.refuse(request, &error))
+            refused(state, status, request, &error).await
         }
         // OpenID Connect Core §3.1.2.6: the plugin needs a page, which prompt=none forbids.
         Ok(AuthorizationDecision::Render { .. }) if request.prompt().none => {
             let error = OAuthError::interaction_required("a page is needed, and prompt=none shows none");
-            to_client(state, status, state.provider.refuse(request, &error))
+            refused(state, status, request, &error).await
         }
         Ok(AuthorizationDecision::Render { status, html }) => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
@@ -155,8 +155,8 @@ async fn auto_approve(
         }
         Ok(None) => {
             let denied = OAuthError::access_denied("the auto-approve user does not exist or is disabled");
-            to_client(state, status, state.provider.refuse(request, &denied))
+            refused(state, status, request, &denied).await
         }
-        Err(error) => to_client(state, status, state.provider.refuse(request, &error)),
+        Err(error) => refused(state, status, request, &error).await,
     }
 }

@@ -20,7 +20,7 @@ use oauth2u_core::{OAuthError, Params};
 
 use super::decision::{Decided, decide};
 use super::session::{self, ActiveSession};
-use super::to_client::to_client;
+use super::to_client::{refused, to_client};
 use super::{error_page, expired_form};
 use crate::form::Form;
 use crate::paths::Route;
@@ -59,7 +59,7 @@ pub(crate) async fn interact(
             // need one is `login_required` (§3.1.2.6).
             SignInStep::SignIn if request.prompt().none => {
                 let error = OAuthError::login_required("a sign-in is needed, and prompt=none shows no page");
-                return Ok(to_client(state, status, state.provider.refuse(request, &error)));
+                return Ok(refused(state, status, request, &error).await);
             }
             SignInStep::SelectAccount => {
                 if let Some(active) = current {
@@ -91,7 +91,7 @@ pub(crate) async fn interact(
     match outcome.await {
         Ok(response) => response,
         // The client and redirect URI are trusted by now: report the fault to the client.
-        Err(error) => to_client(state, status, state.provider.refuse(request, &error)),
+        Err(error) => refused(state, status, request, &error).await,
     }
 }
 
@@ -108,7 +108,7 @@ async fn consent_or_approve(
     }
     if request.prompt().none {
         let error = OAuthError::consent_required("consent is needed, and prompt=none shows no page");
-        return Ok(to_client(state, status, state.provider.refuse(request, &error)));
+        return Ok(refused(state, status, request, &error).await);
     }
     let user = state.provider.user_by_subject(&subject).await?;
     let context = context! {
@@ -318,18 +318,16 @@ pub(crate) async fn post_consent(
             }
             Decided::Deny(rotated) => {
                 let denied = OAuthError::access_denied("the user denied the request");
-                rotated.set_on(
-                    to_client(&state, StatusCode::SEE_OTHER, state.provider.refuse(&request, &denied)),
-                    &state,
-                )
+                rotated.set_on(refused(&state, StatusCode::SEE_OTHER, &request, &denied).await, &state)
             }
             Decided::Neither => expired_form(&state),
         };
         Ok::<_, OAuthError>(response)
     };
-    outcome.await.unwrap_or_else(|error| {
-        to_client(&state, StatusCode::SEE_OTHER, state.provider.refuse(&request, &error))
-    })
+    match outcome.await {
+        Ok(response) => response,
+        Err(error) => refused(&state, StatusCode::SEE_OTHER, &request, &error).await,
+    }
 }
 
 /// Issues the code or token for a sign-in, and sends the browser back to the client.

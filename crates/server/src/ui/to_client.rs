@@ -12,6 +12,8 @@ use axum::response::Response;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use minijinja::context;
+use oauth2u_core::OAuthError;
+use oauth2u_core::authorization_request::AuthorizationRequest;
 use oauth2u_core::authorization_response::AuthorizationResponse;
 use sha2::{Digest, Sha256};
 
@@ -24,6 +26,16 @@ const SUBMIT: &str = "document.forms[0].submit();";
 /// CSP 3 §8.4: a hash source of the script's text.
 static SUBMIT_HASH: LazyLock<String> =
     LazyLock::new(|| format!("'sha256-{}'", STANDARD.encode(Sha256::digest(SUBMIT.as_bytes()))));
+
+/// The refusal of `request` with `error`, sent to the client; the authorization ends.
+pub(crate) async fn refused(
+    state: &AppState,
+    status: StatusCode,
+    request: &AuthorizationRequest,
+    error: &OAuthError,
+) -> Response {
+    to_client(state, status, state.provider.refuse(request, error).await)
+}
 
 /// `response`, as the browser should get it; `status` is the redirect's (302 or 303).
 pub(crate) fn to_client(state: &AppState, status: StatusCode, response: AuthorizationResponse) -> Response {

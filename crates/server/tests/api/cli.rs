@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::helpers::*;
 
-fn oauth2u(database_url: &str, args: &[&str], stdin: Option<&str>) -> Output {
+pub(crate) fn oauth2u(database_url: &str, args: &[&str], stdin: Option<&str>) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_oauth2u"))
         .arg("--database")
         .arg(database_url)
@@ -34,7 +34,7 @@ fn assert_success(output: &Output) {
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
 }
 
-fn assert_refused(output: &Output, mentions: &str) {
+pub(crate) fn assert_refused(output: &Output, mentions: &str) {
     assert_eq!(output.status.code(), Some(2), "{output:?}");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");

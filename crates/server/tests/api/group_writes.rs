@@ -18,6 +18,7 @@ fn issuance(access: SecretHash, refresh: SecretHash) -> Issuance {
         audience: Vec::new(),
         expires_at: i64::MAX / 2,
         jwt: None,
+        jkt: None,
     };
     Issuance {
         grant_id: "g".into(),

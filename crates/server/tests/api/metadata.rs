@@ -44,8 +44,9 @@ async fn metadata_lists_every_endpoint_and_what_is_supported() {
     assert_eq!(document["authorization_response_iss_parameter_supported"], true);
     assert_eq!(
         document["token_endpoint_auth_methods_supported"],
-        json!(["client_secret_basic", "client_secret_post", "none"])
+        json!(["client_secret_basic", "client_secret_post", "private_key_jwt", "none"])
     );
+    assert_eq!(document["pushed_authorization_request_endpoint"], "http://127.0.0.1/par");
 }
 
 #[tokio::test]
@@ -112,8 +113,9 @@ async fn the_openid_configuration_is_the_same_document_with_every_required_membe
     assert_eq!(document["end_session_endpoint"], "http://127.0.0.1/logout");
     assert_eq!(document["backchannel_logout_supported"], true);
     assert_eq!(document["backchannel_logout_session_supported"], true);
-    // Stated, not left out: request_uri_parameter_supported defaults to true.
-    assert_eq!(document["request_parameter_supported"], false);
+    // Signed request objects (RFC 9101); a request_uri only as a pushed request's URN, so
+    // stated, not left out: request_uri_parameter_supported defaults to true.
+    assert_eq!(document["request_parameter_supported"], true);
     assert_eq!(document["request_uri_parameter_supported"], false);
     let response_types = document["response_types_supported"].as_array().unwrap();
     assert!(!response_types.iter().any(|value| value.as_str().unwrap().contains("id_token")), "no hybrid");

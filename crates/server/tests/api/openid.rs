@@ -96,16 +96,22 @@ async fn an_openid_request_must_name_its_redirect_uri_even_with_one_registered()
 }
 
 #[tokio::test]
-async fn request_objects_are_refused_with_their_own_error_codes() {
+async fn an_unverifiable_request_object_and_a_remote_request_uri_are_refused_with_their_own_error_codes() {
     let app = app().await;
     let client = relying_party(&app).await;
-    for (parameter, error) in
-        [("request", "request_not_supported"), ("request_uri", "request_uri_not_supported")]
-    {
-        let response =
-            app.http.get(app.url(&openid_request(&client, &[(parameter, "eyJ.x.y")]))).send().await;
-        assert_redirected_error(response.unwrap(), error).await;
-    }
+    // RFC 9101 §6.3: to the registered redirect URI the request names.
+    let response = app.http.get(app.url(&openid_request(&client, &[("request", "eyJ.x.y")]))).send().await;
+    assert_redirected_error(response.unwrap(), "invalid_request_object").await;
+    // Only pushed requests' URNs are accepted; nothing is fetched, and the redirect URI is
+    // in the request that was not fetched: the error page.
+    let response = app
+        .http
+        .get(app.url(&openid_request(&client, &[("request_uri", "https://rp.example/r.jwt")])))
+        .send()
+        .await;
+    let response = response.unwrap();
+    assert_eq!(response.status(), 400);
+    assert!(response.text().await.unwrap().contains("request_uri_not_supported"));
 }
 
 #[tokio::test]

@@ -46,6 +46,7 @@ fn token(name: &str, expires_at: i64) -> NewToken {
         audience: Vec::new(),
         expires_at,
         jwt: None,
+        jkt: None,
     }
 }
 
@@ -77,6 +78,7 @@ fn code(name: &str, grant: &str, expires_at: i64) -> AuthorizationCode {
         expires_at,
         consumed_at: None,
         openid: None,
+        dpop_jkt: None,
     }
 }
 
