@@ -13,6 +13,7 @@ use sha2::{Digest, Sha256};
 
 use crate::ClientError;
 use crate::client::{Client, Request};
+use crate::dpop::DpopKey;
 use crate::tokens::Tokens;
 
 /// A cached access token is used only if it stays valid this much longer (seconds).
@@ -59,8 +60,9 @@ impl TokenCache {
             .map_err(|error| ClientError::Local(error.to_string()))?
     }
 
-    /// Cached tokens if fresh; else refreshed if a refresh token is cached; else `obtain`.
-    /// New tokens are stored. The entry stays locked throughout.
+    /// Cached tokens if fresh; else refreshed if a refresh token is cached; else `obtain`,
+    /// which is given the client with the entry's DPoP key when it wants one. New tokens
+    /// are stored. The entry stays locked throughout.
     pub async fn tokens<F, Fut>(
         &self,
         client: &Client,
@@ -68,10 +70,11 @@ impl TokenCache {
         obtain: F,
     ) -> Result<(Tokens, Source), ClientError>
     where
-        F: FnOnce() -> Fut,
+        F: FnOnce(Client) -> Fut,
         Fut: Future<Output = Result<Tokens, ClientError>>,
     {
         let entry = self.lock(&client.provider().issuer, client.id(), request).await?;
+        let client = &entry.keyed(client)?;
         let cached = entry.read();
         if let Some(tokens) = cached.as_ref().filter(|tokens| tokens.fresh_for(EXPIRY_MARGIN)) {
             return Ok((tokens.clone(), Source::Cache));
@@ -87,7 +90,7 @@ impl TokenCache {
                 Err(error) => return Err(error),
             }
         }
-        let tokens = obtain().await?;
+        let tokens = obtain(client.clone()).await?;
         entry.write(&tokens)?;
         Ok((tokens, Source::Obtained))
     }
@@ -95,6 +98,7 @@ impl TokenCache {
     /// Refreshes the cached tokens now, whatever their expiry.
     pub async fn refresh(&self, client: &Client, request: &Request) -> Result<Tokens, ClientError> {
         let entry = self.lock(&client.provider().issuer, client.id(), request).await?;
+        let client = &entry.keyed(client)?;
         let refresh_token =
             entry.read().and_then(|tokens| tokens.refresh_token().map(str::to_owned)).ok_or_else(|| {
                 ClientError::Local("no cached refresh token for this issuer, client and scope".into())
@@ -116,10 +120,11 @@ fn entry_name(issuer: &str, client_id: &str, request: &Request) -> String {
     Sha256::digest(identity.as_bytes()).iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
-/// One locked cache entry.
+/// One locked cache entry: its tokens, and the DPoP key they are bound to (RFC 9449).
 #[derive(Debug)]
 pub struct Entry {
     path: PathBuf,
+    key_path: PathBuf,
     /// Holds the lock; released on drop.
     _lock: File,
 }
@@ -142,7 +147,39 @@ impl Entry {
             .open(&lock_path)
             .map_err(|e| local(&lock_path.display().to_string(), e))?;
         lock.lock().map_err(|e| local("lock", e))?;
-        Ok(Self { path: dir.join(format!("{name}.json")), _lock: lock })
+        Ok(Self {
+            path: dir.join(format!("{name}.json")),
+            key_path: dir.join(format!("{name}.dpop")),
+            _lock: lock,
+        })
+    }
+
+    /// `client`, with this entry's DPoP key if it wants DPoP-bound tokens and has no key
+    /// of its own: the same key every time, so that a bound refresh token can be used.
+    pub fn keyed(&self, client: &Client) -> Result<Client, ClientError> {
+        if !client.wants_dpop() || client.dpop_key().is_some() {
+            return Ok(client.clone());
+        }
+        Ok(client.with_dpop_key(self.dpop_key()?))
+    }
+
+    /// The entry's DPoP key (PKCS#8, a 0600 file beside the tokens), made on first use.
+    pub fn dpop_key(&self) -> Result<DpopKey, ClientError> {
+        if let Ok(der) = fs::read(&self.key_path) {
+            return DpopKey::from_pkcs8(&der);
+        }
+        let (key, der) = DpopKey::generate()?;
+        let local = |error: std::io::Error| {
+            ClientError::Local(format!("token cache {}: {error}", self.key_path.display()))
+        };
+        let mut file = OpenOptions::new()
+            .create_new(true)
+            .write(true)
+            .mode(0o600)
+            .open(&self.key_path)
+            .map_err(local)?;
+        file.write_all(&der).and_then(|()| file.sync_all()).map_err(local)?;
+        Ok(key)
     }
 
     /// The cached tokens; an unreadable entry counts as none.
@@ -169,6 +206,7 @@ impl Entry {
         fs::rename(&temporary, &self.path).map_err(local)
     }
 
+    /// Forgets the tokens; the DPoP key stays for the next ones.
     pub fn remove(&self) -> Result<(), ClientError> {
         match fs::remove_file(&self.path) {
             Err(error) if error.kind() != std::io::ErrorKind::NotFound => {

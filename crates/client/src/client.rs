@@ -3,16 +3,19 @@
 //! http even on loopback, where developers run their servers.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use oauth2::basic::{BasicErrorResponse, BasicRevocationErrorResponse, BasicTokenType};
 use oauth2::{
-    AuthUrl, ClientId, ClientSecret, DeviceAuthorizationUrl, EndpointMaybeSet, IntrospectionUrl,
-    RefreshToken, RevocationUrl, Scope, StandardRevocableToken, StandardTokenIntrospectionResponse, TokenUrl,
+    AuthUrl, ClientId, ClientSecret, DeviceAuthorizationUrl, EndpointMaybeSet, HttpRequest, HttpResponse,
+    IntrospectionUrl, RefreshToken, RevocationUrl, Scope, StandardRevocableToken,
+    StandardTokenIntrospectionResponse, TokenUrl,
 };
 use serde_json::Value;
 
 use crate::ClientError;
+use crate::dpop::DpopKey;
 use crate::error::excerpt;
 use crate::provider::{Endpoint, Provider};
 use crate::tokens::{ExtraFields, TokenAnswer, Tokens};
@@ -57,6 +60,10 @@ pub struct Client {
     provider: Provider,
     id: String,
     secret: Option<String>,
+    /// RFC 9449: tokens are to be bound to a key of the client's.
+    wants_dpop: bool,
+    /// The key, once known (the cache entry's, or a fresh one).
+    dpop: Option<Arc<DpopKey>>,
 }
 
 /// The secret stays out of logs and panics.
@@ -98,7 +105,29 @@ pub fn http_client(ca_files: &[PathBuf]) -> Result<reqwest::Client, ClientError>
 impl Client {
     /// A confidential client when `secret` is given, a public one otherwise.
     pub fn new(http: reqwest::Client, provider: Provider, id: String, secret: Option<String>) -> Self {
-        Self { http, provider, id, secret }
+        Self { http, provider, id, secret, wants_dpop: false, dpop: None }
+    }
+
+    /// RFC 9449: ask for tokens bound to a key of this client's. The token cache keeps one
+    /// key per entry; without the cache, [`Client::with_dpop_key`] gives the key.
+    pub fn dpop(mut self, wanted: bool) -> Self {
+        self.wants_dpop = wanted;
+        self
+    }
+
+    /// Whether tokens are to be DPoP-bound.
+    pub fn wants_dpop(&self) -> bool {
+        self.wants_dpop
+    }
+
+    /// The client with this proof key: every token request carries a proof of it.
+    pub fn with_dpop_key(&self, key: DpopKey) -> Self {
+        Self { wants_dpop: true, dpop: Some(Arc::new(key)), ..self.clone() }
+    }
+
+    /// The proof key, when there is one.
+    pub fn dpop_key(&self) -> Option<&DpopKey> {
+        self.dpop.as_deref()
     }
 
     pub fn provider(&self) -> &Provider {
@@ -141,7 +170,7 @@ impl Client {
         for resource in &request.resources {
             exchange = exchange.add_extra_param("resource", resource.clone());
         }
-        Ok(Tokens::from_answer(exchange.request_async(&self.http).await?))
+        Ok(Tokens::from_answer(exchange.request_async(&|request| self.send(request)).await?))
     }
 
     /// RFC 6749 §6: new tokens for a refresh token. A response without a refresh token
@@ -154,7 +183,7 @@ impl Client {
         for resource in &request.resources {
             exchange = exchange.add_extra_param("resource", resource.clone());
         }
-        let tokens = Tokens::from_answer(exchange.request_async(&self.http).await?);
+        let tokens = Tokens::from_answer(exchange.request_async(&|request| self.send(request)).await?);
         Ok(tokens.keeping_refresh_token_of(refresh_token))
     }
 
@@ -179,7 +208,7 @@ impl Client {
         if let Some(hint) = hint {
             request = request.set_token_type_hint(hint);
         }
-        let answer = request.request_async(&self.http).await?;
+        let answer = request.request_async(&|request| self.send(request)).await?;
         serde_json::to_value(answer).map_err(|error| ClientError::Protocol(error.to_string()))
     }
 
@@ -190,7 +219,7 @@ impl Client {
         for resource in &request.resources {
             start = start.add_extra_param("resource", resource.clone());
         }
-        Ok(start.request_async(&self.http).await?)
+        Ok(start.request_async(&|request| self.send(request)).await?)
     }
 
     /// RFC 8628 §3.4–3.5: polls at the server's interval, 5 seconds slower after each
@@ -199,7 +228,9 @@ impl Client {
     pub async fn poll_device(&self, device: &DeviceAuthorization) -> Result<Tokens, ClientError> {
         let oauth = self.oauth();
         let poll = oauth.exchange_device_access_token(device).map_err(missing)?;
-        Ok(Tokens::from_answer(poll.request_async(&self.http, tokio::time::sleep, None).await?))
+        Ok(Tokens::from_answer(
+            poll.request_async(&|request| self.send(request), tokio::time::sleep, None).await?,
+        ))
     }
 
     /// OpenID Connect Core §5.3: the claims the userinfo endpoint gives for `access_token`.
@@ -219,6 +250,42 @@ impl Client {
             .json()
             .await
             .map_err(|error| ClientError::Protocol(format!("the userinfo answer is not JSON: {error}")))
+    }
+
+    /// Sends a request the oauth2 crate built, with a DPoP proof when this client has a
+    /// key, and once more with the server's nonce if it asks for one (§8.1).
+    pub(crate) async fn send(&self, request: HttpRequest) -> Result<HttpResponse, ClientError> {
+        let url = url::Url::parse(&request.uri().to_string())
+            .map_err(|error| ClientError::Url(error.to_string()))?;
+        let mut retried = false;
+        loop {
+            let mut outgoing =
+                self.http().request(request.method().clone(), url.clone()).body(request.body().clone());
+            for (name, value) in request.headers() {
+                outgoing = outgoing.header(name, value);
+            }
+            if let Some(key) = self.dpop_key() {
+                outgoing = outgoing.header("DPoP", key.proof(request.method().as_str(), &url, None)?);
+            }
+            let response = outgoing.send().await?;
+            let status = response.status();
+            let asks_for_nonce = self.dpop_key().is_some()
+                && response.headers().contains_key("dpop-nonce")
+                && (status == 400 || status == 401);
+            if let Some(key) = self.dpop_key() {
+                key.remember_nonce(&response);
+            }
+            let headers = response.headers().clone();
+            let body = response.bytes().await?.to_vec();
+            if asks_for_nonce && !retried && String::from_utf8_lossy(&body).contains("use_dpop_nonce") {
+                retried = true;
+                continue;
+            }
+            let mut answer = HttpResponse::new(body);
+            *answer.status_mut() = status;
+            *answer.headers_mut() = headers;
+            return Ok(answer);
+        }
     }
 
     /// A POST with this client's credentials: HTTP Basic with form-encoded parts (RFC 6749

@@ -68,6 +68,21 @@ impl<T: ErrorResponse + serde::Serialize> From<RequestTokenError<oauth2::HttpCli
     }
 }
 
+/// The same, for requests sent by [`crate::Client`]'s own sender (which adds DPoP proofs).
+impl<T: ErrorResponse + serde::Serialize> From<RequestTokenError<ClientError, T>> for ClientError {
+    fn from(error: RequestTokenError<ClientError, T>) -> Self {
+        match error {
+            RequestTokenError::ServerResponse(response) => oauth_error(&response),
+            RequestTokenError::Request(error) => error,
+            RequestTokenError::Parse(error, body) => Self::Protocol(format!(
+                "the server's answer is not the JSON the RFC requires ({error}): {}",
+                excerpt(&body)
+            )),
+            RequestTokenError::Other(message) => Self::Protocol(message),
+        }
+    }
+}
+
 /// The `error` and `error_description` of any of the oauth2 crate's error responses.
 fn oauth_error(response: &impl serde::Serialize) -> ClientError {
     let value = serde_json::to_value(response).unwrap_or_default();

@@ -7,6 +7,7 @@
 //! - [`Client`] runs client credentials, refresh, revocation, introspection and the device
 //!   flow; [`login`] the authorization code flow with PKCE on a loopback redirect;
 //! - [`TokenCache`] keeps tokens between runs and refreshes them under a lock;
+//! - [`Client::dpop`] asks for DPoP-bound tokens (RFC 9449), with a key per cache entry;
 //! - [`profiles`] reads named settings from `~/.config/oauth2u/client.toml`.
 //!
 //! ```no_run
@@ -20,7 +21,9 @@
 //!     let request = Request { scope: Some("reports:read".into()), ..Default::default() };
 //!     // From the cache while fresh, else a new one (or a refreshed one), stored 0600.
 //!     let cache = TokenCache::new("/var/cache/reports/tokens");
-//!     let (tokens, _source) = cache.tokens(&client, &request, || client.client_credentials(&request)).await?;
+//!     let wanted = &request;
+//!     let obtain = |client: Client| async move { client.client_credentials(wanted).await };
+//!     let (tokens, _source) = cache.tokens(&client, &request, obtain).await?;
 //!     Ok(tokens.access_token().to_owned())
 //! }
 //! ```
@@ -28,6 +31,7 @@
 pub mod cache;
 pub mod client;
 pub mod discovery;
+pub mod dpop;
 mod error;
 #[cfg(any(test, feature = "fuzzing"))]
 #[doc(hidden)]
@@ -42,6 +46,7 @@ pub mod tokens;
 pub use cache::{Source, TokenCache};
 pub use client::{Client, DeviceAuthorization, Request, http_client};
 pub use discovery::{Metadata, discover};
+pub use dpop::DpopKey;
 pub use error::ClientError;
 pub use login::{LoginOptions, login};
 pub use provider::{Endpoint, Endpoints, Provider, ProviderOptions};

@@ -110,7 +110,8 @@ pub async fn login(
     };
     let exchange =
         oauth.exchange_code(AuthorizationCode::new(code)).map_err(|e| ClientError::Url(e.to_string()))?;
-    let response = exchange.set_pkce_verifier(verifier).request_async(client.http()).await?;
+    let response =
+        exchange.set_pkce_verifier(verifier).request_async(&|request| client.send(request)).await?;
     let mut tokens = Tokens::from_answer(response);
     if let Some(nonce) = &nonce {
         tokens.id_token_claims = Some(verify_id_token(client, &tokens, nonce).await?);

@@ -13,6 +13,7 @@ use axum::response::Response;
 use serde_json::Value;
 use tower::{Layer, Service};
 
+use crate::dpop::Scheme;
 use crate::{Guard, GuardError};
 
 /// The validated token's claims, for handlers behind [`Guard::require`].
@@ -93,17 +94,25 @@ where
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         Box::pin(async move {
+            let dpop_scheme = uses_dpop_scheme(request.headers());
             match admit(&guard, &scopes, request).await {
                 Ok(request) => inner.call(request).await,
-                Err(error) => Ok(guard.refuse(error)),
+                Err(error) => Ok(guard.refuse(error, dpop_scheme)),
             }
         })
     }
 }
 
 async fn admit(guard: &Guard, scopes: &[String], request: Request) -> Result<Request, GuardError> {
-    let (token, mut request) = bearer_token(guard, request).await?;
+    let (token, scheme, mut request) = match dpop_token(request.headers())? {
+        Some((token, scheme)) => (token, scheme, request),
+        None => {
+            let (token, request) = bearer_token(guard, request).await?;
+            (token, Scheme::Bearer, request)
+        }
+    };
     let claims = guard.check(&token).await?;
+    guard.check_binding(&scheme, &claims, &token, request.method().as_str(), request.uri().path())?;
     let token = AccessToken(claims);
     let granted = token.scopes();
     let missing: Vec<&str> =
@@ -138,6 +147,43 @@ async fn bearer_token(guard: &Guard, request: Request) -> Result<(String, Reques
     }
 }
 
+/// Whether the request's `Authorization` header uses the DPoP scheme.
+fn uses_dpop_scheme(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split_once(' '))
+        .is_some_and(|(scheme, _)| scheme.eq_ignore_ascii_case("dpop"))
+}
+
+/// RFC 9449 §7.1: `Authorization: DPoP <token>`, and the proof of the one `DPoP` header.
+fn dpop_token(headers: &HeaderMap) -> Result<Option<(String, Scheme)>, GuardError> {
+    if !uses_dpop_scheme(headers) {
+        return Ok(None);
+    }
+    if headers.get_all(header::AUTHORIZATION).iter().count() > 1 {
+        return Err(GuardError::InvalidRequest("more than one Authorization header".into()));
+    }
+    let value = headers.get(header::AUTHORIZATION).and_then(|value| value.to_str().ok()).unwrap_or_default();
+    let token = value.split_once(' ').map(|(_, token)| token.trim()).unwrap_or_default();
+    if !is_b64token(token) {
+        return Err(GuardError::InvalidRequest("malformed DPoP token".into()));
+    }
+    let mut proofs = headers.get_all("dpop").iter();
+    let proof = match (proofs.next().map(|value| value.to_str()), proofs.next()) {
+        (Some(Ok(proof)), None) => Ok(proof.to_owned()),
+        (None, _) => Err("the DPoP header is missing"),
+        _ => Err("more than one DPoP header, or an unreadable one"),
+    };
+    Ok(Some((token.to_owned(), Scheme::Dpop(proof))))
+}
+
+/// RFC 6750 §2.1's b64token: 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=".
+fn is_b64token(token: &str) -> bool {
+    let body = token.trim_end_matches('=');
+    !body.is_empty() && body.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b))
+}
+
 pub(crate) fn header_token(headers: &HeaderMap) -> Result<Option<String>, GuardError> {
     let mut values = headers.get_all(header::AUTHORIZATION).iter();
     let Some(value) = values.next() else {
@@ -156,9 +202,7 @@ pub(crate) fn header_token(headers: &HeaderMap) -> Result<Option<String>, GuardE
         return Ok(None);
     }
     let token = token.trim();
-    // b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
-    let body = token.trim_end_matches('=');
-    if body.is_empty() || !body.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b)) {
+    if !is_b64token(token) {
         return Err(GuardError::InvalidRequest("malformed bearer token".into()));
     }
     Ok(Some(token.to_owned()))

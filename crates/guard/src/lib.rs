@@ -30,6 +30,7 @@
 //!   well-known URL, and every challenge names it (`resource_metadata`, §5.1), so that a
 //!   client that knows only the API's URL finds the authorization server.
 
+mod dpop;
 mod error;
 #[cfg(any(test, feature = "fuzzing"))]
 #[doc(hidden)]
@@ -74,6 +75,7 @@ struct Inner {
     scopes_supported: Option<Vec<String>>,
     required_scopes: Mutex<BTreeSet<String>>,
     resource_name: Option<String>,
+    dpop: dpop::DpopState,
 }
 
 struct Introspection {
@@ -94,6 +96,9 @@ pub struct GuardBuilder {
     introspection_cache: Duration,
     scopes_supported: Option<Vec<String>>,
     resource_name: Option<String>,
+    dpop_required: bool,
+    dpop_nonces: bool,
+    origin: Option<String>,
 }
 
 impl Guard {
@@ -110,6 +115,9 @@ impl Guard {
             introspection_cache: Duration::from_secs(30),
             scopes_supported: None,
             resource_name: None,
+            dpop_required: false,
+            dpop_nonces: false,
+            origin: None,
         }
     }
 
@@ -176,6 +184,27 @@ impl GuardBuilder {
         self
     }
 
+    /// RFC 9449: refuse Bearer tokens; every token must be DPoP-bound (published as
+    /// `dpop_bound_access_tokens_required`). DPoP-bound tokens are accepted either way.
+    pub fn dpop_required(mut self) -> Self {
+        self.dpop_required = true;
+        self
+    }
+
+    /// RFC 9449 §9: proofs must carry a nonce this guard gives out (`use_dpop_nonce` and a
+    /// `DPoP-Nonce` header until they do). A nonce is good for one to two minutes.
+    pub fn dpop_nonces(mut self) -> Self {
+        self.dpop_nonces = true;
+        self
+    }
+
+    /// The origin clients reach this API at (`https://api.example`), which DPoP proofs'
+    /// `htu` names with the request's path; default: the audience's origin.
+    pub fn public_origin(mut self, origin: impl Into<String>) -> Self {
+        self.origin = Some(origin.into().trim_end_matches('/').to_owned());
+        self
+    }
+
     /// The clock for `exp` and `nbf` (default: the system clock).
     pub fn clock(mut self, clock: Clock) -> Self {
         self.clock = Some(clock);
@@ -197,6 +226,22 @@ impl GuardBuilder {
             .map_err(|error| GuardError::Config(error.to_string()))?;
         let clock = self.clock.unwrap_or_else(|| Arc::new(system_now));
         let metadata_url = metadata::metadata_url(&self.audience);
+        let origin = match self.origin {
+            Some(origin) => origin,
+            None => url::Url::parse(&self.audience)
+                .map(|url| url.origin().ascii_serialization())
+                .map_err(|_| GuardError::Config("the audience is no URL: set public_origin for DPoP".into()))
+                .unwrap_or_default(),
+        };
+        let nonce_key = match self.dpop_nonces {
+            true => {
+                let mut key = [0u8; 32];
+                ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut key)
+                    .map_err(|_| GuardError::Config("no OS randomness for DPoP nonces".into()))?;
+                Some(key)
+            }
+            false => None,
+        };
         Ok(Guard {
             inner: Arc::new(Inner {
                 realm: self.realm.unwrap_or_else(|| self.audience.clone()),
@@ -214,6 +259,7 @@ impl GuardBuilder {
                 scopes_supported: self.scopes_supported,
                 required_scopes: Mutex::default(),
                 resource_name: self.resource_name,
+                dpop: dpop::DpopState::new(self.dpop_required, nonce_key, origin),
             }),
         })
     }

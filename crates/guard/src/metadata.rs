@@ -10,6 +10,7 @@ use axum::routing::get;
 use serde_json::{Value, json};
 use url::Url;
 
+use crate::error::Challenges;
 use crate::{Guard, GuardError};
 
 /// The well-known URI suffix of §3.
@@ -62,6 +63,9 @@ impl Guard {
         if let Some(name) = &self.inner.resource_name {
             document["resource_name"] = json!(name);
         }
+        // RFC 9728 §2 (from RFC 9449 §5.1): DPoP-bound tokens are always accepted.
+        document["dpop_signing_alg_values_supported"] = json!(oauth2u_jose::dpop::algorithm_names());
+        document["dpop_bound_access_tokens_required"] = json!(self.inner.dpop.required);
         document
     }
 
@@ -91,9 +95,21 @@ impl Guard {
         response
     }
 
-    /// The answer to a request that was not admitted, naming the metadata (§5.1).
-    pub(crate) fn refuse(&self, error: GuardError) -> Response {
-        error.into_challenge(&self.inner.realm, self.inner.metadata_url.as_ref().map(Url::as_str))
+    /// The answer to a request that was not admitted, naming the metadata (§5.1), with the
+    /// challenges of the schemes this API takes (RFC 9449 §7.1); `dpop_scheme` when the
+    /// request used DPoP.
+    pub(crate) fn refuse(&self, error: GuardError, dpop_scheme: bool) -> Response {
+        let with = Challenges { bearer: !self.inner.dpop.required, dpop: true, dpop_scheme };
+        let metadata = self.inner.metadata_url.as_ref().map(Url::as_str);
+        let mut response = error.into_challenges(&self.inner.realm, metadata, &with);
+        // §9: a current nonce on every refusal, so that the client's retry can carry it.
+        if let Some(nonce) = self.dpop_nonce()
+            && !response.headers().contains_key("dpop-nonce")
+            && let Ok(value) = HeaderValue::from_str(&nonce)
+        {
+            response.headers_mut().insert("dpop-nonce", value);
+        }
+        response
     }
 }
 

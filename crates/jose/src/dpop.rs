@@ -6,6 +6,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::jwk::{Jwk, ThumbprintHash};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
 use serde_json::{Map, Value, json};
 
 /// §4.2: the `typ` of every proof.
@@ -193,6 +194,34 @@ impl ProofKey {
         Self { alg, signing, public }
     }
 
+    /// A new ES256 key from the OS's randomness, and its PKCS#8 form to keep it in.
+    pub fn generate_es256() -> Result<(Self, Vec<u8>), ProofError> {
+        let rng = ring::rand::SystemRandom::new();
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
+            .map_err(|_| ProofError("no key could be made"))?;
+        let der = pkcs8.as_ref().to_vec();
+        Ok((Self::from_es256_pkcs8(&der)?, der))
+    }
+
+    /// The ES256 key kept in PKCS#8 DER form.
+    pub fn from_es256_pkcs8(der: &[u8]) -> Result<Self, ProofError> {
+        let pair =
+            EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, der, &ring::rand::SystemRandom::new())
+                .map_err(|_| ProofError("not an ES256 key in PKCS#8 form"))?;
+        // The public key is the uncompressed point: 0x04, x, y.
+        let point = pair.public_key().as_ref();
+        if point.len() != 65 {
+            return Err(ProofError("not a P-256 public key"));
+        }
+        let public = json!({
+            "kty": "EC",
+            "crv": "P-256",
+            "x": URL_SAFE_NO_PAD.encode(&point[1..33]),
+            "y": URL_SAFE_NO_PAD.encode(&point[33..65]),
+        });
+        Ok(Self::new(Algorithm::ES256, EncodingKey::from_ec_der(der), public))
+    }
+
     /// The thumbprint of the key.
     pub fn jkt(&self) -> Option<String> {
         serde_json::from_value(self.public.clone()).ok().as_ref().and_then(thumbprint)
@@ -226,6 +255,25 @@ impl ProofKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_generated_key_makes_proofs_that_verify_with_its_thumbprint() {
+        let (key, der) = ProofKey::generate_es256().unwrap();
+        let again = ProofKey::from_es256_pkcs8(&der).unwrap();
+        assert_eq!(key.jkt(), again.jkt());
+        let url = "https://as.example/token";
+        let proof = again.proof("POST", url, None, Some("n1"), 1000, "j1").unwrap();
+        let expected =
+            Expected { method: "POST", url, access_token: None, now: 1000, max_age: 60, leeway: 5 };
+        let checked = verify(&proof, &expected).unwrap();
+        assert_eq!(Some(checked.jkt), key.jkt());
+        assert_eq!((checked.jti.as_str(), checked.nonce.as_deref()), ("j1", Some("n1")));
+        // Any other request, or time, is refused.
+        let elsewhere = Expected { url: "https://as.example/par", ..expected.clone() };
+        assert!(verify(&proof, &elsewhere).is_err());
+        assert!(verify(&proof, &Expected { now: 2000, ..expected.clone() }).is_err());
+        assert!(verify(&proof, &Expected { access_token: Some("t"), ..expected }).is_err());
+    }
 
     #[test]
     fn targets_compare_without_query_and_after_normalisation() {

@@ -448,3 +448,34 @@ async fn a_server_behind_an_internal_ca_is_trusted_with_ca_cert_and_only_then() 
     let response = json_of(&cli.run(&trusted, None).await);
     assert!(app.is_active(response["access_token"].as_str().unwrap()).await);
 }
+
+/// `token --dpop` against a server that asks for nonces: the command retries once with the
+/// nonce it was given, and the token is bound to its key.
+#[tokio::test]
+async fn token_with_dpop_retries_once_with_the_servers_nonce() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let app = TestApp::spawn_with(|settings| {
+        settings.port = port;
+        settings.issuer = Some(format!("http://127.0.0.1:{port}"));
+        settings.dpop.nonces = true;
+    })
+    .await;
+    let service = app.service_client().await;
+    let cli = ClientCli::new();
+    let issuer = issuer(&app);
+    let args = [
+        "token",
+        "--issuer",
+        &issuer,
+        "--client-id",
+        &service.id,
+        "--client-secret-stdin",
+        "--dpop",
+        "--no-cache",
+    ];
+    let secret = format!("{}\n", service.secret.clone().unwrap());
+    let response = json_of(&cli.run(&args, Some(&secret)).await);
+    assert_eq!(response["token_type"], "DPoP");
+    let record = app.record(response["access_token"].as_str().unwrap()).await;
+    assert!(record.jkt.is_some(), "bound to the run's key");
+}

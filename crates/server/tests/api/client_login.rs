@@ -285,3 +285,35 @@ async fn an_openid_login_verifies_the_id_token_and_userinfo_uses_the_cached_toke
     let refused = cli.run(&[&userinfo[..], &["--access-token", "not-a-token"]].concat(), None).await;
     assert_failed(&refused, 1, "invalid_token");
 }
+
+/// RFC 9449 with the command line: `login --dpop` gets tokens bound to a key the cache
+/// keeps for the entry, and `refresh --dpop` proves the same key, which the server
+/// requires for a public client's bound refresh token.
+#[tokio::test]
+async fn login_and_refresh_with_dpop_bind_the_tokens_to_the_cache_entrys_key() {
+    let app = client_app_with_pages().await;
+    let client = app.public_client().await;
+    let cli = ClientCli::new();
+    let tokens = json_of(&login(&cli, &app, &client, &["--dpop"]).await);
+    assert_eq!(tokens["token_type"], "DPoP");
+    let entry = cached_entry(&cli);
+    let key = std::fs::read(entry.with_extension("dpop")).expect("the entry keeps its key");
+    let jkt = oauth2u_client::DpopKey::from_pkcs8(&key).unwrap().thumbprint().unwrap();
+    let access = tokens["access_token"].as_str().unwrap();
+    assert_eq!(app.record(access).await.jkt.as_deref(), Some(jkt.as_str()));
+    let refresh = tokens["refresh_token"].as_str().unwrap();
+    assert_eq!(
+        app.record(refresh).await.jkt.as_deref(),
+        Some(jkt.as_str()),
+        "a public client's refresh token too"
+    );
+
+    let args = ["refresh", "--issuer", &app.base, "--client-id", &client.id, "--scope", "read", "--dpop"];
+    let refreshed = json_of(&cli.run(&args, None).await);
+    assert_eq!(refreshed["token_type"], "DPoP");
+    assert_ne!(refreshed["access_token"], tokens["access_token"]);
+    assert_eq!(
+        app.record(refreshed["access_token"].as_str().unwrap()).await.jkt.as_deref(),
+        Some(jkt.as_str())
+    );
+}

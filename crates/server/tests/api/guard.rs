@@ -83,6 +83,10 @@ async fn call(api: &str, bearer: Option<&str>) -> reqwest::Response {
     request.send().await.unwrap()
 }
 
+fn dpop_algorithms() -> Value {
+    serde_json::json!(["ES256", "ES384", "EdDSA", "PS256", "PS384", "PS512", "RS256", "RS384", "RS512"])
+}
+
 fn challenge(response: &reqwest::Response) -> String {
     response.headers()["www-authenticate"].to_str().unwrap().to_owned()
 }
@@ -398,6 +402,9 @@ async fn the_api_publishes_its_protected_resource_metadata() {
             "scopes_supported": ["photos:read", "photos:write"],
             "bearer_methods_supported": ["header"],
             "resource_name": "Photos",
+            // RFC 9449 §5.1: DPoP-bound tokens are accepted beside bearer tokens.
+            "dpop_signing_alg_values_supported": dpop_algorithms(),
+            "dpop_bound_access_tokens_required": false,
         })
     );
     // The document is public; the API is not.

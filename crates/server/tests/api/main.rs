@@ -25,6 +25,7 @@ mod durability;
 mod faults;
 mod group_writes;
 mod guard;
+mod guard_dpop;
 mod id_token;
 pub mod implicit;
 mod introspection;

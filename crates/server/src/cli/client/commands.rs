@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use oauth2u_client::{ClientError, Endpoint, LoginOptions, Tokens, login};
+use oauth2u_client::{Client, ClientError, Endpoint, LoginOptions, Tokens, login};
 
 use super::display;
 use super::{Connection, Resolved, Wanted, from_stdin_if_dash};
@@ -118,10 +118,11 @@ pub(super) async fn run(command: ClientCommand) -> Result<(), ClientError> {
     match command {
         ClientCommand::Token { connection, wanted, output } => {
             let Resolved { client, request, cache } = connection.resolve(wanted, &[Endpoint::Token]).await?;
-            let obtain = || client.client_credentials(&request);
+            let wanted = &request;
+            let obtain = |client: Client| async move { client.client_credentials(wanted).await };
             let tokens = match cache {
                 Some(cache) => cache.tokens(&client, &request, obtain).await?.0,
-                None => obtain().await?,
+                None => obtain(client.clone()).await?,
             };
             display::tokens(&tokens, output.raw)
         }
@@ -129,10 +130,13 @@ pub(super) async fn run(command: ClientCommand) -> Result<(), ClientError> {
             let Resolved { client, request, cache } =
                 connection.resolve(wanted, &[Endpoint::Authorization, Endpoint::Token]).await?;
             let options = LoginOptions { request: request.clone(), port, timeout };
-            let obtain = || login(&client, &options, |url| display::open_browser(url, no_browser));
+            let options = &options;
+            let obtain = |client: Client| async move {
+                login(&client, options, |url| display::open_browser(url, no_browser)).await
+            };
             let tokens = match cache {
                 Some(cache) => cache.tokens(&client, &request, obtain).await?.0,
-                None => obtain().await?,
+                None => obtain(client.clone()).await?,
             };
             display::signed_in(&tokens);
             display::tokens(&tokens, output.raw)
@@ -140,14 +144,15 @@ pub(super) async fn run(command: ClientCommand) -> Result<(), ClientError> {
         ClientCommand::Device { connection, wanted, output } => {
             let Resolved { client, request, cache } =
                 connection.resolve(wanted, &[Endpoint::DeviceAuthorization, Endpoint::Token]).await?;
-            let obtain = || async {
-                let device = client.start_device(&request).await?;
+            let wanted = &request;
+            let obtain = |client: Client| async move {
+                let device = client.start_device(wanted).await?;
                 display::device_prompt(&device);
                 client.poll_device(&device).await.map_err(display::device_ending)
             };
             let tokens = match cache {
                 Some(cache) => cache.tokens(&client, &request, obtain).await?.0,
-                None => obtain().await?,
+                None => obtain(client.clone()).await?,
             };
             display::tokens(&tokens, output.raw)
         }
@@ -177,7 +182,7 @@ pub(super) async fn run(command: ClientCommand) -> Result<(), ClientError> {
             let access_token = match (access_token, cache) {
                 (Some(token), _) => from_stdin_if_dash(token)?,
                 (None, Some(cache)) => {
-                    let none_cached = || async {
+                    let none_cached = |_| async {
                         Err(ClientError::Local(
                             "no cached tokens for this issuer, client and scope: run `oauth2u login` first, \
                              or give --access-token"

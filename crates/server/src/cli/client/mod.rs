@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use oauth2u_client::profiles::{self, Profile};
 use oauth2u_client::{
-    Client, ClientError, Endpoint, Endpoints, Provider, ProviderOptions, Request, TokenCache,
+    Client, ClientError, DpopKey, Endpoint, Endpoints, Provider, ProviderOptions, Request, TokenCache,
 };
 
 pub use commands::ClientCommand;
@@ -73,6 +73,10 @@ pub struct Wanted {
     /// Neither read nor write the token cache (~/.cache/oauth2u/tokens).
     #[arg(long)]
     no_cache: bool,
+    /// Ask for tokens bound to a key of this client's (DPoP, RFC 9449): the cache keeps one
+    /// key per entry; with --no-cache a new key is made for this run.
+    #[arg(long)]
+    dpop: bool,
 }
 
 impl Wanted {
@@ -161,7 +165,11 @@ impl Connection {
                 ClientError::Local("no cache directory: set HOME or XDG_CACHE_HOME, or use --no-cache".into())
             })?))
         };
-        Ok(Resolved { client: Client::new(http, provider, client_id, secret), request, cache })
+        let mut client = Client::new(http, provider, client_id, secret).dpop(wanted.dpop);
+        if wanted.dpop && cache.is_none() {
+            client = client.with_dpop_key(DpopKey::generate()?.0);
+        }
+        Ok(Resolved { client, request, cache })
     }
 }
 
