@@ -10,6 +10,7 @@ use std::sync::{Arc, OnceLock};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, Mac};
+pub use oauth2u_jose::dpop::algorithm_names;
 use oauth2u_jose::dpop::{self, Expected, Proof};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -66,6 +67,30 @@ impl Provider {
             ));
         }
         Ok(Some(proof))
+    }
+
+    /// §7.1, at this server's own protected resource (userinfo): the proof of a request
+    /// that presents `access_token` with the DPoP scheme, checked with its `ath`, its `jti`
+    /// used once. Returns the key's thumbprint, for the caller to compare with the token's.
+    pub async fn check_resource_proof(
+        &self,
+        header: &DpopHeader<'_>,
+        access_token: &str,
+    ) -> Result<String, OAuthError> {
+        let proof =
+            header.proof.map_err(|()| OAuthError::invalid_dpop_proof("exactly one DPoP header is needed"))?;
+        let expected = Expected {
+            method: header.method,
+            url: &header.url,
+            access_token: Some(access_token),
+            now: self.now(),
+            max_age: seconds(self.config.dpop.proof_max_age),
+            leeway: LEEWAY,
+        };
+        let proof =
+            dpop::verify(proof, &expected).map_err(|error| OAuthError::invalid_dpop_proof(error.0))?;
+        self.record_dpop_proof(&proof).await?;
+        Ok(proof.jkt)
     }
 
     /// §11.1: a proof's `jti` is used once, across every instance, while the proof is fresh.

@@ -3,6 +3,7 @@
 
 use serde_json::{Map, Value, json};
 
+use crate::dpop::DpopHeader;
 use crate::error::OAuthError;
 use crate::hooks::ClaimsContext;
 use crate::model::{TokenKind, TokenRecord};
@@ -23,6 +24,9 @@ pub enum BearerError {
     InvalidToken(&'static str),
     /// A valid token without the `openid` scope: 403.
     InsufficientScope,
+    /// RFC 9449 §7.1: the DPoP proof of a bound token is missing or wrong: 401 with a
+    /// `DPoP` challenge.
+    InvalidDpopProof(String),
     /// The server could not answer (its database is down): 5xx.
     Server(OAuthError),
 }
@@ -42,13 +46,41 @@ impl From<crate::store::StoreError> for BearerError {
 impl Provider {
     /// §5.3.2: the claims about the user that `access_token` may see. `userinfo_url` is
     /// this endpoint's own URL, one of the audiences a token for it may name.
-    pub async fn userinfo(&self, access_token: &str, userinfo_url: &str) -> Result<Value, BearerError> {
+    /// `dpop` is the request's proof when it used the DPoP scheme (RFC 9449 §7.1).
+    pub async fn userinfo(
+        &self,
+        access_token: &str,
+        userinfo_url: &str,
+        dpop: Option<&DpopHeader<'_>>,
+    ) -> Result<Value, BearerError> {
         let record = self.store.token(&Secret::from_client(access_token).hash()).await?;
         let Some(record) = record.filter(|record| record.kind == TokenKind::Access) else {
             return Err(BearerError::InvalidToken("the access token is unknown"));
         };
         if !record.is_active(self.now()) || !self.key_stands(&record).await? {
             return Err(BearerError::InvalidToken("the access token is expired or revoked"));
+        }
+        // RFC 9449 §7.1: a bound token only with a proof of its key; a bearer one only as Bearer.
+        match (&record.jkt, dpop) {
+            (Some(_), None) => {
+                return Err(BearerError::InvalidToken(
+                    "a DPoP-bound token must be sent with the DPoP scheme",
+                ));
+            }
+            (None, Some(_)) => return Err(BearerError::InvalidToken("the token is not bound to a DPoP key")),
+            (Some(bound), Some(header)) => match self.check_resource_proof(header, access_token).await {
+                Ok(jkt) if jkt == *bound => {}
+                Ok(_) => {
+                    return Err(BearerError::InvalidDpopProof(
+                        "the proof is not made with the token's key".into(),
+                    ));
+                }
+                Err(error) if error.code == crate::ErrorCode::InvalidDpopProof => {
+                    return Err(BearerError::InvalidDpopProof(error.description.into_owned()));
+                }
+                Err(error) => return Err(BearerError::Server(error)),
+            },
+            (None, None) => {}
         }
         if !self.is_for_userinfo(&record, userinfo_url) {
             return Err(BearerError::InvalidToken("the access token is for another resource"));

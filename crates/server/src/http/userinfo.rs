@@ -4,12 +4,14 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use oauth2u_core::ErrorCode;
+use oauth2u_core::dpop::DpopHeader;
 use oauth2u_core::openid::userinfo::BearerError;
 use serde_json::json;
 
+use super::dpop::DPOP;
 use crate::form::Form;
 use crate::paths::Route;
 use crate::respond::{JsonError, no_store};
@@ -17,7 +19,7 @@ use crate::state::AppState;
 
 pub(crate) async fn get_userinfo(State(state): State<AppState>, headers: HeaderMap) -> Response {
     match bearer_header(&headers) {
-        Ok(token) => answer(&state, token).await,
+        Ok(token) => answer(&state, &headers, Method::GET, token).await,
         Err(error) => refuse(error),
     }
 }
@@ -45,24 +47,41 @@ pub(crate) async fn post_userinfo(
     match (from_header, from_body) {
         // §2: "Clients MUST NOT use more than one method to transmit the token".
         (Some(_), Some(_)) => refuse(BearerError::InvalidRequest("the token is sent in two ways")),
-        (Some(token), None) | (None, Some(token)) => answer(&state, Some(token)).await,
+        (Some(token), None) => answer(&state, &headers, Method::POST, Some(token)).await,
+        (None, Some(token)) => answer(&state, &headers, Method::POST, Some((token, false))).await,
         (None, None) => refuse(BearerError::Missing),
     }
 }
 
-async fn answer(state: &AppState, token: Option<String>) -> Response {
-    let Some(token) = token else {
+/// The claims for `token`; `dpop` when it came with the DPoP scheme (RFC 9449 §7.1), whose
+/// proof must name this endpoint's URL as built from the issuer.
+async fn answer(
+    state: &AppState,
+    headers: &HeaderMap,
+    method: Method,
+    token: Option<(String, bool)>,
+) -> Response {
+    let Some((token, dpop)) = token else {
         return refuse(BearerError::Missing);
     };
-    let url = format!("{}{}", state.settings.issuer().trim_end_matches('/'), Route::Userinfo.path());
-    match state.provider.userinfo(&token, &url).await {
+    let url = state.provider.config().endpoint_url(Route::Userinfo.path());
+    let proof = dpop.then(|| {
+        let mut values = headers.get_all(&DPOP).iter();
+        let proof = match (values.next().map(HeaderValue::to_str), values.next()) {
+            (Some(Ok(proof)), None) => Ok(proof),
+            _ => Err(()),
+        };
+        DpopHeader { proof, method: method.as_str(), url: url.clone() }
+    });
+    match state.provider.userinfo(&token, &url, proof.as_ref()).await {
         Ok(claims) => (no_store(), Json(claims)).into_response(),
         Err(error) => refuse(error),
     }
 }
 
-/// §2.1: the `Bearer` credentials of the `Authorization` header; none for another scheme.
-fn bearer_header(headers: &HeaderMap) -> Result<Option<String>, BearerError> {
+/// §2.1: the `Bearer` credentials of the `Authorization` header, or RFC 9449 §7.1's `DPoP`
+/// ones (then `true`); none for another scheme.
+fn bearer_header(headers: &HeaderMap) -> Result<Option<(String, bool)>, BearerError> {
     let mut values = headers.get_all(header::AUTHORIZATION).iter();
     let Some(value) = values.next() else {
         return Ok(None);
@@ -74,14 +93,15 @@ fn bearer_header(headers: &HeaderMap) -> Result<Option<String>, BearerError> {
     let Some((scheme, token)) = value.split_once(' ') else {
         return Ok(None);
     };
-    if !scheme.eq_ignore_ascii_case("bearer") {
+    let dpop = scheme.eq_ignore_ascii_case("dpop");
+    if !dpop && !scheme.eq_ignore_ascii_case("bearer") {
         return Ok(None);
     }
     let token = token.trim();
     if token.is_empty() {
         return Err(BearerError::InvalidToken("the bearer token is empty"));
     }
-    Ok(Some(token.to_owned()))
+    Ok(Some((token.to_owned(), dpop)))
 }
 
 /// §3: the status and the `WWW-Authenticate` challenge of each refusal.
@@ -103,6 +123,19 @@ fn refuse(error: BearerError) -> Response {
             let description = "the access token does not carry the openid scope";
             let value = format!("{}, scope=\"openid\"", challenge("insufficient_scope", description));
             (StatusCode::FORBIDDEN, value, Some(("insufficient_scope", description)))
+        }
+        BearerError::InvalidDpopProof(description) => {
+            let algs = oauth2u_core::dpop::algorithm_names().join(" ");
+            let quoted = description.replace(['"', '\\'], "");
+            let value =
+                format!("DPoP algs=\"{algs}\", error=\"invalid_dpop_proof\", error_description=\"{quoted}\"");
+            let mut headers = no_store();
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_str(&value).unwrap_or(HeaderValue::from_static("DPoP")),
+            );
+            let body = json!({ "error": "invalid_dpop_proof", "error_description": description });
+            return (StatusCode::UNAUTHORIZED, headers, Json(body)).into_response();
         }
         BearerError::Server(error) => return JsonError(error).into_response(),
     };

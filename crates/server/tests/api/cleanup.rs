@@ -88,3 +88,25 @@ async fn a_lease_is_held_by_one_holder_until_released_or_expired() {
     store.release_lease("job", "b").await.unwrap();
     assert!(store.take_lease("job", "a", now + 122, now + 200).await.unwrap());
 }
+
+/// What may be used once (RFC 7523 and RFC 9449 `jti`s) and pushed requests (RFC 9126) are
+/// kept only while they could still be accepted.
+#[tokio::test]
+async fn seen_jtis_and_pushed_requests_are_swept_once_expired() {
+    let app = TestApp::spawn().await;
+    let client = app.confidential_client().await;
+    let service = app.service_client().await;
+    let key = super::jose_peer::PeerKey::generate("dpop");
+    let proof = key.proof("POST", "http://127.0.0.1/token", app.clock.now(), None, None);
+    let form = [("grant_type", "client_credentials")];
+    let request = app.http.post(app.url("/token")).basic_auth(&service.id, service.secret.as_deref());
+    assert_eq!(request.header("DPoP", proof).form(&form).send().await.unwrap().status(), 200);
+    super::par::pushed_uri(&app, &client).await;
+    assert_eq!(count(&app.database_url, "SELECT COUNT(*) FROM single_use").await, 1);
+    assert_eq!(count(&app.database_url, "SELECT COUNT(*) FROM pushed_requests").await, 1);
+    app.store.purge_expired(app.clock.now(), 100).await.unwrap();
+    assert_eq!(count(&app.database_url, "SELECT COUNT(*) FROM single_use").await, 1, "still fresh");
+    app.store.purge_expired(app.clock.now() + 3600, 100).await.unwrap();
+    assert_eq!(count(&app.database_url, "SELECT COUNT(*) FROM single_use").await, 0);
+    assert_eq!(count(&app.database_url, "SELECT COUNT(*) FROM pushed_requests").await, 0);
+}

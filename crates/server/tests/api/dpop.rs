@@ -359,3 +359,54 @@ async fn with_nonces_on_a_proof_without_the_servers_nonce_is_refused_and_the_ass
         .unwrap();
     assert_eq!(stale.json::<Value>().await.unwrap()["error"], "use_dpop_nonce");
 }
+
+/// RFC 9449 §7.1 at the server's own protected resource: userinfo takes a bound token with
+/// the DPoP scheme and a proof of its key, and refuses it as Bearer.
+#[tokio::test]
+async fn userinfo_takes_a_bound_token_only_with_a_proof() {
+    let app = TestApp::spawn().await;
+    let client = super::openid::relying_party(&app).await;
+    let key = PeerKey::generate("dpop");
+    let code = app
+        .code_with(
+            &client,
+            &[
+                ("scope", "openid"),
+                ("redirect_uri", REDIRECT_URI),
+                ("code_challenge", CHALLENGE),
+                ("code_challenge_method", "S256"),
+            ],
+        )
+        .await;
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", REDIRECT_URI),
+        ("code_verifier", VERIFIER),
+    ];
+    let proof = key.proof("POST", TOKEN_URL, app.clock.now(), None, None);
+    let tokens: Value = token_with_proof(&app, &client, Some(&proof), &form).await.json().await.unwrap();
+    let token = tokens["access_token"].as_str().unwrap();
+    let userinfo = "http://127.0.0.1/userinfo";
+
+    let as_bearer = app.http.get(app.url("/userinfo")).bearer_auth(token).send().await.unwrap();
+    assert_eq!(as_bearer.status(), 401);
+    let with_proof = |proof: String| {
+        app.http
+            .get(app.url("/userinfo"))
+            .header("authorization", format!("DPoP {token}"))
+            .header("DPoP", proof)
+            .send()
+    };
+    let answered = with_proof(key.proof("GET", userinfo, app.clock.now(), Some(token), None)).await.unwrap();
+    assert_eq!(answered.status(), 200);
+    assert_eq!(answered.json::<Value>().await.unwrap()["sub"], app.subject);
+    let other_key =
+        with_proof(PeerKey::generate("x").proof("GET", userinfo, app.clock.now(), Some(token), None))
+            .await
+            .unwrap();
+    assert_eq!(other_key.status(), 401);
+    assert!(other_key.headers()["www-authenticate"].to_str().unwrap().contains("invalid_dpop_proof"));
+    let no_ath = with_proof(key.proof("GET", userinfo, app.clock.now(), None, None)).await.unwrap();
+    assert_eq!(no_ath.status(), 401);
+}

@@ -213,3 +213,35 @@ fn code_query(client: &TestClient) -> Vec<(&str, &str)> {
         ("code_challenge_method", "S256"),
     ]
 }
+
+/// OpenID Connect Core §3.1.2.1 `prompt=login` in a pushed request: the user signs in again,
+/// and that sign-in (after the push) answers it — the pushed request cannot be rewritten on
+/// its way back from the login page, as a plain one is.
+#[tokio::test]
+async fn prompt_login_in_a_pushed_request_asks_for_one_sign_in() {
+    let app = TestApp::spawn_with(|settings| settings.auto_approve = None).await;
+    let client = super::openid::relying_party(&app).await;
+    let mut browser = Browser::new(&app);
+    // Signed in already, a while ago.
+    let page = browser.authorize(&client).await.text().await.unwrap();
+    assert_eq!(browser.login(&page, USERNAME, PASSWORD).await.status(), 303);
+    app.clock.advance(std::time::Duration::from_secs(60));
+
+    let mut form = code_request(&client);
+    form.retain(|(name, _)| *name != "scope");
+    form.extend([("scope", "openid".to_owned()), ("prompt", "login".to_owned()), ("nonce", "n1".to_owned())]);
+    let pushed = push(&app, &client, &form).await;
+    assert_eq!(pushed.status(), 201);
+    let uri = pushed.json::<Value>().await.unwrap()["request_uri"].as_str().unwrap().to_owned();
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([("client_id", client.id.as_str()), ("request_uri", uri.as_str())])
+        .finish();
+    let login = browser.get(&format!("/authorize?{query}")).await.text().await.unwrap();
+    assert!(login.contains("name=\"password\""), "prompt=login shows the login page");
+    let after_login = browser.login(&login, USERNAME, PASSWORD).await;
+    let location = after_login.headers()["location"].to_str().unwrap().to_owned();
+    let consent = browser.get(&location).await.text().await.unwrap();
+    assert!(consent.contains("name=\"decision\""), "the consent page, not the login page again");
+    let allowed = browser.consent(&consent, "allow", false).await;
+    assert_eq!(redirect_params(&allowed)["state"], "pushed-state");
+}

@@ -165,6 +165,21 @@ async fn each_wrong_registration_is_refused_with_its_code_and_stores_nothing() {
         ),
         (json!({ "redirect_uris": cb, "client_name": 7 }), "invalid_client_metadata"),
         (json!(["not", "an", "object"]), "invalid_client_metadata"),
+        // RFC 7523: private_key_jwt needs keys, and keys are public ones.
+        (
+            json!({ "redirect_uris": cb, "token_endpoint_auth_method": "private_key_jwt" }),
+            "invalid_client_metadata",
+        ),
+        (
+            json!({ "redirect_uris": cb, "token_endpoint_auth_method": "private_key_jwt",
+                    "jwks": { "keys": [{ "kty": "EC", "crv": "P-256", "x": "AA", "y": "AA", "d": "AA" }] } }),
+            "invalid_client_metadata",
+        ),
+        (json!({ "redirect_uris": cb, "dpop_bound_access_tokens": "yes" }), "invalid_client_metadata"),
+        (
+            json!({ "redirect_uris": cb, "require_pushed_authorization_requests": 1 }),
+            "invalid_client_metadata",
+        ),
     ];
     for (body, code) in cases {
         assert_eq!(error_of(register(&app, &body, None).await).await, (400, code.to_owned()), "{body}");
@@ -183,6 +198,48 @@ async fn each_wrong_registration_is_refused_with_its_code_and_stores_nothing() {
     let huge = json!({ "client_name": "x".repeat(100 * 1024), "redirect_uris": cb });
     assert_eq!(register(&app, &huge, None).await.status(), 413);
     assert_eq!(dynamic_clients(&app).await, 0);
+}
+
+/// RFC 7523, RFC 9449 §5.2 and RFC 9126 §6 at registration: a client with keys and no
+/// secret, whose tokens must be bound and whose requests must be pushed.
+#[tokio::test]
+async fn a_client_registers_keys_bound_tokens_and_pushed_requests() {
+    let app = app_with(RegistrationMode::Open, |_| {}).await;
+    let key = super::jose_peer::PeerKey::generate("k1");
+    let body = json!({
+        "client_name": "FAPI client",
+        "redirect_uris": ["https://fapi.example/cb"],
+        "token_endpoint_auth_method": "private_key_jwt",
+        "jwks": key.jwks(),
+        "dpop_bound_access_tokens": true,
+        "require_pushed_authorization_requests": true,
+    });
+    let response = register(&app, &body, None).await;
+    assert_eq!(response.status(), 201);
+    let registered: Value = response.json().await.unwrap();
+    assert!(
+        registered.get("client_secret").is_none() && registered.get("client_secret_expires_at").is_none()
+    );
+    assert_eq!(registered["token_endpoint_auth_method"], "private_key_jwt");
+    assert_eq!(registered["jwks"], key.jwks());
+    assert_eq!(registered["dpop_bound_access_tokens"], true);
+    assert_eq!(registered["require_pushed_authorization_requests"], true);
+    let client = TestClient { id: registered["client_id"].as_str().unwrap().to_owned(), secret: None };
+    // Its requests must be pushed…
+    let plain = app
+        .get_authorize(&[
+            ("response_type", "code"),
+            ("client_id", client.id.as_str()),
+            ("redirect_uri", "https://fapi.example/cb"),
+            ("code_challenge", CHALLENGE),
+            ("code_challenge_method", "S256"),
+        ])
+        .await;
+    assert_eq!(plain.status(), 400);
+    assert!(plain.headers().get("location").is_none());
+    // …and it is known by its key alone.
+    let stored = app.store.client(&client.id).await.unwrap().unwrap();
+    assert!(stored.authenticates_with_keys() && stored.dpop_bound_access_tokens);
 }
 
 /// RFC 7592 §2.1–§2.3: read, replace and delete with the registration access token; each
