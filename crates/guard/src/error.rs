@@ -46,61 +46,32 @@ impl GuardError {
     }
 
     /// The response with a `Bearer` challenge, a `DPoP` one (RFC 9449 §7.1), or both; the
-    /// error goes in the challenge of the scheme the request used.
+    /// error goes in the challenge of the scheme the request used (DPoP's own errors always
+    /// in DPoP's), the other scheme is offered beside it.
     pub(crate) fn into_challenges(
         self,
         realm: &str,
         resource_metadata: Option<&str>,
         with: &Challenges,
     ) -> Response {
-        let quote = |text: &str| text.replace(['"', '\\'], "");
         let mut params = format!("realm=\"{}\"", quote(realm));
         if let Some(url) = resource_metadata {
             params.push_str(&format!(", resource_metadata=\"{}\"", quote(url)));
         }
         let bearer = format!("Bearer {params}");
         let dpop = format!("DPoP {params}, algs=\"{}\"", oauth2u_jose::dpop::algorithm_names().join(" "));
-        let dpop_error = with.dpop_scheme
+        let in_dpop = with.dpop_scheme
             || !with.bearer
             || matches!(self, Self::InvalidDpopProof(_) | Self::UseDpopNonce(_));
-        let (status, challenge) = match &self {
-            Self::Unavailable(_) | Self::Config(_) => {
-                tracing::error!(error = %self, "bearer token check failed");
-                return StatusCode::SERVICE_UNAVAILABLE.into_response();
-            }
-            Self::InvalidDpopProof(description) => (
-                StatusCode::UNAUTHORIZED,
-                format!("{dpop}, error=\"invalid_dpop_proof\", error_description=\"{}\"", quote(description)),
-            ),
-            Self::UseDpopNonce(_) => (
-                StatusCode::UNAUTHORIZED,
-                format!(
-                    "{dpop}, error=\"use_dpop_nonce\", error_description=\"the proof must carry the nonce of the DPoP-Nonce header\""
-                ),
-            ),
-            _ if dpop_error => return self.plain_challenges(&dpop, &bearer, with),
-            Self::Missing => (StatusCode::UNAUTHORIZED, bearer.clone()),
-            Self::InvalidRequest(description) => (
-                StatusCode::BAD_REQUEST,
-                format!("{bearer}, error=\"invalid_request\", error_description=\"{}\"", quote(description)),
-            ),
-            Self::InvalidToken(description) => (
-                StatusCode::UNAUTHORIZED,
-                format!("{bearer}, error=\"invalid_token\", error_description=\"{}\"", quote(description)),
-            ),
-            Self::InsufficientScope(needed) => (
-                StatusCode::FORBIDDEN,
-                format!("{bearer}, error=\"insufficient_scope\", scope=\"{}\"", quote(needed)),
-            ),
+        let (scheme, other) = match in_dpop {
+            true => (dpop, with.bearer.then_some(bearer)),
+            false => (bearer, with.dpop.then_some(dpop)),
+        };
+        let Some((status, challenge)) = self.challenge(&scheme) else {
+            tracing::error!(error = %self, "bearer token check failed");
+            return StatusCode::SERVICE_UNAVAILABLE.into_response();
         };
         let mut response = (status, [(header::WWW_AUTHENTICATE, header_value(&challenge))]).into_response();
-        let other = match (with.dpop, dpop_error) {
-            // The error went in the DPoP challenge; Bearer is offered beside it unless refused.
-            (_, true) if !with.bearer => None,
-            (_, true) => Some(bearer),
-            (true, false) => Some(dpop),
-            (false, false) => None,
-        };
         if let Some(other) = other {
             response.headers_mut().append(header::WWW_AUTHENTICATE, header_value(&other));
         }
@@ -110,31 +81,39 @@ impl GuardError {
         response
     }
 
-    /// An error of the request that used the DPoP scheme (a bad or missing token, too little
-    /// scope): its code in the DPoP challenge.
-    fn plain_challenges(self, dpop: &str, bearer: &str, with: &Challenges) -> Response {
-        let quote = |text: &str| text.replace(['"', '\\'], "");
-        let (status, challenge) = match &self {
-            Self::InvalidRequest(description) => (
-                StatusCode::BAD_REQUEST,
-                format!("{dpop}, error=\"invalid_request\", error_description=\"{}\"", quote(description)),
-            ),
+    /// The status, and `scheme` (with its parameters) carrying this error; `None` for a fault
+    /// of ours, which is no challenge (503).
+    fn challenge(&self, scheme: &str) -> Option<(StatusCode, String)> {
+        let described = |code: &str, description: &str| {
+            format!("{scheme}, error=\"{code}\", error_description=\"{}\"", quote(description))
+        };
+        Some(match self {
+            Self::Missing => (StatusCode::UNAUTHORIZED, scheme.to_owned()),
+            Self::InvalidRequest(description) => {
+                (StatusCode::BAD_REQUEST, described("invalid_request", description))
+            }
+            Self::InvalidToken(description) => {
+                (StatusCode::UNAUTHORIZED, described("invalid_token", description))
+            }
             Self::InsufficientScope(needed) => (
                 StatusCode::FORBIDDEN,
-                format!("{dpop}, error=\"insufficient_scope\", scope=\"{}\"", quote(needed)),
+                format!("{scheme}, error=\"insufficient_scope\", scope=\"{}\"", quote(needed)),
             ),
-            Self::InvalidToken(description) => (
+            Self::InvalidDpopProof(description) => {
+                (StatusCode::UNAUTHORIZED, described("invalid_dpop_proof", description))
+            }
+            Self::UseDpopNonce(_) => (
                 StatusCode::UNAUTHORIZED,
-                format!("{dpop}, error=\"invalid_token\", error_description=\"{}\"", quote(description)),
+                described("use_dpop_nonce", "the proof must carry the nonce of the DPoP-Nonce header"),
             ),
-            _ => (StatusCode::UNAUTHORIZED, dpop.to_owned()),
-        };
-        let mut response = (status, [(header::WWW_AUTHENTICATE, header_value(&challenge))]).into_response();
-        if with.bearer {
-            response.headers_mut().append(header::WWW_AUTHENTICATE, header_value(bearer));
-        }
-        response
+            Self::Unavailable(_) | Self::Config(_) => return None,
+        })
     }
+}
+
+/// A challenge parameter's value without the characters that would end it.
+fn quote(text: &str) -> String {
+    text.replace(['"', '\\'], "")
 }
 
 /// Which challenges a refusal carries.

@@ -410,3 +410,29 @@ async fn userinfo_takes_a_bound_token_only_with_a_proof() {
     let no_ath = with_proof(key.proof("GET", userinfo, app.clock.now(), None, None)).await.unwrap();
     assert_eq!(no_ath.status(), 401);
 }
+
+/// The PAR endpoint checks proofs as the token endpoint does (RFC 9449 §10.1, §8).
+#[tokio::test]
+async fn the_par_endpoint_refuses_bad_proofs_and_asks_for_nonces() {
+    let app = TestApp::spawn_with(|settings| settings.dpop.nonces = true).await;
+    let client = app.confidential_client().await;
+    let key = PeerKey::generate("dpop");
+    let push = |proof: String| {
+        app.http
+            .post(app.url("/par"))
+            .basic_auth(&client.id, client.secret.as_deref())
+            .header("DPoP", proof)
+            .form(&form_of(&client))
+            .send()
+    };
+    let wrong_url = push(key.proof("POST", TOKEN_URL, app.clock.now(), None, None)).await.unwrap();
+    assert_error(wrong_url, 400, "invalid_dpop_proof").await;
+    let without_nonce =
+        push(key.proof("POST", "http://127.0.0.1/par", app.clock.now(), None, None)).await.unwrap();
+    assert_eq!(without_nonce.status(), 400);
+    let nonce = without_nonce.headers()["dpop-nonce"].to_str().unwrap().to_owned();
+    assert_eq!(without_nonce.json::<Value>().await.unwrap()["error"], "use_dpop_nonce");
+    let with_nonce =
+        push(key.proof("POST", "http://127.0.0.1/par", app.clock.now(), None, Some(&nonce))).await.unwrap();
+    assert_eq!(with_nonce.status(), 201);
+}
