@@ -139,6 +139,16 @@ impl Provider {
     }
 }
 
+/// RFC 9449 §10: a `dpop_jkt` is a base64url SHA-256 thumbprint (RFC 7638): 43 characters.
+pub(crate) fn check_jkt(jkt: &str) -> Result<String, OAuthError> {
+    let well_formed = jkt.len() == 43
+        && jkt.bytes().all(|byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_');
+    if !well_formed {
+        return Err(OAuthError::invalid_request("dpop_jkt must be a base64url SHA-256 JWK thumbprint"));
+    }
+    Ok(jkt.to_owned())
+}
+
 /// 32 random bytes of this process alone.
 fn process_secret() -> Result<Arc<Vec<u8>>, OAuthError> {
     static SECRET: OnceLock<Arc<Vec<u8>>> = OnceLock::new();

@@ -6,10 +6,9 @@
 
 use crate::authorization_request::{AuthorizationRequest, Pushed, ResponseType};
 use crate::authorization_response::{AuthorizationResponse, ResponseMode};
-use crate::client_id::ClientId;
 use crate::clock::seconds;
 use crate::error::{ErrorCode, OAuthError};
-use crate::model::{Authentication, AuthorizationCode, Client, OpenIdGrant, PushedRequest};
+use crate::model::{Authentication, AuthorizationCode, Client, OpenIdGrant};
 use crate::openid::claims::restrict_claims_request;
 use crate::openid::{OFFLINE_ACCESS, OpenIdRequest, is_openid_scope};
 use crate::params::Params;
@@ -17,6 +16,9 @@ use crate::pkce::CodeChallenge;
 use crate::provider::Provider;
 use crate::resource::requested_resources;
 use crate::secret::{Secret, SecretKind, random_string};
+
+use super::request_source::{is_vschar, outer_redirect};
+use crate::dpop::check_jkt;
 
 /// How an authorization request fails.
 #[derive(Debug)]
@@ -85,44 +87,6 @@ impl Provider {
             request.pushed = Some(Pushed { hash: pushed.hash, pushed_at: pushed.created_at });
         }
         Ok(request)
-    }
-
-    /// The client a request names in `client_id`; every failure is for the page.
-    pub(crate) async fn requesting_client(&self, params: &Params) -> Result<Client, OAuthError> {
-        let client_id = params
-            .get("client_id")?
-            .ok_or_else(|| OAuthError::invalid_request("missing parameter `client_id`"))?;
-        let unknown = || OAuthError::invalid_request("unknown client");
-        // A malformed identifier names no client: refused without a lookup.
-        let client_id = ClientId::parse(client_id).map_err(|_| unknown())?;
-        self.client(client_id.as_str()).await?.ok_or_else(unknown)
-    }
-
-    /// RFC 9126 §4 and RFC 9101 §5: the parameters a request stands for, and the pushed
-    /// request it names. Refusals go to the page: the redirect URI is not known yet.
-    async fn resolve_request(
-        &self,
-        client: &Client,
-        params: &Params,
-    ) -> Result<(Params, Option<PushedRequest>), OAuthError> {
-        if let Some(uri) = params.get("request_uri")? {
-            if params.contains("request") {
-                return Err(OAuthError::invalid_request("request and request_uri cannot both be sent"));
-            }
-            // §4: the pushed parameters alone; any others sent beside them are ignored.
-            let pushed = self.pushed_request(client, uri).await?;
-            return Ok((Params::parse(pushed.parameters.as_bytes()), Some(pushed)));
-        }
-        // §5: a client (or a server) that requires pushed requests gets no others.
-        if self.config.par.required || client.require_pushed_authorization_requests {
-            return Err(OAuthError::invalid_request(
-                "this client must push its authorization requests first (RFC 9126)",
-            ));
-        }
-        match params.get("request")? {
-            Some(object) => Ok((self.with_request_object(client, params, object).await?, None)),
-            None => Ok((params.clone(), None)),
-        }
     }
 
     /// The checks of §4.1.1 and §4.2.1 on a request's parameters, for `/authorize` and for
@@ -427,32 +391,4 @@ impl Provider {
         fields.push(("iss", self.config.issuer.clone()));
         AuthorizationResponse::new(redirect_uri, mode, fields)
     }
-}
-
-/// The redirect URI (and `state`) of a request's own parameters, if they name one the
-/// client registered, or it registered only one: where an error about its request object
-/// may go.
-fn outer_redirect<'a>(client: &Client, params: &'a Params) -> Option<(String, Option<&'a str>)> {
-    let uri = match (params.get("redirect_uri").ok()?, client.redirect_uris.as_slice()) {
-        (Some(uri), registered) if registered.iter().any(|r| r.matches(uri)) => uri.to_owned(),
-        (None, [only]) => only.as_str().to_owned(),
-        _ => return None,
-    };
-    let state = params.get("state").ok().flatten().filter(|state| is_vschar(state));
-    Some((uri, state))
-}
-
-/// RFC 9449 §10: a `dpop_jkt` is a base64url SHA-256 thumbprint (RFC 7638): 43 characters.
-pub(crate) fn check_jkt(jkt: &str) -> Result<String, OAuthError> {
-    let well_formed = jkt.len() == 43
-        && jkt.bytes().all(|byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_');
-    if !well_formed {
-        return Err(OAuthError::invalid_request("dpop_jkt must be a base64url SHA-256 JWK thumbprint"));
-    }
-    Ok(jkt.to_owned())
-}
-
-/// RFC 6749 Appendix A: VSCHAR = %x20-7E.
-fn is_vschar(value: &str) -> bool {
-    value.bytes().all(|byte| (0x20..=0x7e).contains(&byte))
 }

@@ -7,4 +7,5 @@ pub mod metadata;
 pub mod par;
 pub mod register;
 pub mod request_object;
+pub mod request_source;
 pub mod revoke;

@@ -6,7 +6,7 @@
 use crate::client_auth::CLIENT_AUTHENTICATION_PARAMETERS;
 use crate::clock::seconds;
 use crate::dpop::DpopHeader;
-use crate::endpoints::authorize::check_jkt;
+use crate::dpop::check_jkt;
 use crate::error::OAuthError;
 use crate::model::{Client, PushedRequest};
 use crate::params::Params;
