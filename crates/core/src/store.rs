@@ -107,6 +107,9 @@ pub trait UserStore: Send + Sync {
     async fn user(&self, username: &str) -> Result<Option<User>, StoreError>;
     /// The user with this subject identifier.
     async fn user_by_subject(&self, subject: &str) -> Result<Option<User>, StoreError>;
+    /// At most `limit` users by username, those after `after` (a cursor: the last username
+    /// of the page before), so that a list of any length is read in bounded pages.
+    async fn users(&self, after: Option<&str>, limit: i64) -> Result<Vec<User>, StoreError>;
     /// Adds a user; `Conflict` if the username is taken or the subject is a client's id.
     async fn insert_user(&self, user: &User) -> Result<(), StoreError>;
     /// Sets a user's password hash; false if there is no such user.

@@ -78,6 +78,7 @@ bounded!(ClientStore {
 bounded!(UserStore {
     fn user(&self, username: &str) -> Option<User>;
     fn user_by_subject(&self, subject: &str) -> Option<User>;
+    fn users(&self, after: Option<&str>, limit: i64) -> Vec<User>;
     fn insert_user(&self, user: &User) -> ();
     fn set_password(&self, username: &str, password_hash: &str) -> bool;
     fn set_claims(&self, username: &str, claims: &serde_json::Map<String, serde_json::Value>) -> bool;

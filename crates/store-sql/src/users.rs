@@ -23,6 +23,17 @@ impl<E: Engine> UserStore for SqlStore<E> {
         row.as_ref().map(records::user).transpose()
     }
 
+    async fn users(&self, after: Option<&str>, limit: i64) -> Result<Vec<User>, StoreError> {
+        let rows = self
+            .engine
+            .fetch_all(
+                "SELECT * FROM users WHERE $1 IS NULL OR username > $1 ORDER BY username LIMIT $2",
+                params![after, limit],
+            )
+            .await?;
+        rows.iter().map(records::user).collect()
+    }
+
     async fn insert_user(&self, user: &User) -> Result<(), StoreError> {
         // A subject may never equal a client_id.
         let inserted = self

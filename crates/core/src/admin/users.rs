@@ -61,6 +61,11 @@ pub async fn set_user_password(
     Ok(())
 }
 
+/// The users after `after` (a username; none: from the first), `limit` at most (1 to 1000).
+pub async fn list_users(store: &dyn Store, after: Option<&str>, limit: i64) -> Result<Vec<User>, AdminError> {
+    Ok(store.users(after, limit.clamp(1, 1000)).await?)
+}
+
 /// The user named `username`.
 pub async fn find_user(store: &dyn Store, username: &str) -> Result<User, AdminError> {
     store.user(username).await?.ok_or_else(|| not_found(username))

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use clap::{Args, Subcommand};
 use oauth2u_core::Store;
 use oauth2u_core::admin::{self, AdminError, AfterPasswordChange};
+use oauth2u_core::model::User;
 use serde_json::{Map, Value, json};
 
 use super::{now, read_stdin_line};
@@ -25,6 +26,12 @@ pub(super) enum UsersCommand {
         username: String,
         #[command(flatten)]
         claims: ClaimOptions,
+    },
+    /// List the users, by username.
+    List {
+        /// Print one JSON object per line.
+        #[arg(long)]
+        json: bool,
     },
     /// Show a user and their profile claims.
     Show {
@@ -112,6 +119,20 @@ fn parse_claim(text: &str) -> Result<(String, Value), String> {
     Ok((name.trim().to_owned(), value))
 }
 
+/// How many users `users list` reads at a time.
+const PAGE: i64 = 500;
+
+/// A user as JSON: no password hash.
+fn describe(user: &User) -> Value {
+    json!({
+        "username": user.username,
+        "sub": user.subject,
+        "disabled": user.disabled,
+        "created_at": user.created_at,
+        "claims": user.claims,
+    })
+}
+
 pub(super) async fn run(store: Arc<dyn Store>, command: UsersCommand) -> Result<(), AdminError> {
     let store = store.as_ref();
     match command {
@@ -128,15 +149,31 @@ pub(super) async fn run(store: Arc<dyn Store>, command: UsersCommand) -> Result<
             let user = admin::update_user_claims(store, &username, claims.into_changes()).await?;
             println!("updated {}: {}", user.username, Value::Object(user.claims));
         }
+        UsersCommand::List { json } => {
+            // In pages, so that a large user base is never read at once.
+            let mut after: Option<String> = None;
+            loop {
+                let page = admin::list_users(store, after.as_deref(), PAGE).await?;
+                for user in &page {
+                    match json {
+                        true => println!("{}", describe(user)),
+                        false => println!(
+                            "{}\t{}\t{}",
+                            user.username,
+                            user.subject,
+                            if user.disabled { "disabled" } else { "enabled" }
+                        ),
+                    }
+                }
+                match page.last() {
+                    Some(last) if page.len() as i64 == PAGE => after = Some(last.username.clone()),
+                    _ => break,
+                }
+            }
+        }
         UsersCommand::Show { username, json } => {
             let user = admin::find_user(store, &username).await?;
-            let description = json!({
-                "username": user.username,
-                "sub": user.subject,
-                "disabled": user.disabled,
-                "created_at": user.created_at,
-                "claims": user.claims,
-            });
+            let description = describe(&user);
             if json {
                 println!("{description}");
             } else {

@@ -186,6 +186,16 @@ async fn users_are_managed_with_passwords_from_stdin() {
         "bob",
     );
     assert_refused(&oauth2u(db, &["users", "add", "carol"], None), "password-stdin");
+    // `users list`: every user by username, one JSON object a line, no password hash.
+    let listed = oauth2u(db, &["users", "list", "--json"], None);
+    assert_success(&listed);
+    let lines: Vec<Value> = String::from_utf8_lossy(&listed.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let names: Vec<&str> = lines.iter().map(|user| user["username"].as_str().unwrap()).collect();
+    assert_eq!(names, ["alice", "bob"]);
+    assert!(lines.iter().all(|user| user.get("password_hash").is_none() && user["sub"].is_string()));
     assert_refused(
         &oauth2u(db, &["users", "add", "carol", "--password-stdin"], Some("short\n")),
         "8 characters",

@@ -404,3 +404,18 @@ async fn a_write_whose_second_statement_fails_leaves_nothing_of_itself_behind() 
     let old = store.token(&hash("old-rt")).await.unwrap().unwrap();
     assert_eq!((old.rotated_at, old.successor.is_none()), (None, true), "the failed rotation was undone");
 }
+
+#[tokio::test]
+async fn users_are_listed_by_username_in_pages_that_a_cursor_continues() {
+    let (store, _dir) = fresh_store().await;
+    for name in ["dave", "bob", "erin", "carol", "alice"] {
+        oauth2u::core::admin::add_user(store.as_ref(), name, "a long enough password", 100).await.unwrap();
+    }
+    let names = |users: Vec<oauth2u::core::model::User>| {
+        users.into_iter().map(|user| user.username).collect::<Vec<_>>()
+    };
+    assert_eq!(names(store.users(None, 2).await.unwrap()), ["alice", "bob"]);
+    assert_eq!(names(store.users(Some("bob"), 2).await.unwrap()), ["carol", "dave"]);
+    assert_eq!(names(store.users(Some("dave"), 2).await.unwrap()), ["erin"]);
+    assert!(store.users(Some("erin"), 2).await.unwrap().is_empty());
+}
