@@ -68,6 +68,8 @@ pub trait ClientStore: Send + Sync {
     async fn client(&self, id: &str) -> Result<Option<Client>, StoreError>;
     /// Every client, by id.
     async fn clients(&self) -> Result<Vec<Client>, StoreError>;
+    /// At most `limit` clients by id, those after `after` (the last id of the page before).
+    async fn clients_page(&self, after: Option<&str>, limit: i64) -> Result<Vec<Client>, StoreError>;
     /// Registers a client; `Conflict` if the id is taken by a client or a user's subject.
     async fn insert_client(&self, client: &Client) -> Result<(), StoreError>;
     /// Replaces a client's registration; false if there is none.

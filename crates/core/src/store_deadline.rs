@@ -65,6 +65,7 @@ macro_rules! bounded {
 bounded!(ClientStore {
     fn client(&self, id: &str) -> Option<Client>;
     fn clients(&self) -> Vec<Client>;
+    fn clients_page(&self, after: Option<&str>, limit: i64) -> Vec<Client>;
     fn insert_client(&self, client: &Client) -> ();
     fn update_client(&self, client: &Client) -> bool;
     fn remove_client(&self, id: &str, now: UnixTime) -> bool;

@@ -73,6 +73,8 @@ pub struct Settings {
     pub dpop: Dpop,
     /// Fetching the documents clients point to (`[fetch]`).
     pub fetch: FetchSettings,
+    /// The admin API (`[admin]`, off by default).
+    pub admin: AdminSettings,
     /// How fast passwords and device user codes may be guessed (`[login_throttle]`).
     pub login_throttle: LoginThrottle,
     /// A directory whose templates (`login.html`, `consent.html`, …, `style.css`) replace the built-in ones.
@@ -139,6 +141,7 @@ impl Default for Settings {
             par: Par::default(),
             dpop: Dpop::default(),
             fetch: FetchSettings::default(),
+            admin: AdminSettings::default(),
             login_throttle: LoginThrottle::default(),
             templates_dir: None,
             plugins_directories: Vec::new(),
@@ -247,6 +250,17 @@ pub struct MetricsSettings {
     pub address: Option<std::net::SocketAddr>,
     /// Serve `/metrics` on the public port too, to requests with `Authorization: Bearer TOKEN`.
     pub token: Option<String>,
+}
+
+/// The admin API (`[admin]`): off unless `address` is set; never on the public port.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AdminSettings {
+    /// Serve the admin API on this address, e.g. `127.0.0.1:8001`.
+    pub address: Option<std::net::SocketAddr>,
+    /// The SHA-256 (hex) of its bearer token; or give the token itself in
+    /// `OAUTH2U_ADMIN_TOKEN`, which never reaches the config file.
+    pub token_sha256: Option<String>,
 }
 
 /// Fetching the documents clients point to: sector identifiers (`[fetch]`). Public https

@@ -9,6 +9,7 @@
 //! The protocol lives in [`oauth2u_core`]; this crate is the HTTP glue, the settings,
 //! and the command line.
 
+mod admin_api;
 mod backchannel;
 mod cleanup;
 pub mod cli;

@@ -217,6 +217,21 @@ impl Server {
             }
             None => None,
         };
+        // The admin API on its own address, if configured: never on the public port.
+        let admin = match settings.admin.address {
+            Some(address) => {
+                let token = std::env::var("OAUTH2U_ADMIN_TOKEN").ok();
+                let hash =
+                    crate::admin_api::token_hash(settings.admin.token_sha256.as_deref(), token.as_deref())
+                        .map_err(Error::Config)?;
+                let listener = TcpListener::bind(address).await?;
+                Some((
+                    listener,
+                    crate::admin_api::router(crate::admin_api::AdminState::new(provider.clone(), hash)),
+                ))
+            }
+            None => None,
+        };
         let proxies =
             Arc::new(TrustedProxies::new(settings.trusted_proxies.clone(), settings.forwarded_header));
         let tls = match (&settings.tls_cert, &settings.tls_key) {
@@ -224,7 +239,7 @@ impl Server {
             (None, None) => None,
             _ => return Err(Error::Config("tls_cert and tls_key go together".into())),
         };
-        Ok(BoundServer { listener, local_addr, router, provider, settings, proxies, metrics, tls })
+        Ok(BoundServer { listener, local_addr, router, provider, settings, proxies, metrics, admin, tls })
     }
 }
 
@@ -237,6 +252,7 @@ pub struct BoundServer {
     settings: Arc<Settings>,
     proxies: Arc<TrustedProxies>,
     metrics: Option<(TcpListener, Router)>,
+    admin: Option<(TcpListener, Router)>,
     tls: Option<tokio_rustls::TlsAcceptor>,
 }
 
@@ -244,6 +260,11 @@ impl BoundServer {
     /// The address it listens on.
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// The admin API's address, when it is on.
+    pub fn admin_addr(&self) -> Option<SocketAddr> {
+        self.admin.as_ref().and_then(|(listener, _)| listener.local_addr().ok())
     }
 
     /// The protocol provider (its store, clock and settings).
@@ -257,6 +278,10 @@ impl BoundServer {
         self.announce().await;
         let metrics = self.metrics.map(|(listener, routes)| {
             tracing::info!(address = ?listener.local_addr().ok(), "metrics at /metrics");
+            tokio::spawn(async move { axum::serve(listener, routes).await })
+        });
+        let admin = self.admin.map(|(listener, routes)| {
+            tracing::info!(address = ?listener.local_addr().ok(), "admin API at /admin/");
             tokio::spawn(async move { axum::serve(listener, routes).await })
         });
         let cleanup = (!self.settings.cleanup_interval.is_zero()).then(|| {
@@ -336,6 +361,7 @@ impl BoundServer {
         for task in [
             cleanup.map(|task| task.abort_handle()),
             metrics.map(|task| task.abort_handle()),
+            admin.map(|task| task.abort_handle()),
             Some(logouts.abort_handle()),
         ]
         .into_iter()

@@ -24,6 +24,17 @@ impl<E: Engine> ClientStore for SqlStore<E> {
         all.iter().map(records::client).collect()
     }
 
+    async fn clients_page(&self, after: Option<&str>, limit: i64) -> Result<Vec<Client>, StoreError> {
+        let rows = self
+            .engine
+            .fetch_all(
+                "SELECT * FROM clients WHERE $1 IS NULL OR id > $1 ORDER BY id LIMIT $2",
+                params![after, limit],
+            )
+            .await?;
+        rows.iter().map(records::client).collect()
+    }
+
     async fn insert_client(&self, client: &Client) -> Result<(), StoreError> {
         // A client_id may never equal a user's subject.
         let sql = "INSERT INTO clients (id, name, public, secret_hash, previous_secret_hash,

@@ -6,6 +6,7 @@ use crate::client_id::ClientId;
 use crate::client_keys::{check_jwks, is_key_set_url};
 use crate::clock::{UnixTime, seconds};
 use crate::model::{BackchannelLogout, Client, ClientKeys, DynamicRegistration, GrantType, SubjectType};
+use crate::openid::id_token::DEFAULT_ID_TOKEN_ALGORITHM;
 use crate::openid::subject::sector_of;
 use crate::redirect_uri::RedirectUri;
 use crate::scope::ScopeSet;
@@ -76,6 +77,59 @@ pub struct RegisteredClient {
     pub client: Client,
     /// The new secret, in the clear.
     pub secret: Option<Secret>,
+}
+
+/// A client as the command line and the admin API show it: JSON, without any secret
+/// material (no secret hash, no registration access token).
+pub fn describe_client(client: &Client) -> serde_json::Value {
+    let seconds = |lifetime: Option<Duration>| lifetime.map(|d| d.as_secs());
+    serde_json::json!({
+        "client_id": client.id,
+        "name": client.name,
+        "public": client.public,
+        "redirect_uris": client.redirect_uris.iter().map(|uri| uri.as_str()).collect::<Vec<_>>(),
+        "grant_types": client.grant_types.iter().map(|grant| grant.as_str()).collect::<Vec<_>>(),
+        "scopes": client.scopes.to_string(),
+        "default_scopes": client.default_scope().to_string(),
+        "allowed_origins": client.allowed_origins,
+        "resource_server": client.resource_server,
+        "resources": client.resources,
+        "default_resource": client.default_resource,
+        "access_token_format": client.access_token_format.map(|format| format.as_str()),
+        "access_token_lifetime": seconds(client.access_token_lifetime),
+        "refresh_token_lifetime": seconds(client.refresh_token_lifetime),
+        "id_token_alg": client.id_token_alg.unwrap_or(DEFAULT_ID_TOKEN_ALGORITHM).as_str(),
+        "subject_type": client.subject_type.as_str(),
+        "sector_identifier": match &client.subject_type {
+            SubjectType::Pairwise { sector } => Some(sector),
+            SubjectType::Public => None,
+        },
+        "post_logout_redirect_uris": client.post_logout_redirect_uris,
+        "backchannel_logout_uri": client.backchannel_logout.as_ref().map(|logout| &logout.uri),
+        "backchannel_logout_session_required": client.backchannel_logout.as_ref().map(|logout| logout.session_required),
+        "secret_overlap_until": client.previous_secret.map(|(_, until)| until),
+        "token_endpoint_auth_method": if client.public {
+            "none"
+        } else if client.authenticates_with_keys() {
+            "private_key_jwt"
+        } else {
+            "client_secret_basic"
+        },
+        "jwks": match &client.keys { Some(ClientKeys::Jwks(jwks)) => Some(jwks), _ => None },
+        "jwks_uri": match &client.keys { Some(ClientKeys::JwksUri(uri)) => Some(uri), _ => None },
+        "dpop_bound_access_tokens": client.dpop_bound_access_tokens,
+        "require_pushed_authorization_requests": client.require_pushed_authorization_requests,
+        "dynamic": client.registration.is_some(),
+    })
+}
+
+/// The clients after `after` (a client id; none: from the first), `limit` at most (1 to 1000).
+pub async fn list_clients(
+    store: &dyn Store,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<Client>, AdminError> {
+    Ok(store.clients_page(after, limit.clamp(1, 1000)).await?)
 }
 
 /// Registers a new client.

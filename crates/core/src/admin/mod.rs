@@ -6,8 +6,8 @@ mod registration_tokens;
 mod users;
 
 pub use clients::{
-    ClientSpec, RegisteredClient, register_client, register_dynamic_client, remove_client,
-    replace_dynamic_client, rotate_client_secret, unstored_client, update_client,
+    ClientSpec, RegisteredClient, describe_client, list_clients, register_client, register_dynamic_client,
+    remove_client, replace_dynamic_client, rotate_client_secret, unstored_client, update_client,
 };
 pub use registration_tokens::add_registration_token;
 pub use users::{

@@ -7,8 +7,7 @@ use clap::{Args, Subcommand};
 use oauth2u_core::Store;
 use oauth2u_core::admin::{self, AdminError, ClientSpec, RegisteredClient};
 use oauth2u_core::keys::SigningAlgorithm;
-use oauth2u_core::model::{Client, ClientKeys, GrantType, SubjectType};
-use oauth2u_core::openid::id_token::DEFAULT_ID_TOKEN_ALGORITHM;
+use oauth2u_core::model::{Client, ClientKeys, GrantType};
 use serde_json::{Value, json};
 
 use super::now;
@@ -247,7 +246,7 @@ pub(super) async fn run(store: Arc<dyn Store>, command: ClientsCommand) -> Resul
         ClientsCommand::List { json } => {
             let clients = store.clients().await?;
             if json {
-                println!("{}", Value::from(clients.iter().map(describe).collect::<Vec<_>>()));
+                println!("{}", Value::from(clients.iter().map(admin::describe_client).collect::<Vec<_>>()));
             } else if clients.is_empty() {
                 println!("no clients");
             } else {
@@ -291,7 +290,7 @@ fn print_registered(registered: &RegisteredClient, json: bool) {
 }
 
 fn print_client(client: &Client, secret: Option<&str>, json: bool) {
-    let mut description = describe(client);
+    let mut description = admin::describe_client(client);
     if let (Some(secret), Some(object)) = (secret, description.as_object_mut()) {
         object.insert("client_secret".into(), json!(secret));
     }
@@ -344,47 +343,4 @@ fn print_client(client: &Client, secret: Option<&str>, json: bool) {
 
 fn grant_list(client: &Client) -> String {
     client.grant_types.iter().map(|grant| grant.as_str()).collect::<Vec<_>>().join(",")
-}
-
-/// A client as JSON, without any secret material.
-fn describe(client: &Client) -> Value {
-    let seconds = |lifetime: Option<Duration>| lifetime.map(|d| d.as_secs());
-    json!({
-        "client_id": client.id,
-        "name": client.name,
-        "public": client.public,
-        "redirect_uris": client.redirect_uris.iter().map(|uri| uri.as_str()).collect::<Vec<_>>(),
-        "grant_types": client.grant_types.iter().map(|grant| grant.as_str()).collect::<Vec<_>>(),
-        "scopes": client.scopes.to_string(),
-        "default_scopes": client.default_scope().to_string(),
-        "allowed_origins": client.allowed_origins,
-        "resource_server": client.resource_server,
-        "resources": client.resources,
-        "default_resource": client.default_resource,
-        "access_token_format": client.access_token_format.map(|format| format.as_str()),
-        "access_token_lifetime": seconds(client.access_token_lifetime),
-        "refresh_token_lifetime": seconds(client.refresh_token_lifetime),
-        "id_token_alg": client.id_token_alg.unwrap_or(DEFAULT_ID_TOKEN_ALGORITHM).as_str(),
-        "subject_type": client.subject_type.as_str(),
-        "sector_identifier": match &client.subject_type {
-            SubjectType::Pairwise { sector } => Some(sector),
-            SubjectType::Public => None,
-        },
-        "post_logout_redirect_uris": client.post_logout_redirect_uris,
-        "backchannel_logout_uri": client.backchannel_logout.as_ref().map(|logout| &logout.uri),
-        "backchannel_logout_session_required": client.backchannel_logout.as_ref().map(|logout| logout.session_required),
-        "secret_overlap_until": client.previous_secret.map(|(_, until)| until),
-        "token_endpoint_auth_method": if client.public {
-            "none"
-        } else if client.authenticates_with_keys() {
-            "private_key_jwt"
-        } else {
-            "client_secret_basic"
-        },
-        "jwks": match &client.keys { Some(ClientKeys::Jwks(jwks)) => Some(jwks), _ => None },
-        "jwks_uri": match &client.keys { Some(ClientKeys::JwksUri(uri)) => Some(uri), _ => None },
-        "dpop_bound_access_tokens": client.dpop_bound_access_tokens,
-        "require_pushed_authorization_requests": client.require_pushed_authorization_requests,
-        "dynamic": client.registration.is_some(),
-    })
 }

@@ -17,8 +17,9 @@ use super::Settings;
 pub const PREFIX: &str = "OAUTH2U_";
 
 /// Variables under the prefix that belong to the command line, not to the settings:
-/// `OAUTH2U_CONFIG` (the server's `--config`) and the client commands' own.
-pub const COMMAND_LINE_VARIABLES: &[&str] = &["CONFIG", "CLIENT_SECRET", "CLIENT_PROFILES"];
+/// `OAUTH2U_CONFIG` (the server's `--config`), `OAUTH2U_ADMIN_TOKEN` (the admin API's bearer
+/// token, read as it is rather than as a setting) and the client commands' own.
+pub const COMMAND_LINE_VARIABLES: &[&str] = &["CONFIG", "ADMIN_TOKEN", "CLIENT_SECRET", "CLIENT_PROFILES"];
 
 /// Nested keys are joined with a double underscore: `OAUTH2U_GRANTS__PASSWORD`.
 const NESTING: &str = "__";

@@ -26,6 +26,8 @@ pub const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
 pub struct TestApp {
     pub base: String,
+    /// The admin API's base URL, when `[admin] address` is set.
+    pub admin: Option<String>,
     pub clock: Arc<ManualClock>,
     pub store: Arc<dyn Store>,
     pub http: reqwest::Client,
@@ -113,12 +115,14 @@ impl TestApp {
         let builder = oauth2u::Server::builder().settings(settings).store(store.clone()).clock(clock.clone());
         let bound = build(builder).build().unwrap().bind().await.unwrap();
         let base = format!("http://{}", bound.local_addr());
+        let admin = bound.admin_addr().map(|address| format!("http://{address}"));
         let (shutdown, stop) = oneshot::channel::<()>();
         tokio::spawn(bound.serve(async {
             let _ = stop.await;
         }));
         Self {
             base,
+            admin,
             clock,
             store,
             http: reqwest::Client::builder().redirect(Policy::none()).build().unwrap(),

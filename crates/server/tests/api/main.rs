@@ -5,6 +5,7 @@
 pub mod database;
 pub mod helpers;
 
+mod admin_api;
 mod authorization_code;
 mod authorize;
 mod backchannel_logout;

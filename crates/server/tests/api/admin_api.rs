@@ -1,0 +1,104 @@
+//! The admin API (issue 19, first routes): on its own address only, behind a bearer token
+//! compared by hash; problem+json errors (RFC 9457); lists paged by cursor; `ETag` and
+//! `If-Match` (RFC 9110 §13.1.1).
+
+use oauth2u::core::admin::ClientSpec;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::helpers::*;
+
+const TOKEN: &str = "admin-token-of-at-least-32-characters";
+
+async fn admin_app() -> (TestApp, String) {
+    let hash: String = Sha256::digest(TOKEN.as_bytes()).iter().map(|byte| format!("{byte:02x}")).collect();
+    let app = TestApp::spawn_with(|settings| {
+        settings.admin.address = Some("127.0.0.1:0".parse().unwrap());
+        settings.admin.token_sha256 = Some(hash);
+    })
+    .await;
+    let admin = app.admin.clone().expect("the admin API is on");
+    (app, admin)
+}
+
+fn get(app: &TestApp, url: &str) -> reqwest::RequestBuilder {
+    app.http.get(url).bearer_auth(TOKEN)
+}
+
+async fn assert_problem(response: reqwest::Response, status: u16) -> Value {
+    assert_eq!(response.status(), status);
+    assert_eq!(response.headers()["content-type"], "application/problem+json");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["status"], status, "{body}");
+    assert!(body["title"].is_string() && body["detail"].is_string(), "{body}");
+    body
+}
+
+#[tokio::test]
+async fn the_admin_api_needs_its_token_and_never_answers_on_the_public_port() {
+    let (app, admin) = admin_app().await;
+    let url = format!("{admin}/admin/clients");
+    assert_problem(app.http.get(&url).send().await.unwrap(), 401).await;
+    assert_problem(app.http.get(&url).bearer_auth("wrong").send().await.unwrap(), 401).await;
+    let unauthorized = app.http.get(&url).basic_auth("admin", Some(TOKEN)).send().await.unwrap();
+    assert_eq!(unauthorized.headers()["www-authenticate"], "Bearer realm=\"oauth2u-admin\"");
+    assert_problem(unauthorized, 401).await;
+    assert_eq!(get(&app, &url).send().await.unwrap().status(), 200);
+    // The public port has no /admin/ at all, token or not.
+    let public = get(&app, &app.url("/admin/clients")).send().await.unwrap();
+    assert_eq!(public.status(), 404);
+    // Off by default.
+    assert!(TestApp::spawn().await.admin.is_none());
+}
+
+#[tokio::test]
+async fn clients_are_listed_in_pages_that_a_cursor_continues() {
+    let (app, admin) = admin_app().await;
+    let mut ids = Vec::new();
+    for _ in 0..5 {
+        ids.push(app.confidential_client().await.id);
+    }
+    ids.sort();
+    let mut seen = Vec::new();
+    let mut next = Some(format!("{admin}/admin/clients?limit=2"));
+    while let Some(url) = next {
+        let page: Value = get(&app, &url).send().await.unwrap().json().await.unwrap();
+        let items = page["items"].as_array().unwrap();
+        assert!(items.len() <= 2);
+        seen.extend(items.iter().map(|client| client["client_id"].as_str().unwrap().to_owned()));
+        assert!(items.iter().all(|client| client.get("client_secret").is_none()), "no secret is shown");
+        next = page["next"].as_str().map(|path| format!("{admin}{path}"));
+    }
+    assert_eq!(seen, ids);
+    assert_problem(get(&app, &format!("{admin}/admin/clients?limit=0")).send().await.unwrap(), 400).await;
+    assert_problem(get(&app, &format!("{admin}/admin/clients?limit=abc")).send().await.unwrap(), 400).await;
+}
+
+#[tokio::test]
+async fn a_client_has_an_etag_and_a_stale_if_match_is_412() {
+    let (app, admin) = admin_app().await;
+    let client = app.confidential_client().await;
+    let url = format!("{admin}/admin/clients/{}", client.id);
+    let shown = get(&app, &url).send().await.unwrap();
+    assert_eq!(shown.status(), 200);
+    let tag = shown.headers()["etag"].to_str().unwrap().to_owned();
+    assert_eq!(shown.json::<Value>().await.unwrap()["client_id"], client.id.as_str());
+
+    // The client changes (through the command line's functions): the old tag is stale.
+    oauth2u::core::admin::update_client(
+        app.store.as_ref(),
+        &client.id,
+        ClientSpec { name: Some("renamed".into()), ..ClientSpec::default() },
+    )
+    .await
+    .unwrap();
+    let stale = app.http.delete(&url).bearer_auth(TOKEN).header("if-match", &tag).send().await.unwrap();
+    assert_problem(stale, 412).await;
+    assert_eq!(get(&app, &url).send().await.unwrap().status(), 200, "still there");
+    let current = get(&app, &url).send().await.unwrap().headers()["etag"].to_str().unwrap().to_owned();
+    assert_ne!(current, tag);
+    let removed = app.http.delete(&url).bearer_auth(TOKEN).header("if-match", &current).send().await.unwrap();
+    assert_eq!(removed.status(), 204);
+    assert_problem(get(&app, &url).send().await.unwrap(), 404).await;
+    assert_problem(get(&app, &format!("{admin}/admin/nothing")).send().await.unwrap(), 404).await;
+}
