@@ -11,8 +11,8 @@ pub use clients::{
 };
 pub use registration_tokens::add_registration_token;
 pub use users::{
-    AfterPasswordChange, add_user, disable_user, enable_user, find_user, list_users, remove_user,
-    revoke_user_consent, set_user_password, update_user_claims, user_consents,
+    AfterPasswordChange, add_user, describe_user, disable_user, enable_user, find_user, list_users,
+    remove_user, revoke_user_consent, set_user_password, update_user_claims, user_consents,
 };
 
 use crate::error::OAuthError;

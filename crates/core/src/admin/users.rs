@@ -61,6 +61,17 @@ pub async fn set_user_password(
     Ok(())
 }
 
+/// A user as the command line and the admin API show it: JSON, without the password hash.
+pub fn describe_user(user: &User) -> Value {
+    serde_json::json!({
+        "username": user.username,
+        "sub": user.subject,
+        "disabled": user.disabled,
+        "created_at": user.created_at,
+        "claims": user.claims,
+    })
+}
+
 /// The users after `after` (a username; none: from the first), `limit` at most (1 to 1000).
 pub async fn list_users(store: &dyn Store, after: Option<&str>, limit: i64) -> Result<Vec<User>, AdminError> {
     Ok(store.users(after, limit.clamp(1, 1000)).await?)

@@ -11,13 +11,14 @@ mod clients;
 mod etag;
 mod page;
 mod problem;
+mod users;
 
 use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::header;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post, put};
 use oauth2u_core::Provider;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -62,6 +63,12 @@ pub(crate) fn router(state: AdminState) -> Router {
     Router::new()
         .route("/admin/clients", get(clients::list))
         .route("/admin/clients/{id}", get(clients::show).delete(clients::remove))
+        .route("/admin/users", get(users::list).post(users::create))
+        .route("/admin/users/{username}", get(users::show).patch(users::patch).delete(users::remove))
+        .route("/admin/users/{username}/enable", post(users::enable))
+        .route("/admin/users/{username}/disable", post(users::disable))
+        .route("/admin/users/{username}/password", put(users::password))
+        .route("/admin/users/{username}/consents", get(users::consents))
         .fallback(|| async { Problem::not_found("no such admin resource").into_response() })
         .layer(middleware::from_fn_with_state(state.clone(), authenticate))
         .with_state(state)

@@ -5,8 +5,7 @@ use std::sync::Arc;
 use clap::{Args, Subcommand};
 use oauth2u_core::Store;
 use oauth2u_core::admin::{self, AdminError, AfterPasswordChange};
-use oauth2u_core::model::User;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use super::{now, read_stdin_line};
 
@@ -122,17 +121,6 @@ fn parse_claim(text: &str) -> Result<(String, Value), String> {
 /// How many users `users list` reads at a time.
 const PAGE: i64 = 500;
 
-/// A user as JSON: no password hash.
-fn describe(user: &User) -> Value {
-    json!({
-        "username": user.username,
-        "sub": user.subject,
-        "disabled": user.disabled,
-        "created_at": user.created_at,
-        "claims": user.claims,
-    })
-}
-
 pub(super) async fn run(store: Arc<dyn Store>, command: UsersCommand) -> Result<(), AdminError> {
     let store = store.as_ref();
     match command {
@@ -156,7 +144,7 @@ pub(super) async fn run(store: Arc<dyn Store>, command: UsersCommand) -> Result<
                 let page = admin::list_users(store, after.as_deref(), PAGE).await?;
                 for user in &page {
                     match json {
-                        true => println!("{}", describe(user)),
+                        true => println!("{}", admin::describe_user(user)),
                         false => println!(
                             "{}\t{}\t{}",
                             user.username,
@@ -173,7 +161,7 @@ pub(super) async fn run(store: Arc<dyn Store>, command: UsersCommand) -> Result<
         }
         UsersCommand::Show { username, json } => {
             let user = admin::find_user(store, &username).await?;
-            let description = describe(&user);
+            let description = admin::describe_user(&user);
             if json {
                 println!("{description}");
             } else {

@@ -102,3 +102,74 @@ async fn a_client_has_an_etag_and_a_stale_if_match_is_412() {
     assert_problem(get(&app, &url).send().await.unwrap(), 404).await;
     assert_problem(get(&app, &format!("{admin}/admin/nothing")).send().await.unwrap(), 404).await;
 }
+
+#[tokio::test]
+async fn users_are_created_listed_patched_disabled_and_removed() {
+    let (app, admin) = admin_app().await;
+    let users = format!("{admin}/admin/users");
+    let body = serde_json::json!({ "username": "bob", "password": "bob's long password", "claims": { "email": "bob@example.com" } });
+    let created = app.http.post(&users).bearer_auth(TOKEN).json(&body).send().await.unwrap();
+    assert_eq!(created.status(), 201);
+    assert_eq!(created.headers()["location"], "/admin/users/bob");
+    let shown: Value = created.json().await.unwrap();
+    assert_eq!(shown["claims"]["email"], "bob@example.com");
+    assert!(shown.get("password_hash").is_none());
+    // A second bob, a short password, an unknown member: refused as problems.
+    assert_problem(app.http.post(&users).bearer_auth(TOKEN).json(&body).send().await.unwrap(), 409).await;
+    let short = serde_json::json!({ "username": "carol", "password": "short" });
+    assert_problem(app.http.post(&users).bearer_auth(TOKEN).json(&short).send().await.unwrap(), 400).await;
+    let unknown =
+        serde_json::json!({ "username": "carol", "password": "long enough password", "admin": true });
+    assert_problem(app.http.post(&users).bearer_auth(TOKEN).json(&unknown).send().await.unwrap(), 400).await;
+
+    let page: Value = get(&app, &users).send().await.unwrap().json().await.unwrap();
+    let names: Vec<&str> =
+        page["items"].as_array().unwrap().iter().map(|user| user["username"].as_str().unwrap()).collect();
+    assert_eq!(names, ["alice", "bob"]);
+
+    // RFC 7396: a claim set to null goes, the others are merged.
+    let bob = format!("{users}/bob");
+    let tag = get(&app, &bob).send().await.unwrap().headers()["etag"].to_str().unwrap().to_owned();
+    let patch = serde_json::json!({ "claims": { "email": null, "name": "Bob" } });
+    let patched = app
+        .http
+        .patch(&bob)
+        .bearer_auth(TOKEN)
+        .header("content-type", "application/merge-patch+json")
+        .header("if-match", &tag)
+        .body(patch.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(patched.status(), 200);
+    let patched: Value = patched.json().await.unwrap();
+    assert_eq!(patched["claims"], serde_json::json!({ "name": "Bob" }));
+    let stale =
+        app.http.patch(&bob).bearer_auth(TOKEN).header("if-match", &tag).json(&patch).send().await.unwrap();
+    assert_problem(stale, 412).await;
+
+    assert_eq!(
+        app.http.post(format!("{bob}/disable")).bearer_auth(TOKEN).send().await.unwrap().status(),
+        204
+    );
+    assert_eq!(get(&app, &bob).send().await.unwrap().json::<Value>().await.unwrap()["disabled"], true);
+    assert_eq!(app.http.post(format!("{bob}/enable")).bearer_auth(TOKEN).send().await.unwrap().status(), 204);
+    let password = serde_json::json!({ "password": "another long password" });
+    assert_eq!(
+        app.http
+            .put(format!("{bob}/password"))
+            .bearer_auth(TOKEN)
+            .json(&password)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        204
+    );
+    let consents: Value = get(&app, &format!("{bob}/consents")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(consents["items"], serde_json::json!([]));
+    assert_eq!(app.http.delete(&bob).bearer_auth(TOKEN).send().await.unwrap().status(), 204);
+    assert_problem(get(&app, &bob).send().await.unwrap(), 404).await;
+    assert_problem(app.http.post(format!("{bob}/enable")).bearer_auth(TOKEN).send().await.unwrap(), 404)
+        .await;
+}
