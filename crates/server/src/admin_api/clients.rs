@@ -1,11 +1,14 @@
 //! `/admin/clients`: the clients, as `oauth2u clients` shows them.
 
 use axum::Json;
-use axum::extract::rejection::QueryRejection;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use oauth2u_core::admin;
+use serde_json::Value;
+
+use super::client_document::{ClientDocument, merge_patch};
 
 use super::page::{PageQuery, page};
 use super::problem::Problem;
@@ -53,6 +56,79 @@ pub(super) async fn remove(
         Ok::<_, Problem>(StatusCode::NO_CONTENT)
     };
     answer.await.into_response()
+}
+
+/// `POST /admin/clients`: 201, with the client and, for a confidential one with a secret,
+/// `client_secret` — shown this once.
+pub(super) async fn create(
+    State(state): State<AdminState>,
+    body: Result<Json<ClientDocument>, JsonRejection>,
+) -> Response {
+    let answer = async {
+        let Json(document) = body.map_err(|rejection| Problem::bad_request(rejection.body_text()))?;
+        let spec = document.into_spec(true)?;
+        let registered =
+            admin::register_client(state.provider.store().as_ref(), spec, state.provider.now()).await?;
+        let shown = admin::describe_client(&registered.client);
+        let mut body = shown.clone();
+        if let Some(secret) = &registered.secret {
+            body["client_secret"] = secret.expose().into();
+        }
+        let location = format!("/admin/clients/{}", registered.client.id);
+        let location = location.parse().map_err(|_| Problem::bad_request("unusable client_id"))?;
+        Ok::<_, Problem>((
+            StatusCode::CREATED,
+            [etag::header(&shown), (header::LOCATION, location)],
+            Json(body),
+        ))
+    };
+    answer.await.into_response()
+}
+
+/// `PATCH /admin/clients/{id}`: a JSON Merge Patch (RFC 7396); `If-Match` optional.
+pub(super) async fn patch(
+    State(state): State<AdminState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Result<Json<Value>, JsonRejection>,
+) -> Response {
+    let answer = async {
+        let Json(patch) = body.map_err(|rejection| Problem::bad_request(rejection.body_text()))?;
+        let spec = merge_patch(patch)?.into_spec(false)?;
+        etag::check_if_match(&headers, &found(&state, &id).await?)?;
+        let updated = admin::update_client(state.provider.store().as_ref(), &id, spec).await?;
+        let shown = admin::describe_client(&updated.client);
+        let mut body = shown.clone();
+        if let Some(secret) = &updated.secret {
+            body["client_secret"] = secret.expose().into();
+        }
+        Ok::<_, Problem>(([etag::header(&shown)], Json(body)))
+    };
+    answer.await.into_response()
+}
+
+/// `POST /admin/clients/{id}/rotate-secret?overlap=SECONDS`: a new secret, shown this once;
+/// the old one keeps working for the overlap.
+pub(super) async fn rotate_secret(
+    State(state): State<AdminState>,
+    Path(id): Path<String>,
+    query: Result<Query<Overlap>, QueryRejection>,
+) -> Response {
+    let answer = async {
+        let Query(overlap) = query.map_err(|rejection| Problem::bad_request(rejection.body_text()))?;
+        let overlap = std::time::Duration::from_secs(overlap.overlap.unwrap_or(0));
+        let store = state.provider.store().as_ref();
+        let rotated = admin::rotate_client_secret(store, &id, overlap, state.provider.now()).await?;
+        let secret = rotated.secret.as_ref().map(|secret| secret.expose().to_owned());
+        Ok::<_, Problem>(Json(serde_json::json!({ "client_id": id, "client_secret": secret })))
+    };
+    answer.await.into_response()
+}
+
+/// `?overlap=SECONDS`.
+#[derive(Debug, serde::Deserialize)]
+pub(super) struct Overlap {
+    overlap: Option<u64>,
 }
 
 /// The client as shown, or 404.

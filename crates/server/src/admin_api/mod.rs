@@ -7,6 +7,7 @@
 //! (RFC 9457, `problem.rs`); lists are paged by cursor (`?limit=N&after=CURSOR`, with a
 //! `next` link); every resource has an `ETag`, and a stale `If-Match` is 412 (`etag.rs`).
 
+mod client_document;
 mod clients;
 mod etag;
 mod page;
@@ -61,8 +62,9 @@ pub(crate) fn token_hash(configured_hex: Option<&str>, token: Option<&str>) -> R
 /// The admin API's routes, behind the token.
 pub(crate) fn router(state: AdminState) -> Router {
     Router::new()
-        .route("/admin/clients", get(clients::list))
-        .route("/admin/clients/{id}", get(clients::show).delete(clients::remove))
+        .route("/admin/clients", get(clients::list).post(clients::create))
+        .route("/admin/clients/{id}", get(clients::show).patch(clients::patch).delete(clients::remove))
+        .route("/admin/clients/{id}/rotate-secret", post(clients::rotate_secret))
         .route("/admin/users", get(users::list).post(users::create))
         .route("/admin/users/{username}", get(users::show).patch(users::patch).delete(users::remove))
         .route("/admin/users/{username}/enable", post(users::enable))

@@ -173,3 +173,61 @@ async fn users_are_created_listed_patched_disabled_and_removed() {
     assert_problem(app.http.post(format!("{bob}/enable")).bearer_auth(TOKEN).send().await.unwrap(), 404)
         .await;
 }
+
+#[tokio::test]
+async fn clients_are_created_patched_and_given_new_secrets_under_the_command_lines_rules() {
+    let (app, admin) = admin_app().await;
+    let clients = format!("{admin}/admin/clients");
+    let document = serde_json::json!({
+        "client_id": "billing",
+        "name": "Billing service",
+        "grant_types": ["client_credentials"],
+        "scopes": "invoices:read",
+    });
+    let created = app.http.post(&clients).bearer_auth(TOKEN).json(&document).send().await.unwrap();
+    assert_eq!(created.status(), 201);
+    assert_eq!(created.headers()["location"], "/admin/clients/billing");
+    let created: Value = created.json().await.unwrap();
+    let secret = created["client_secret"].as_str().unwrap().to_owned();
+    let client = TestClient { id: "billing".into(), secret: Some(secret) };
+    assert_eq!(app.token(&client, &[("grant_type", "client_credentials")]).await.status(), 200);
+    // The same rules as `clients add`: a public client may not use client_credentials.
+    let public = serde_json::json!({ "name": "x", "grant_types": ["client_credentials"], "token_endpoint_auth_method": "none" });
+    assert_problem(app.http.post(&clients).bearer_auth(TOKEN).json(&public).send().await.unwrap(), 400).await;
+    assert_problem(app.http.post(&clients).bearer_auth(TOKEN).json(&document).send().await.unwrap(), 409)
+        .await;
+
+    let billing = format!("{clients}/billing");
+    let patch = serde_json::json!({ "name": "Billing", "scopes": "invoices:read invoices:write" });
+    let patched = app.http.patch(&billing).bearer_auth(TOKEN).json(&patch).send().await.unwrap();
+    assert_eq!(patched.status(), 200);
+    let patched: Value = patched.json().await.unwrap();
+    assert_eq!(
+        (patched["name"].as_str(), patched["scopes"].as_str()),
+        (Some("Billing"), Some("invoices:read invoices:write"))
+    );
+    let cannot = serde_json::json!({ "name": null });
+    assert_problem(app.http.patch(&billing).bearer_auth(TOKEN).json(&cannot).send().await.unwrap(), 400)
+        .await;
+    let renamed = serde_json::json!({ "client_id": "other" });
+    assert_problem(app.http.patch(&billing).bearer_auth(TOKEN).json(&renamed).send().await.unwrap(), 400)
+        .await;
+
+    let rotated: Value = app
+        .http
+        .post(format!("{billing}/rotate-secret"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let new = TestClient {
+        id: "billing".into(),
+        secret: Some(rotated["client_secret"].as_str().unwrap().to_owned()),
+    };
+    assert_error(app.token(&client, &[("grant_type", "client_credentials")]).await, 401, "invalid_client")
+        .await;
+    assert_eq!(app.token(&new, &[("grant_type", "client_credentials")]).await.status(), 200);
+}
