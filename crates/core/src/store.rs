@@ -181,6 +181,10 @@ pub trait TokenStore: Send + Sync {
     /// Revokes every token of a grant (family); returns how many were not revoked yet
     /// (a rotated refresh token among them: it is marked too).
     async fn revoke_grant(&self, grant_id: &str, now: UnixTime) -> Result<u64, StoreError>;
+    /// Revokes every token of a client; returns how many.
+    async fn revoke_client_tokens(&self, client_id: &str, now: UnixTime) -> Result<u64, StoreError>;
+    /// Revokes every token issued for a user (by subject); returns how many.
+    async fn revoke_subject_tokens(&self, subject: &str, now: UnixTime) -> Result<u64, StoreError>;
 }
 
 /// Browser sessions.

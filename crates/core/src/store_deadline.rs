@@ -102,6 +102,8 @@ bounded!(TokenStore {
     fn retry_rotation(&self, old: &SecretHash, successor: &SecretHash, now: UnixTime, issuance: &Issuance) -> Rotation;
     fn revoke_token(&self, hash: &SecretHash, now: UnixTime) -> ();
     fn revoke_grant(&self, grant_id: &str, now: UnixTime) -> u64;
+    fn revoke_client_tokens(&self, client_id: &str, now: UnixTime) -> u64;
+    fn revoke_subject_tokens(&self, subject: &str, now: UnixTime) -> u64;
 });
 
 bounded!(SessionStore {

@@ -96,4 +96,22 @@ impl<E: Engine> TokenStore for SqlStore<E> {
             )
             .await
     }
+
+    async fn revoke_client_tokens(&self, client_id: &str, now: UnixTime) -> Result<u64, StoreError> {
+        self.engine
+            .execute(
+                "UPDATE tokens SET revoked_at = $2 WHERE client_id = $1 AND revoked_at IS NULL",
+                params![client_id, now],
+            )
+            .await
+    }
+
+    async fn revoke_subject_tokens(&self, subject: &str, now: UnixTime) -> Result<u64, StoreError> {
+        self.engine
+            .execute(
+                "UPDATE tokens SET revoked_at = $2 WHERE subject = $1 AND revoked_at IS NULL",
+                params![subject, now],
+            )
+            .await
+    }
 }

@@ -1,15 +1,19 @@
-//! Administration: registering clients and users. The command line and embedding
+//! Administration: clients, users and signing keys. The command line and embedding
 //! programs call these; the rules that make a registration safe live here.
 
 mod clients;
+mod keys;
 mod registration_tokens;
+mod tokens;
 mod users;
 
 pub use clients::{
     ClientSpec, RegisteredClient, describe_client, list_clients, register_client, register_dynamic_client,
     remove_client, replace_dynamic_client, rotate_client_secret, unstored_client, update_client,
 };
+pub use keys::{describe_key, key_state, list_keys, revoke_key, rotate_keys};
 pub use registration_tokens::add_registration_token;
+pub use tokens::{TokenOwner, revoke_tokens};
 pub use users::{
     AfterPasswordChange, add_user, describe_user, disable_user, enable_user, find_user, list_users,
     remove_user, revoke_user_consent, set_user_password, update_user_claims, user_consents,

@@ -10,8 +10,10 @@
 mod client_document;
 mod clients;
 mod etag;
+mod keys;
 mod page;
 mod problem;
+mod tokens;
 mod users;
 
 use axum::Router;
@@ -65,6 +67,10 @@ pub(crate) fn router(state: AdminState) -> Router {
         .route("/admin/clients", get(clients::list).post(clients::create))
         .route("/admin/clients/{id}", get(clients::show).patch(clients::patch).delete(clients::remove))
         .route("/admin/clients/{id}/rotate-secret", post(clients::rotate_secret))
+        .route("/admin/keys", get(keys::list))
+        .route("/admin/keys/rotate", post(keys::rotate))
+        .route("/admin/keys/{kid}/revoke", post(keys::revoke))
+        .route("/admin/tokens/revoke", post(tokens::revoke))
         .route("/admin/users", get(users::list).post(users::create))
         .route("/admin/users/{username}", get(users::show).patch(users::patch).delete(users::remove))
         .route("/admin/users/{username}/enable", post(users::enable))

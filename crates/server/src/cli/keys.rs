@@ -7,7 +7,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use clap::Subcommand;
 use oauth2u_core::Store;
-use oauth2u_core::admin::AdminError;
+use oauth2u_core::admin::{self, AdminError};
 use oauth2u_core::keys::{ExportedKey, SigningAlgorithm};
 use serde_json::{Value, json};
 
@@ -39,19 +39,13 @@ pub(super) async fn run(
     let now = now();
     match command {
         KeysCommand::List => {
-            for key in store.signing_keys().await? {
-                let state = match (key.revoked_at, key.publish_until) {
-                    (Some(_), _) => "revoked",
-                    (None, Some(until)) if until <= now => "retired",
-                    (None, Some(_)) => "published (succeeded)",
-                    (None, None) if key.activates_at > now => "published (next)",
-                    (None, None) => "signing",
-                };
+            for key in admin::list_keys(store).await? {
+                let state = admin::key_state(&key, now);
                 println!("{}\t{}\t{state}\tactivates {}", key.kid, key.algorithm.as_str(), key.activates_at);
             }
         }
         KeysCommand::Rotate => {
-            for key in ring.rotate(store, now).await? {
+            for key in admin::rotate_keys(store, &ring, now).await? {
                 println!(
                     "new {} key {} signs from {} (unix time); until then it is only published",
                     key.algorithm.as_str(),
@@ -61,9 +55,7 @@ pub(super) async fn run(
             }
         }
         KeysCommand::Revoke { kid } => {
-            if !store.revoke_signing_key(&kid, now).await? {
-                return Err(AdminError::NotFound(format!("no unrevoked key {kid}")));
-            }
+            admin::revoke_key(store, &kid, now).await?;
             println!("revoked key {kid}");
         }
         KeysCommand::Export => {

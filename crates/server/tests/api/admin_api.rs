@@ -231,3 +231,61 @@ async fn clients_are_created_patched_and_given_new_secrets_under_the_command_lin
         .await;
     assert_eq!(app.token(&new, &[("grant_type", "client_credentials")]).await.status(), 200);
 }
+
+#[tokio::test]
+async fn keys_are_listed_rotated_and_revoked() {
+    let (app, admin) = admin_app().await;
+    let keys: Value = get(&app, &format!("{admin}/admin/keys")).send().await.unwrap().json().await.unwrap();
+    let items = keys["items"].as_array().unwrap();
+    assert!(items.iter().any(|key| key["state"] == "signing"));
+    assert!(items.iter().all(|key| key["public_jwk"].get("d").is_none()), "never a private part");
+    let rotated: Value = app
+        .http
+        .post(format!("{admin}/admin/keys/rotate"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let new = rotated["items"][0]["kid"].as_str().unwrap().to_owned();
+    assert_eq!(rotated["items"][0]["state"], "published (next)");
+    let revoke =
+        |kid: String| app.http.post(format!("{admin}/admin/keys/{kid}/revoke")).bearer_auth(TOKEN).send();
+    assert_eq!(revoke(new.clone()).await.unwrap().status(), 204);
+    assert_problem(revoke(new).await.unwrap(), 404).await;
+}
+
+#[tokio::test]
+async fn tokens_are_revoked_by_client_user_or_grant() {
+    let (app, admin) = admin_app().await;
+    let service = app.service_client().await;
+    let web = app.confidential_client().await;
+    let body: Value =
+        app.token(&service, &[("grant_type", "client_credentials")]).await.json().await.unwrap();
+    let service_token = body["access_token"].as_str().unwrap().to_owned();
+    let user_tokens = app.tokens(&web).await;
+    let user_token = user_tokens["access_token"].as_str().unwrap().to_owned();
+    let revoke = |body: Value| {
+        app.http.post(format!("{admin}/admin/tokens/revoke")).bearer_auth(TOKEN).json(&body).send()
+    };
+
+    let answer: Value =
+        revoke(serde_json::json!({ "client_id": service.id })).await.unwrap().json().await.unwrap();
+    assert_eq!(answer["revoked"], 1);
+    assert!(!app.is_active(&service_token).await);
+    assert!(app.is_active(&user_token).await, "another client's tokens stay");
+    let answer: Value =
+        revoke(serde_json::json!({ "username": USERNAME })).await.unwrap().json().await.unwrap();
+    assert_eq!(answer["revoked"], 2, "the access and the refresh token");
+    assert!(!app.is_active(&user_token).await);
+
+    let fresh = app.tokens(&web).await;
+    let grant = app.record(fresh["access_token"].as_str().unwrap()).await.grant_id;
+    let answer: Value = revoke(serde_json::json!({ "grant_id": grant })).await.unwrap().json().await.unwrap();
+    assert_eq!(answer["revoked"], 2);
+    assert_problem(revoke(serde_json::json!({ "client_id": "x", "username": "y" })).await.unwrap(), 400)
+        .await;
+    assert_problem(revoke(serde_json::json!({ "client_id": "nobody" })).await.unwrap(), 404).await;
+}
