@@ -212,6 +212,8 @@ pub trait SessionStore: Send + Sync {
     /// a Logout Token is queued for each client it signed into that registered a
     /// back-channel logout URI. Returns how many were queued.
     async fn log_out_session(&self, sid: &str, now: UnixTime) -> Result<u64, StoreError>;
+    /// The live sessions of a user (by subject), newest first.
+    async fn user_sessions(&self, subject: &str, now: UnixTime) -> Result<Vec<Session>, StoreError>;
 }
 
 /// Logout Tokens waiting to be delivered: an outbox, so that a delivery survives a restart

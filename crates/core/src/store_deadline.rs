@@ -114,6 +114,7 @@ bounded!(SessionStore {
     fn record_session_client(&self, sid: &str, client_id: &str, now: UnixTime) -> ();
     fn session_clients(&self, sid: &str) -> Vec<String>;
     fn log_out_session(&self, sid: &str, now: UnixTime) -> u64;
+    fn user_sessions(&self, subject: &str, now: UnixTime) -> Vec<Session>;
 });
 
 bounded!(OneTimeStore {

@@ -83,6 +83,17 @@ impl<E: Engine> SessionStore for SqlStore<E> {
             .await
     }
 
+    async fn user_sessions(&self, subject: &str, now: UnixTime) -> Result<Vec<Session>, StoreError> {
+        let rows = self
+            .engine
+            .fetch_all(
+                "SELECT * FROM sessions WHERE subject = $1 AND expires_at > $2 ORDER BY created_at DESC",
+                params![subject, now],
+            )
+            .await?;
+        rows.iter().map(records::session).collect()
+    }
+
     async fn delete_session(&self, hash: &SecretHash) -> Result<(), StoreError> {
         self.engine.execute("DELETE FROM sessions WHERE hash = $1", params![hash]).await?;
         Ok(())

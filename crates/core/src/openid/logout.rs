@@ -114,6 +114,15 @@ impl Provider {
         Ok(())
     }
 
+    /// Ends the session `sid` as an administrator asks: its tokens are revoked and its
+    /// clients told (Back-Channel Logout), as at a logout.
+    pub async fn log_out_sid(&self, sid: &str) -> Result<(), OAuthError> {
+        if self.store.log_out_session(sid, self.now()).await? > 0 {
+            self.logouts_queued.notify_one();
+        }
+        Ok(())
+    }
+
     /// Woken when this instance queues a Logout Token, so that delivery starts at once.
     pub fn logouts_queued(&self) -> &tokio::sync::Notify {
         &self.logouts_queued

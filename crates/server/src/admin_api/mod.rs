@@ -21,7 +21,7 @@ use axum::extract::{Request, State};
 use axum::http::header;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 use oauth2u_core::Provider;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -77,6 +77,8 @@ pub(crate) fn router(state: AdminState) -> Router {
         .route("/admin/users/{username}/disable", post(users::disable))
         .route("/admin/users/{username}/password", put(users::password))
         .route("/admin/users/{username}/consents", get(users::consents))
+        .route("/admin/users/{username}/sessions", get(users::sessions))
+        .route("/admin/users/{username}/sessions/{sid}", delete(users::end_session))
         .fallback(|| async { Problem::not_found("no such admin resource").into_response() })
         .layer(middleware::from_fn_with_state(state.clone(), authenticate))
         .with_state(state)

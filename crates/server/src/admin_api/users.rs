@@ -195,3 +195,54 @@ async fn found(state: &AdminState, username: &str) -> Result<Value, Problem> {
 fn url_segment(text: &str) -> String {
     url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }
+
+/// `GET /admin/users/{username}/sessions`: the user's live sign-in sessions.
+pub(super) async fn sessions(State(state): State<AdminState>, Path(username): Path<String>) -> Response {
+    let answer = async {
+        let user = admin::find_user(state.provider.store().as_ref(), &username).await?;
+        let sessions = state
+            .provider
+            .store()
+            .user_sessions(&user.subject, state.provider.now())
+            .await
+            .map_err(admin::AdminError::from)?;
+        let items: Vec<Value> = sessions
+            .iter()
+            .map(|session| {
+                serde_json::json!({
+                    "sid": session.sid,
+                    "auth_time": session.auth_time,
+                    "amr": session.amr,
+                    "created_at": session.created_at,
+                    "last_seen_at": session.last_seen_at,
+                    "expires_at": session.expires_at,
+                })
+            })
+            .collect();
+        Ok::<_, Problem>(Json(serde_json::json!({ "items": items })))
+    };
+    answer.await.into_response()
+}
+
+/// `DELETE /admin/users/{username}/sessions/{sid}`: ends it as a logout would (its tokens
+/// revoked, its clients told); 204.
+pub(super) async fn end_session(
+    State(state): State<AdminState>,
+    Path((username, sid)): Path<(String, String)>,
+) -> Response {
+    let answer = async {
+        let user = admin::find_user(state.provider.store().as_ref(), &username).await?;
+        let sessions = state
+            .provider
+            .store()
+            .user_sessions(&user.subject, state.provider.now())
+            .await
+            .map_err(admin::AdminError::from)?;
+        if !sessions.iter().any(|session| session.sid == sid) {
+            return Err(Problem::not_found(format!("{username} has no session {sid}")));
+        }
+        state.provider.log_out_sid(&sid).await.map_err(admin::AdminError::from)?;
+        Ok(StatusCode::NO_CONTENT)
+    };
+    answer.await.into_response()
+}

@@ -11,10 +11,15 @@ use crate::helpers::*;
 const TOKEN: &str = "admin-token-of-at-least-32-characters";
 
 async fn admin_app() -> (TestApp, String) {
+    admin_app_with(|_| {}).await
+}
+
+async fn admin_app_with(configure: impl FnOnce(&mut oauth2u::Settings)) -> (TestApp, String) {
     let hash: String = Sha256::digest(TOKEN.as_bytes()).iter().map(|byte| format!("{byte:02x}")).collect();
     let app = TestApp::spawn_with(|settings| {
         settings.admin.address = Some("127.0.0.1:0".parse().unwrap());
         settings.admin.token_sha256 = Some(hash);
+        configure(settings);
     })
     .await;
     let admin = app.admin.clone().expect("the admin API is on");
@@ -288,4 +293,26 @@ async fn tokens_are_revoked_by_client_user_or_grant() {
     assert_problem(revoke(serde_json::json!({ "client_id": "x", "username": "y" })).await.unwrap(), 400)
         .await;
     assert_problem(revoke(serde_json::json!({ "client_id": "nobody" })).await.unwrap(), 404).await;
+}
+
+#[tokio::test]
+async fn a_users_sessions_are_listed_and_ended() {
+    let (app, admin) = admin_app_with(|settings| settings.auto_approve = None).await;
+    let client = app.confidential_client().await;
+    let mut browser = Browser::new(&app);
+    let consent = browser.consent_page(&client).await;
+    assert!(consent.contains("decision"));
+    let sessions_url = format!("{admin}/admin/users/{USERNAME}/sessions");
+    let sessions: Value = get(&app, &sessions_url).send().await.unwrap().json().await.unwrap();
+    let items = sessions["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{sessions}");
+    let sid = items[0]["sid"].as_str().unwrap().to_owned();
+    let end = |sid: String| app.http.delete(format!("{sessions_url}/{sid}")).bearer_auth(TOKEN).send();
+    assert_eq!(end(sid.clone()).await.unwrap().status(), 204);
+    let after: Value = get(&app, &sessions_url).send().await.unwrap().json().await.unwrap();
+    assert_eq!(after["items"], serde_json::json!([]));
+    assert_problem(end(sid).await.unwrap(), 404).await;
+    // The browser's session is gone: the next request asks to sign in again.
+    let again = browser.authorize(&client).await.text().await.unwrap();
+    assert!(again.contains("name=\"password\""));
 }
