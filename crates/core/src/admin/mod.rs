@@ -4,6 +4,7 @@
 mod clients;
 mod keys;
 mod registration_tokens;
+mod sessions;
 mod tokens;
 mod users;
 
@@ -13,6 +14,7 @@ pub use clients::{
 };
 pub use keys::{describe_key, key_state, list_keys, revoke_key, rotate_keys};
 pub use registration_tokens::add_registration_token;
+pub use sessions::{describe_session, user_sessions};
 pub use tokens::{TokenOwner, revoke_tokens};
 pub use users::{
     AfterPasswordChange, add_user, describe_user, disable_user, enable_user, find_user, list_users,

@@ -38,7 +38,7 @@ pub(super) async fn list(
 /// `GET /admin/clients/{id}`, with its `ETag`.
 pub(super) async fn show(State(state): State<AdminState>, Path(id): Path<String>) -> Response {
     match found(&state, &id).await {
-        Ok(client) => ([etag::header(&client)], Json(client)).into_response(),
+        Ok(client) => etag::tagged(client),
         Err(problem) => problem.into_response(),
     }
 }

@@ -2,7 +2,9 @@
 //! resource's JSON, so any change to it changes the tag; and `If-Match` (§13.1.1), optional
 //! on writes, whose stale value is 412.
 
+use axum::Json;
 use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -18,6 +20,11 @@ pub(crate) fn of(resource: &Value) -> String {
 /// The `ETag` header of a resource.
 pub(crate) fn header(resource: &Value) -> (header::HeaderName, HeaderValue) {
     (header::ETAG, HeaderValue::from_str(&of(resource)).unwrap_or(HeaderValue::from_static("\"\"")))
+}
+
+/// A resource with its `ETag`.
+pub(crate) fn tagged(resource: Value) -> Response {
+    ([header(&resource)], Json(resource)).into_response()
 }
 
 /// §13.1.1: without `If-Match`, any state; with it, one of its tags (or `*`) must be current.

@@ -3,6 +3,7 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use oauth2u_core::OAuthError;
 use oauth2u_core::admin::AdminError;
 use oauth2u_core::store::StoreError;
 use serde_json::json;
@@ -56,6 +57,18 @@ impl From<AdminError> for Problem {
                 Self::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal error", "see the server's log")
             }
         }
+    }
+}
+
+impl From<StoreError> for Problem {
+    fn from(error: StoreError) -> Self {
+        AdminError::from(error).into()
+    }
+}
+
+impl From<OAuthError> for Problem {
+    fn from(error: OAuthError) -> Self {
+        AdminError::from(error).into()
     }
 }
 

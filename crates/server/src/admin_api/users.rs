@@ -92,7 +92,7 @@ pub(super) async fn create(
 /// `GET /admin/users/{username}`, with its `ETag`.
 pub(super) async fn show(State(state): State<AdminState>, Path(username): Path<String>) -> Response {
     match found(&state, &username).await {
-        Ok(user) => ([etag::header(&user)], Json(user)).into_response(),
+        Ok(user) => etag::tagged(user),
         Err(problem) => problem.into_response(),
     }
 }
@@ -198,30 +198,14 @@ fn url_segment(text: &str) -> String {
 
 /// `GET /admin/users/{username}/sessions`: the user's live sign-in sessions.
 pub(super) async fn sessions(State(state): State<AdminState>, Path(username): Path<String>) -> Response {
-    let answer = async {
-        let user = admin::find_user(state.provider.store().as_ref(), &username).await?;
-        let sessions = state
-            .provider
-            .store()
-            .user_sessions(&user.subject, state.provider.now())
-            .await
-            .map_err(admin::AdminError::from)?;
-        let items: Vec<Value> = sessions
-            .iter()
-            .map(|session| {
-                serde_json::json!({
-                    "sid": session.sid,
-                    "auth_time": session.auth_time,
-                    "amr": session.amr,
-                    "created_at": session.created_at,
-                    "last_seen_at": session.last_seen_at,
-                    "expires_at": session.expires_at,
-                })
-            })
-            .collect();
-        Ok::<_, Problem>(Json(serde_json::json!({ "items": items })))
-    };
-    answer.await.into_response()
+    let store = state.provider.store().as_ref();
+    match admin::user_sessions(store, &username, state.provider.now()).await {
+        Ok(sessions) => {
+            let items: Vec<Value> = sessions.iter().map(admin::describe_session).collect();
+            Json(serde_json::json!({ "items": items })).into_response()
+        }
+        Err(error) => Problem::from(error).into_response(),
+    }
 }
 
 /// `DELETE /admin/users/{username}/sessions/{sid}`: ends it as a logout would (its tokens
@@ -231,17 +215,12 @@ pub(super) async fn end_session(
     Path((username, sid)): Path<(String, String)>,
 ) -> Response {
     let answer = async {
-        let user = admin::find_user(state.provider.store().as_ref(), &username).await?;
-        let sessions = state
-            .provider
-            .store()
-            .user_sessions(&user.subject, state.provider.now())
-            .await
-            .map_err(admin::AdminError::from)?;
+        let store = state.provider.store().as_ref();
+        let sessions = admin::user_sessions(store, &username, state.provider.now()).await?;
         if !sessions.iter().any(|session| session.sid == sid) {
             return Err(Problem::not_found(format!("{username} has no session {sid}")));
         }
-        state.provider.log_out_sid(&sid).await.map_err(admin::AdminError::from)?;
+        state.provider.log_out_sid(&sid).await?;
         Ok(StatusCode::NO_CONTENT)
     };
     answer.await.into_response()
