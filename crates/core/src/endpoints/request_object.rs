@@ -70,6 +70,12 @@ impl Provider {
         {
             return Err(invalid("the request object is not valid yet"));
         }
+        // OpenID Connect Core §6.1: response_type, when also outside, must be the same.
+        if let (Some(outside), Some(inside)) = (outer.get("response_type")?, text("response_type"))
+            && outside != inside
+        {
+            return Err(invalid("the request object's response_type differs from the request's"));
+        }
         // §4: "MUST NOT include the request and request_uri parameters".
         if claims.contains_key("request") || claims.contains_key("request_uri") {
             return Err(invalid("a request object may not hold request or request_uri"));

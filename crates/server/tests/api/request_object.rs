@@ -113,6 +113,7 @@ async fn every_bad_request_object_is_invalid_request_object() {
         ("no exp", key.sign(changed("exp", Value::Null))),
         ("expired", key.sign(changed("exp", (now - 60).into()))),
         ("nested request_uri", key.sign(changed("request_uri", "urn:x".into()))),
+        ("another response_type than the query's", key.sign(changed("response_type", "token".into()))),
     ];
     for (why, object) in cases {
         let response = app
@@ -126,7 +127,8 @@ async fn every_bad_request_object_is_invalid_request_object() {
         assert_eq!(response.status(), 302, "{why}");
         assert_eq!(redirect_params(&response)["error"], "invalid_request_object", "{why}");
         // At the PAR endpoint the same refusal comes as JSON.
-        let pushed = push(&app, &client, &[("client_id", client.id.clone()), ("request", object)]).await;
+        let form = [("client_id", client.id.clone()), ("response_type", "code".into()), ("request", object)];
+        let pushed = push(&app, &client, &form).await;
         assert_error(pushed, 400, "invalid_request_object").await;
     }
 }
