@@ -9,8 +9,9 @@
 //!   200 only, 5 KB, public addresses), reused within its `Cache-Control`, and never when it
 //!   was an error.
 //! - Its `client_id` must be the URL; it must not carry a secret or name a shared-secret
-//!   method; `private_key_jwt` is not offered yet. Otherwise it is a public client, held to
-//!   the rules of dynamic registration (`[registration]` scopes, grants, resources).
+//!   method. It is a public client, or one that authenticates with `private_key_jwt` and the
+//!   keys the document gives (`jwks` or `jwks_uri`), held to the rules of dynamic
+//!   registration (`[registration]` scopes, grants, resources).
 //! - Its name is self-asserted: the consent page shows the host and says the name is
 //!   unverified, and a remembered consent does not outlive a change of the document.
 
@@ -90,8 +91,8 @@ fn check_document(document: &Map<String, Value>, url: &Url) -> Result<(), String
         return Err("a metadata document must not carry a client secret".into());
     }
     match document.get("token_endpoint_auth_method").and_then(Value::as_str) {
-        None | Some("none") => Ok(()),
-        Some("private_key_jwt") => Err("private_key_jwt is not supported yet".into()),
+        // `private_key_jwt` needs `jwks` or `jwks_uri`, which `registration::read` checks.
+        None | Some("none" | "private_key_jwt") => Ok(()),
         Some(method) => Err(format!("{method} needs a shared secret, which a metadata document cannot have")),
     }
 }
@@ -139,6 +140,6 @@ mod tests {
         let basic = serde_json::json!({ "client_id": "https://app.example/c", "token_endpoint_auth_method": "client_secret_basic" });
         assert!(check(basic).is_err());
         let jwt = serde_json::json!({ "client_id": "https://app.example/c", "token_endpoint_auth_method": "private_key_jwt" });
-        assert!(check(jwt).is_err());
+        assert!(check(jwt).is_ok(), "its keys are checked with the rest of its metadata");
     }
 }

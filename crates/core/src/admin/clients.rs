@@ -202,7 +202,8 @@ async fn register(
 }
 
 /// A client nobody registered here: one read from its metadata document (the client ID
-/// metadata document draft), under the same rules as `clients add`, public, never stored.
+/// metadata document draft), under the same rules as `clients add`, public or with keys,
+/// never stored.
 pub fn unstored_client(
     id: &str,
     spec: ClientSpec,
@@ -211,7 +212,9 @@ pub fn unstored_client(
 ) -> Result<Client, AdminError> {
     let mut blank = blank(id.to_owned(), &spec, None, now);
     blank.metadata_document = Some(document_hash);
-    let client = apply(blank, ClientSpec { id: None, public: Some(true), ..spec })?;
+    // Public, unless it proves itself with its keys (`private_key_jwt`): never a secret.
+    let public = spec.private_key_jwt != Some(true);
+    let client = apply(blank, ClientSpec { id: None, public: Some(public), ..spec })?;
     if client.name.is_empty() {
         return Err(AdminError::Invalid("a client needs a name".into()));
     }

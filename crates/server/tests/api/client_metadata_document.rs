@@ -146,7 +146,7 @@ async fn a_document_that_breaks_a_rule_is_no_client() {
         with("client_id", json!("https://elsewhere.example/client.json")),
         with("client_secret", json!("s3cret")),
         with("token_endpoint_auth_method", json!("client_secret_basic")),
-        with("token_endpoint_auth_method", json!("private_key_jwt")),
+        with("token_endpoint_auth_method", json!("private_key_jwt")), // without keys
         with("redirect_uris", json!(["https://client.example/cb#fragment"])),
         with("grant_types", json!(["client_credentials"])),
         json!(["not", "an", "object"]),
@@ -240,4 +240,34 @@ async fn the_consent_page_marks_the_client_self_asserted_and_a_changed_document_
     let changed = browser.authorize(&client).await;
     assert_eq!(changed.status(), 200);
     assert!(changed.text().await.unwrap().contains("Photo tool (new owner)"));
+}
+
+/// A document may name `private_key_jwt` with its keys: the client then proves itself with
+/// an assertion signed by them (RFC 7523), and has no secret.
+#[tokio::test]
+async fn a_document_with_keys_makes_a_private_key_jwt_client() {
+    use oauth2u::core::Clock;
+    let app = cimd_app(true).await;
+    let documents = DocumentServer::start().await;
+    let key = super::jose_peer::PeerKey::generate("k1");
+    let mut document = documents.document("Signed tool");
+    document["token_endpoint_auth_method"] = json!("private_key_jwt");
+    document["jwks"] = key.jwks();
+    documents.serve(200, &document, None);
+    let client = documents.client();
+    let code = app.code(&client).await;
+    let form = [("grant_type", "authorization_code"), ("code", code.as_str()), ("code_verifier", VERIFIER)];
+    // client_id alone is not enough for this client.
+    assert_error(app.token(&client, &form).await, 401, "invalid_client").await;
+    let code = app.code(&client).await;
+    let assertion = key.assertion(&client.id, "http://127.0.0.1", app.clock.now());
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("code_verifier", VERIFIER),
+        ("client_assertion_type", super::private_key_jwt::JWT_BEARER),
+        ("client_assertion", assertion.as_str()),
+    ];
+    let tokens = app.http.post(app.url("/token")).form(&form).send().await.unwrap();
+    assert_eq!(tokens.status(), 200);
 }
