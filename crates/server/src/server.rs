@@ -10,7 +10,7 @@ use axum::body::Body;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use hyper_util::service::TowerToHyperService;
 use oauth2u_core::hooks::HookChain;
 use oauth2u_core::keys::MasterKey;
@@ -280,10 +280,6 @@ impl BoundServer {
             tracing::info!(address = ?listener.local_addr().ok(), "metrics at /metrics");
             tokio::spawn(async move { axum::serve(listener, routes).await })
         });
-        let admin = self.admin.map(|(listener, routes)| {
-            tracing::info!(address = ?listener.local_addr().ok(), "admin API at /admin/");
-            tokio::spawn(async move { axum::serve(listener, routes).await })
-        });
         let cleanup = (!self.settings.cleanup_interval.is_zero()).then(|| {
             tokio::spawn(crate::cleanup::run(self.provider.clone(), self.settings.cleanup_interval))
         });
@@ -291,22 +287,24 @@ impl BoundServer {
             self.provider.clone(),
             self.settings.oidc.backchannel_logout,
         ));
-        // HTTP/1.1 and HTTP/2 on one port: cleartext HTTP/2 with prior knowledge (RFC 9113
-        // §3.3), and over TLS as ALPN chooses.
-        let mut connections = auto::Builder::new(TokioExecutor::new());
-        // A client that trickles its headers (slowloris) is cut off.
-        connections
-            .http1()
-            .timer(TokioTimer::new())
-            .header_read_timeout(self.settings.limits.header_read_timeout);
-        // HTTP/2: a bounded number of streams per connection, and a ping to find dead peers.
-        connections
-            .http2()
-            .timer(TokioTimer::new())
-            .max_concurrent_streams(MAX_CONCURRENT_STREAMS)
-            .keep_alive_interval(Some(self.settings.limits.header_read_timeout))
-            .keep_alive_timeout(self.settings.limits.header_read_timeout);
+        let server = ConnectionServer::new(&self.settings, self.tls.clone(), self.proxies.clone());
         let graceful = GracefulShutdown::new();
+        // The admin API: the same connections, TLS included, on its own address.
+        let admin = self.admin.map(|(listener, routes)| {
+            tracing::info!(address = ?listener.local_addr().ok(), "admin API at /admin/");
+            let (server, watchers) = (server.clone(), GracefulShutdown::new());
+            tokio::spawn(async move {
+                loop {
+                    match listener.accept().await {
+                        Ok((stream, peer)) => server.spawn(stream, peer, routes.clone(), watchers.watcher()),
+                        Err(error) => {
+                            tracing::warn!(%error, "accept failed");
+                            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                        }
+                    }
+                }
+            })
+        });
         tokio::pin!(shutdown);
         loop {
             let (stream, peer) = tokio::select! {
@@ -321,41 +319,7 @@ impl BoundServer {
                 },
                 () = &mut shutdown => break,
             };
-            // Each request learns its client's address (for throttling and logs) and scheme,
-            // from the peer or, behind a trusted proxy, from the proxy's headers.
-            let proxies = self.proxies.clone();
-            let tls = self.tls.clone();
-            let service = self.router.clone().map_request(move |request: hyper::Request<Incoming>| {
-                let mut request = request.map(Body::new);
-                let origin = proxies.origin(peer, tls.is_some(), request.headers());
-                request.extensions_mut().insert(ClientAddr(origin.address));
-                request.extensions_mut().insert(Https(origin.https));
-                request
-            });
-            let service = TowerToHyperService::new(service);
-            let (connections, watcher) = (connections.clone(), graceful.watcher());
-            let handshake_timeout = self.settings.limits.header_read_timeout;
-            let tls = self.tls.clone();
-            tokio::spawn(async move {
-                let served = match tls {
-                    None => watcher.watch(connections.serve_connection(TokioIo::new(stream), service)).await,
-                    // The handshake is bounded like the headers: a trickling client is cut off.
-                    Some(acceptor) => {
-                        match tokio::time::timeout(handshake_timeout, acceptor.accept(stream)).await {
-                            Ok(Ok(stream)) => {
-                                watcher
-                                    .watch(connections.serve_connection(TokioIo::new(stream), service))
-                                    .await
-                            }
-                            Ok(Err(error)) => return tracing::debug!(%error, "TLS handshake failed"),
-                            Err(_) => return tracing::debug!("TLS handshake timed out"),
-                        }
-                    }
-                };
-                if let Err(error) = served {
-                    tracing::debug!(%error, "connection ended with an error");
-                }
-            });
+            server.spawn(stream, peer, self.router.clone(), graceful.watcher());
         }
         tracing::info!("shutting down; waiting for in-flight requests");
         for task in [
@@ -410,6 +374,73 @@ impl BoundServer {
                 "no client is registered yet; register one with: oauth2u{database} clients add --name \"My app\" --redirect-uri http://127.0.0.1:9000/callback"
             );
         }
+    }
+}
+
+/// What serves accepted connections, on the public port and the admin one alike: HTTP/1.1
+/// and HTTP/2 on one port (cleartext HTTP/2 with prior knowledge, RFC 9113 §3.3; over TLS as
+/// ALPN chooses), TLS when configured, and each request told its client's address.
+#[derive(Clone)]
+struct ConnectionServer {
+    connections: auto::Builder<TokioExecutor>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    proxies: Arc<TrustedProxies>,
+    handshake_timeout: std::time::Duration,
+}
+
+impl ConnectionServer {
+    fn new(
+        settings: &Settings,
+        tls: Option<tokio_rustls::TlsAcceptor>,
+        proxies: Arc<TrustedProxies>,
+    ) -> Self {
+        let mut connections = auto::Builder::new(TokioExecutor::new());
+        // A client that trickles its headers (slowloris) is cut off.
+        connections.http1().timer(TokioTimer::new()).header_read_timeout(settings.limits.header_read_timeout);
+        // HTTP/2: a bounded number of streams per connection, and a ping to find dead peers.
+        connections
+            .http2()
+            .timer(TokioTimer::new())
+            .max_concurrent_streams(MAX_CONCURRENT_STREAMS)
+            .keep_alive_interval(Some(settings.limits.header_read_timeout))
+            .keep_alive_timeout(settings.limits.header_read_timeout);
+        Self { connections, tls, proxies, handshake_timeout: settings.limits.header_read_timeout }
+    }
+
+    /// Serves one accepted connection with `router`, tracked by `watcher`.
+    fn spawn(&self, stream: tokio::net::TcpStream, peer: SocketAddr, router: Router, watcher: Watcher) {
+        // Each request learns its client's address (for throttling and logs) and scheme,
+        // from the peer or, behind a trusted proxy, from the proxy's headers.
+        let proxies = self.proxies.clone();
+        let https = self.tls.is_some();
+        let service = router.map_request(move |request: hyper::Request<Incoming>| {
+            let mut request = request.map(Body::new);
+            let origin = proxies.origin(peer, https, request.headers());
+            request.extensions_mut().insert(ClientAddr(origin.address));
+            request.extensions_mut().insert(Https(origin.https));
+            request
+        });
+        let service = TowerToHyperService::new(service);
+        let (connections, tls, handshake_timeout) =
+            (self.connections.clone(), self.tls.clone(), self.handshake_timeout);
+        tokio::spawn(async move {
+            let served = match tls {
+                None => watcher.watch(connections.serve_connection(TokioIo::new(stream), service)).await,
+                // The handshake is bounded like the headers: a trickling client is cut off.
+                Some(acceptor) => {
+                    match tokio::time::timeout(handshake_timeout, acceptor.accept(stream)).await {
+                        Ok(Ok(stream)) => {
+                            watcher.watch(connections.serve_connection(TokioIo::new(stream), service)).await
+                        }
+                        Ok(Err(error)) => return tracing::debug!(%error, "TLS handshake failed"),
+                        Err(_) => return tracing::debug!("TLS handshake timed out"),
+                    }
+                }
+            };
+            if let Err(error) = served {
+                tracing::debug!(%error, "connection ended with an error");
+            }
+        });
     }
 }
 

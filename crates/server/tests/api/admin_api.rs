@@ -316,3 +316,23 @@ async fn a_users_sessions_are_listed_and_ended() {
     let again = browser.authorize(&client).await.text().await.unwrap();
     assert!(again.contains("name=\"password\""));
 }
+
+#[tokio::test]
+async fn with_a_certificate_the_admin_api_speaks_https_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = super::tls::certificate(dir.path());
+    let (app, admin) = admin_app_with(|settings| {
+        settings.tls_cert = Some(cert.clone());
+        settings.tls_key = Some(key.clone());
+    })
+    .await;
+    let https = admin.replace("http://", "https://");
+    let trusted = reqwest::Certificate::from_pem(&std::fs::read(&cert).unwrap()).unwrap();
+    let client = reqwest::Client::builder().add_root_certificate(trusted).build().unwrap();
+    let answer = client.get(format!("{https}/admin/clients")).bearer_auth(TOKEN).send().await.unwrap();
+    assert_eq!(answer.status(), 200);
+    assert!(
+        app.http.get(format!("{admin}/admin/clients")).bearer_auth(TOKEN).send().await.is_err(),
+        "no plain HTTP"
+    );
+}

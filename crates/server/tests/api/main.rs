@@ -58,6 +58,6 @@ mod scale_out;
 mod server;
 mod store_contract;
 mod throttle;
-mod tls;
+pub mod tls;
 mod token_endpoint;
 pub mod userinfo;
