@@ -75,6 +75,9 @@ pub struct Settings {
     pub fetch: FetchSettings,
     /// The admin API (`[admin]`, off by default).
     pub admin: AdminSettings,
+    /// What each scope means to a person (`[scopes."NAME"]`): the consent pages show the
+    /// description instead of the raw scope.
+    pub scopes: std::collections::BTreeMap<String, ScopeDescription>,
     /// How fast passwords and device user codes may be guessed (`[login_throttle]`).
     pub login_throttle: LoginThrottle,
     /// A directory whose templates (`login.html`, `consent.html`, …, `style.css`) replace the built-in ones.
@@ -142,6 +145,7 @@ impl Default for Settings {
             dpop: Dpop::default(),
             fetch: FetchSettings::default(),
             admin: AdminSettings::default(),
+            scopes: std::collections::BTreeMap::new(),
             login_throttle: LoginThrottle::default(),
             templates_dir: None,
             plugins_directories: Vec::new(),
@@ -250,6 +254,37 @@ pub struct MetricsSettings {
     pub address: Option<std::net::SocketAddr>,
     /// Serve `/metrics` on the public port too, to requests with `Authorization: Bearer TOKEN`.
     pub token: Option<String>,
+}
+
+/// A scope as people read it (`[scopes."invoices:read"]`).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ScopeDescription {
+    /// What it lets the application do, in a sentence: "Read your invoices".
+    pub description: String,
+    /// The same in other languages, by language tag: `fr = "Lire vos factures"`.
+    pub translations: std::collections::BTreeMap<String, String>,
+}
+
+impl ScopeDescription {
+    /// The text for a reader whose `Accept-Language` is `accepted`: the first language it
+    /// names (or that language's primary tag) that has a translation, else the description.
+    pub fn for_languages(&self, accepted: Option<&str>) -> &str {
+        let tags = accepted.unwrap_or_default().split(',').filter_map(|range| {
+            let tag = range.split(';').next()?.trim().to_ascii_lowercase();
+            (!tag.is_empty() && tag != "*").then_some(tag)
+        });
+        for tag in tags {
+            let primary = tag.split('-').next().unwrap_or_default().to_owned();
+            let found = self.translations.iter().find(|(language, _)| {
+                language.eq_ignore_ascii_case(&tag) || language.eq_ignore_ascii_case(&primary)
+            });
+            if let Some((_, text)) = found {
+                return text;
+            }
+        }
+        &self.description
+    }
 }
 
 /// The admin API (`[admin]`): off unless `address` is set; never on the public port.
@@ -398,7 +433,24 @@ impl Settings {
 
 #[cfg(test)]
 mod tests {
-    use super::Settings;
+    use super::{ScopeDescription, Settings};
+
+    #[test]
+    fn a_scope_is_described_in_the_first_accepted_language_that_has_a_translation() {
+        let scope = ScopeDescription {
+            description: "Read your invoices".into(),
+            translations: [
+                ("fr".to_owned(), "Lire vos factures".to_owned()),
+                ("de-CH".to_owned(), "Rechnungen lesen".to_owned()),
+            ]
+            .into_iter()
+            .collect(),
+        };
+        assert_eq!(scope.for_languages(None), "Read your invoices");
+        assert_eq!(scope.for_languages(Some("fr-CA,en;q=0.8")), "Lire vos factures");
+        assert_eq!(scope.for_languages(Some("it, de-ch;q=0.9")), "Rechnungen lesen");
+        assert_eq!(scope.for_languages(Some("es, *")), "Read your invoices");
+    }
 
     /// The README's config file example is a valid config file: every key in it exists.
     #[test]

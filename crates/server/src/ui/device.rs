@@ -15,7 +15,7 @@ use oauth2u_core::{OAuthError, Params};
 use super::decision::{Decided, decide};
 use super::interaction::{Continuation, LoginForm, form_session, login_page};
 use super::session::{self, ActiveSession};
-use super::{error_page, expired_form};
+use super::{error_page, expired_form, scope_descriptions};
 use crate::form::Form;
 use crate::respond::JsonError;
 use crate::state::{AppState, ClientAddr};
@@ -39,7 +39,7 @@ pub(crate) async fn get_device(
         Err(error) => return error_page(&state, &error),
     };
     let mut response = match query.get("user_code").ok().flatten() {
-        Some(typed) => step(&state, &active, address, typed).await,
+        Some(typed) => step(&state, &headers, &active, address, typed).await,
         None => entry_page(&state, &active, "", None, StatusCode::OK),
     };
     if new {
@@ -60,7 +60,7 @@ pub(crate) async fn post_device(
         Err(response) => return response,
     };
     let typed = fields.get("user_code").ok().flatten().unwrap_or_default();
-    step(&state, &active, address, typed).await
+    step(&state, &headers, &active, address, typed).await
 }
 
 /// What a page calls a device before its code has passed the throttle.
@@ -74,6 +74,7 @@ fn too_many(mut page: Response, retry_after: i64) -> Response {
 /// A typed code: slowed down when wrong; else the login page, or the consent page.
 async fn step(
     state: &AppState,
+    headers: &HeaderMap,
     active: &ActiveSession,
     address: Option<Extension<ClientAddr>>,
     typed: &str,
@@ -116,6 +117,7 @@ async fn step(
         let context = context! {
             client_name => &client.name,
             scopes => device.scope.iter().collect::<Vec<_>>(),
+            scope_descriptions => scope_descriptions(state, device.scope.iter(), headers),
             username => user.map(|user| user.username),
             user_code => code,
             may_remember => false,

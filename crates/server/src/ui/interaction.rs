@@ -21,7 +21,7 @@ use oauth2u_core::{OAuthError, Params};
 use super::decision::{Decided, decide};
 use super::session::{self, ActiveSession};
 use super::to_client::{refused, to_client};
-use super::{error_page, expired_form};
+use super::{error_page, expired_form, scope_descriptions};
 use crate::form::Form;
 use crate::paths::Route;
 use crate::respond::{JsonError, redirect};
@@ -52,7 +52,7 @@ pub(crate) async fn interact(
         match sign_in_step(request, signed_in, seen_as.as_deref(), state.provider.now()) {
             SignInStep::UseSession => {
                 if let Some(active) = current {
-                    return consent_or_approve(state, active, request, params, status).await;
+                    return consent_or_approve(state, headers, active, request, params, status).await;
                 }
             }
             // Core §3.1.2.1: with `prompt=none` no page is shown, and a sign-in that would
@@ -97,6 +97,7 @@ pub(crate) async fn interact(
 
 async fn consent_or_approve(
     state: &AppState,
+    headers: &HeaderMap,
     active: ActiveSession,
     request: &AuthorizationRequest,
     params: &Params,
@@ -117,6 +118,7 @@ async fn consent_or_approve(
         self_asserted_host => request.client.metadata_document.as_ref().map(|_| host_of(&request.client.id)),
         redirect_host => host_of(&request.redirect_uri),
         scopes => request.consent_scope().iter().map(str::to_owned).collect::<Vec<_>>(),
+        scope_descriptions => scope_descriptions(state, request.consent_scope().iter(), headers),
         username => user.map(|user| user.username),
         may_remember => request.client.may_skip_consent(),
         csrf_token => active.csrf_token(),

@@ -11,12 +11,32 @@ mod session;
 pub(crate) mod to_client;
 
 use axum::extract::State;
-use axum::http::StatusCode;
+use std::collections::BTreeMap;
+
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use minijinja::context;
 use oauth2u_core::{ErrorCode, OAuthError};
 
 use crate::state::AppState;
+
+/// The descriptions of `scopes` that `[scopes]` gives, in the reader's language
+/// (`Accept-Language`), for the consent pages: scope → text. Scopes without one show as they are.
+pub(crate) fn scope_descriptions<'a>(
+    state: &AppState,
+    scopes: impl IntoIterator<Item = &'a str>,
+    headers: &HeaderMap,
+) -> BTreeMap<String, String> {
+    let accepted = headers.get(header::ACCEPT_LANGUAGE).and_then(|value| value.to_str().ok());
+    scopes
+        .into_iter()
+        .filter_map(|scope| {
+            let described = state.settings.scopes.get(scope)?;
+            Some((scope.to_owned(), described.for_languages(accepted).to_owned()))
+        })
+        .filter(|(_, text)| !text.is_empty())
+        .collect()
+}
 
 /// The pages' stylesheet.
 pub(crate) async fn get_stylesheet(State(state): State<AppState>) -> Response {

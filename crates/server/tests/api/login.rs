@@ -428,3 +428,39 @@ async fn a_repeated_field_in_a_page_form_is_a_400_page() {
     let device = [("csrf_token", csrf.as_str()), ("user_code", "BBBB-BBBB"), ("user_code", "CCCC-CCCC")];
     assert_eq!(browser.post("/device", &device).await.status(), 400);
 }
+
+/// `[scopes."NAME"]`: the consent page says what a scope means, in the reader's language
+/// where there is a translation, and keeps the raw scope beside it.
+#[tokio::test]
+async fn the_consent_page_describes_scopes_that_are_described() {
+    let app = TestApp::spawn_with(|settings| {
+        settings.auto_approve = None;
+        let read = oauth2u::config::ScopeDescription {
+            description: "Read your photos".into(),
+            translations: [("fr".to_owned(), "Lire vos photos".to_owned())].into_iter().collect(),
+        };
+        settings.scopes.insert("read".into(), read);
+    })
+    .await;
+    let client = app.confidential_client().await;
+    let mut browser = Browser::new(&app);
+    let login = browser.authorize(&client).await.text().await.unwrap();
+    let after_login = browser.login(&login, USERNAME, PASSWORD).await;
+    let location = after_login.headers()["location"].to_str().unwrap().to_owned();
+    let consent = browser.get(&location).await.text().await.unwrap();
+    assert!(consent.contains("Read your photos"), "{consent}");
+    assert!(consent.contains("<code>write</code>"), "an undescribed scope shows as it is");
+    let cookie = browser.cookie.clone().unwrap();
+    let french = app
+        .http
+        .get(app.url(&location))
+        .header("cookie", format!("oauth2u_session={cookie}"))
+        .header("accept-language", "fr-FR,fr;q=0.9,en;q=0.5")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(french.contains("Lire vos photos"), "{french}");
+}
