@@ -18,29 +18,20 @@ use super::{AdminState, etag};
 pub(super) async fn list(
     State(state): State<AdminState>,
     query: Result<Query<PageQuery>, QueryRejection>,
-) -> Response {
-    let answer = async {
-        let Query(query) = query.map_err(|rejection| Problem::bad_request(rejection.body_text()))?;
-        let limit = query.limit()?;
-        let clients =
-            admin::list_clients(state.provider.store().as_ref(), query.after.as_deref(), limit).await?;
-        let items = clients.iter().map(admin::describe_client).collect();
-        Ok::<_, Problem>(Json(page(
-            "/admin/clients",
-            items,
-            clients.last().map(|client| client.id.as_str()),
-            limit,
-        )))
-    };
-    answer.await.into_response()
+) -> Result<impl IntoResponse, Problem> {
+    let Query(query) = query?;
+    let limit = query.limit()?;
+    let clients = admin::list_clients(state.provider.store().as_ref(), query.after.as_deref(), limit).await?;
+    let items = clients.iter().map(admin::describe_client).collect();
+    Ok(Json(page("/admin/clients", items, clients.last().map(|client| client.id.as_str()), limit)))
 }
 
 /// `GET /admin/clients/{id}`, with its `ETag`.
-pub(super) async fn show(State(state): State<AdminState>, Path(id): Path<String>) -> Response {
-    match found(&state, &id).await {
-        Ok(client) => etag::tagged(client),
-        Err(problem) => problem.into_response(),
-    }
+pub(super) async fn show(
+    State(state): State<AdminState>,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    Ok(etag::tagged(found(&state, &id).await?))
 }
 
 /// `DELETE /admin/clients/{id}`: removes it and revokes its tokens; 204.
@@ -48,14 +39,11 @@ pub(super) async fn remove(
     State(state): State<AdminState>,
     Path(id): Path<String>,
     headers: HeaderMap,
-) -> Response {
-    let answer = async {
-        let current = found(&state, &id).await?;
-        etag::check_if_match(&headers, &current)?;
-        admin::remove_client(state.provider.store().as_ref(), &id, state.provider.now()).await?;
-        Ok::<_, Problem>(StatusCode::NO_CONTENT)
-    };
-    answer.await.into_response()
+) -> Result<impl IntoResponse, Problem> {
+    let current = found(&state, &id).await?;
+    etag::check_if_match(&headers, &current)?;
+    admin::remove_client(state.provider.store().as_ref(), &id, state.provider.now()).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// `POST /admin/clients`: 201, with the client and, for a confidential one with a secret,
@@ -63,26 +51,19 @@ pub(super) async fn remove(
 pub(super) async fn create(
     State(state): State<AdminState>,
     body: Result<Json<ClientDocument>, JsonRejection>,
-) -> Response {
-    let answer = async {
-        let Json(document) = body.map_err(|rejection| Problem::bad_request(rejection.body_text()))?;
-        let spec = document.into_spec(true)?;
-        let registered =
-            admin::register_client(state.provider.store().as_ref(), spec, state.provider.now()).await?;
-        let shown = admin::describe_client(&registered.client);
-        let mut body = shown.clone();
-        if let Some(secret) = &registered.secret {
-            body["client_secret"] = secret.expose().into();
-        }
-        let location = format!("/admin/clients/{}", registered.client.id);
-        let location = location.parse().map_err(|_| Problem::bad_request("unusable client_id"))?;
-        Ok::<_, Problem>((
-            StatusCode::CREATED,
-            [etag::header(&shown), (header::LOCATION, location)],
-            Json(body),
-        ))
-    };
-    answer.await.into_response()
+) -> Result<impl IntoResponse, Problem> {
+    let Json(document) = body?;
+    let spec = document.into_spec(true)?;
+    let registered =
+        admin::register_client(state.provider.store().as_ref(), spec, state.provider.now()).await?;
+    let shown = admin::describe_client(&registered.client);
+    let mut body = shown.clone();
+    if let Some(secret) = &registered.secret {
+        body["client_secret"] = secret.expose().into();
+    }
+    let location = format!("/admin/clients/{}", registered.client.id);
+    let location = location.parse().map_err(|_| Problem::bad_request("unusable client_id"))?;
+    Ok((StatusCode::CREATED, [etag::header(&shown), (header::LOCATION, location)], Json(body)))
 }
 
 /// `PATCH /admin/clients/{id}`: a JSON Merge Patch (RFC 7396); `If-Match` optional.
@@ -91,20 +72,17 @@ pub(super) async fn patch(
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Result<Json<Value>, JsonRejection>,
-) -> Response {
-    let answer = async {
-        let Json(patch) = body.map_err(|rejection| Problem::bad_request(rejection.body_text()))?;
-        let spec = merge_patch(patch)?.into_spec(false)?;
-        etag::check_if_match(&headers, &found(&state, &id).await?)?;
-        let updated = admin::update_client(state.provider.store().as_ref(), &id, spec).await?;
-        let shown = admin::describe_client(&updated.client);
-        let mut body = shown.clone();
-        if let Some(secret) = &updated.secret {
-            body["client_secret"] = secret.expose().into();
-        }
-        Ok::<_, Problem>(([etag::header(&shown)], Json(body)))
-    };
-    answer.await.into_response()
+) -> Result<impl IntoResponse, Problem> {
+    let Json(patch) = body?;
+    let spec = merge_patch(patch)?.into_spec(false)?;
+    etag::check_if_match(&headers, &found(&state, &id).await?)?;
+    let updated = admin::update_client(state.provider.store().as_ref(), &id, spec).await?;
+    let shown = admin::describe_client(&updated.client);
+    let mut body = shown.clone();
+    if let Some(secret) = &updated.secret {
+        body["client_secret"] = secret.expose().into();
+    }
+    Ok(([etag::header(&shown)], Json(body)))
 }
 
 /// `POST /admin/clients/{id}/rotate-secret?overlap=SECONDS`: a new secret, shown this once;
@@ -113,16 +91,13 @@ pub(super) async fn rotate_secret(
     State(state): State<AdminState>,
     Path(id): Path<String>,
     query: Result<Query<Overlap>, QueryRejection>,
-) -> Response {
-    let answer = async {
-        let Query(overlap) = query.map_err(|rejection| Problem::bad_request(rejection.body_text()))?;
-        let overlap = std::time::Duration::from_secs(overlap.overlap.unwrap_or(0));
-        let store = state.provider.store().as_ref();
-        let rotated = admin::rotate_client_secret(store, &id, overlap, state.provider.now()).await?;
-        let secret = rotated.secret.as_ref().map(|secret| secret.expose().to_owned());
-        Ok::<_, Problem>(Json(serde_json::json!({ "client_id": id, "client_secret": secret })))
-    };
-    answer.await.into_response()
+) -> Result<impl IntoResponse, Problem> {
+    let Query(overlap) = query?;
+    let overlap = std::time::Duration::from_secs(overlap.overlap.unwrap_or(0));
+    let store = state.provider.store().as_ref();
+    let rotated = admin::rotate_client_secret(store, &id, overlap, state.provider.now()).await?;
+    let secret = rotated.secret.as_ref().map(|secret| secret.expose().to_owned());
+    Ok(Json(serde_json::json!({ "client_id": id, "client_secret": secret })))
 }
 
 /// `?overlap=SECONDS`.

@@ -1,6 +1,7 @@
 //! RFC 9457 problem details: every refusal of the admin API is one, with the status, a
 //! short `title` for the kind of problem and a `detail` for this occurrence.
 
+use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use oauth2u_core::OAuthError;
@@ -57,6 +58,18 @@ impl From<AdminError> for Problem {
                 Self::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal error", "see the server's log")
             }
         }
+    }
+}
+
+impl From<JsonRejection> for Problem {
+    fn from(rejection: JsonRejection) -> Self {
+        Self::bad_request(rejection.body_text())
+    }
+}
+
+impl From<QueryRejection> for Problem {
+    fn from(rejection: QueryRejection) -> Self {
+        Self::bad_request(rejection.body_text())
     }
 }
 

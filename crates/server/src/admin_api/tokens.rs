@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use oauth2u_core::admin::{self, TokenOwner};
 use serde::Deserialize;
 use serde_json::json;
@@ -24,18 +24,14 @@ pub(super) struct Revocation {
 pub(super) async fn revoke(
     State(state): State<AdminState>,
     body: Result<Json<Revocation>, JsonRejection>,
-) -> Response {
-    let answer = async {
-        let Json(revocation) = body.map_err(|rejection| Problem::bad_request(rejection.body_text()))?;
-        let owner = match (revocation.client_id, revocation.username, revocation.grant_id) {
-            (Some(id), None, None) => TokenOwner::Client(id),
-            (None, Some(username), None) => TokenOwner::User(username),
-            (None, None, Some(grant)) => TokenOwner::Grant(grant),
-            _ => return Err(Problem::bad_request("give exactly one of client_id, username and grant_id")),
-        };
-        let revoked =
-            admin::revoke_tokens(state.provider.store().as_ref(), &owner, state.provider.now()).await?;
-        Ok(Json(json!({ "revoked": revoked })))
+) -> Result<impl IntoResponse, Problem> {
+    let Json(revocation) = body?;
+    let owner = match (revocation.client_id, revocation.username, revocation.grant_id) {
+        (Some(id), None, None) => TokenOwner::Client(id),
+        (None, Some(username), None) => TokenOwner::User(username),
+        (None, None, Some(grant)) => TokenOwner::Grant(grant),
+        _ => return Err(Problem::bad_request("give exactly one of client_id, username and grant_id")),
     };
-    answer.await.into_response()
+    let revoked = admin::revoke_tokens(state.provider.store().as_ref(), &owner, state.provider.now()).await?;
+    Ok(Json(json!({ "revoked": revoked })))
 }
