@@ -5,6 +5,7 @@
 
 mod client;
 mod clients;
+mod config;
 mod keys;
 mod registration;
 mod users;
@@ -49,6 +50,9 @@ enum Command {
     /// Manage the keys that sign JWT access tokens and ID tokens.
     #[command(subcommand)]
     Keys(keys::KeysCommand),
+    /// Check the configuration without starting.
+    #[command(subcommand)]
+    Config(config::ConfigCommand),
     /// Dynamic client registration (RFC 7591): initial access tokens.
     #[command(subcommand)]
     Registration(registration::RegistrationCommand),
@@ -138,6 +142,7 @@ pub async fn run() -> ExitCode {
         Command::Users(command) => admin(&settings, |store| users::run(store, command)).await,
         Command::Keys(command) => admin(&settings, |store| keys::run(store, &settings, command)).await,
         Command::Registration(command) => admin(&settings, |store| registration::run(store, command)).await,
+        Command::Config(command) => config::run(&settings, command),
         Command::Client(command) => client::run(command).await,
     }
 }

@@ -485,3 +485,25 @@ async fn registration_tokens_are_made_here_and_registered_clients_are_listed_as_
         "at least 1",
     );
 }
+
+#[tokio::test]
+async fn config_check_reads_the_settings_as_serve_would_without_starting() {
+    let app = TestApp::spawn().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("oauth2u.toml");
+    let check = |text: &str| {
+        std::fs::write(&file, text).unwrap();
+        oauth2u(&app.database_url, &["--config", file.to_str().unwrap(), "config", "check"], None)
+    };
+    let good = check("port = 8100\n\n[scopes.\"photos:read\"]\ndescription = \"See your photos\"\n");
+    assert_success(&good);
+    assert!(String::from_utf8_lossy(&good.stdout).starts_with("ok"));
+    // A key that does not exist: refused with its line.
+    let wrong = check("port = 8100\n\n[par]\nrequierd = true\n");
+    assert_eq!(wrong.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&wrong.stderr);
+    assert!(said.contains("line 4") && said.contains("requierd"), "{said}");
+    // What start-up would refuse: an admin API without its token, half a TLS pair.
+    assert_refused(&check("[admin]\naddress = \"127.0.0.1:8001\"\n"), "token");
+    assert_refused(&check("tls_cert = \"cert.pem\"\n"), "tls_key");
+}
