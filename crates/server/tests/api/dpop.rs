@@ -157,23 +157,8 @@ async fn a_proof_at_the_par_endpoint_binds_the_code() {
     let app = TestApp::spawn().await;
     let client = app.confidential_client().await;
     let key = PeerKey::generate("dpop");
-    let form = [
-        ("response_type", "code"),
-        ("client_id", client.id.as_str()),
-        ("redirect_uri", REDIRECT_URI),
-        ("code_challenge", CHALLENGE),
-        ("code_challenge_method", "S256"),
-    ];
     let proof = key.proof("POST", "http://127.0.0.1/par", app.clock.now(), None, None);
-    let pushed = app
-        .http
-        .post(app.url("/par"))
-        .basic_auth(&client.id, client.secret.as_deref())
-        .header("DPoP", proof)
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
+    let pushed = push_with_proof(&app, &client, proof, &form_of(&client)).await;
     assert_eq!(pushed.status(), 201);
     let uri = pushed.json::<Value>().await.unwrap()["request_uri"].as_str().unwrap().to_owned();
     let answer = app.get_authorize(&[("client_id", client.id.as_str()), ("request_uri", &uri)]).await;
@@ -192,16 +177,19 @@ async fn a_proof_at_the_par_endpoint_binds_the_code() {
     let mut form: Vec<(&str, String)> = form_of(&client);
     form.push(("dpop_jkt", other));
     let proof = key.proof("POST", "http://127.0.0.1/par", app.clock.now(), None, None);
-    let mismatched = app
-        .http
-        .post(app.url("/par"))
-        .basic_auth(&client.id, client.secret.as_deref())
-        .header("DPoP", proof)
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
+    let mismatched = push_with_proof(&app, &client, proof, &form).await;
     assert_error(mismatched, 400, "invalid_dpop_proof").await;
+}
+
+/// A push of `form` by `client`, with a DPoP proof.
+async fn push_with_proof(
+    app: &TestApp,
+    client: &TestClient,
+    proof: String,
+    form: &[(&str, String)],
+) -> reqwest::Response {
+    let request = app.http.post(app.url("/par")).basic_auth(&client.id, client.secret.as_deref());
+    request.header("DPoP", proof).form(form).send().await.unwrap()
 }
 
 fn form_of(client: &TestClient) -> Vec<(&'static str, String)> {
@@ -417,22 +405,15 @@ async fn the_par_endpoint_refuses_bad_proofs_and_asks_for_nonces() {
     let app = TestApp::spawn_with(|settings| settings.dpop.nonces = true).await;
     let client = app.confidential_client().await;
     let key = PeerKey::generate("dpop");
-    let push = |proof: String| {
-        app.http
-            .post(app.url("/par"))
-            .basic_auth(&client.id, client.secret.as_deref())
-            .header("DPoP", proof)
-            .form(&form_of(&client))
-            .send()
-    };
-    let wrong_url = push(key.proof("POST", TOKEN_URL, app.clock.now(), None, None)).await.unwrap();
+    let form = form_of(&client);
+    let push = |proof: String| push_with_proof(&app, &client, proof, &form);
+    let wrong_url = push(key.proof("POST", TOKEN_URL, app.clock.now(), None, None)).await;
     assert_error(wrong_url, 400, "invalid_dpop_proof").await;
-    let without_nonce =
-        push(key.proof("POST", "http://127.0.0.1/par", app.clock.now(), None, None)).await.unwrap();
+    let without_nonce = push(key.proof("POST", "http://127.0.0.1/par", app.clock.now(), None, None)).await;
     assert_eq!(without_nonce.status(), 400);
     let nonce = without_nonce.headers()["dpop-nonce"].to_str().unwrap().to_owned();
     assert_eq!(without_nonce.json::<Value>().await.unwrap()["error"], "use_dpop_nonce");
     let with_nonce =
-        push(key.proof("POST", "http://127.0.0.1/par", app.clock.now(), None, Some(&nonce))).await.unwrap();
+        push(key.proof("POST", "http://127.0.0.1/par", app.clock.now(), None, Some(&nonce))).await;
     assert_eq!(with_nonce.status(), 201);
 }
